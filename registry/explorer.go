@@ -1,0 +1,113 @@
+package registry
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// ExplorerConfig configures an Explorer. Zero values take the defaults of each part.
+type ExplorerConfig struct {
+	Cache  CacheConfig
+	Walker WalkerConfig
+	// WalkTimeout bounds one background lineage walk. Default 5m.
+	WalkTimeout time.Duration
+	// KeepFinished is how long a finished walk's result stays available to the requests that
+	// were waiting for it (a progress page polling, say). Default 30s.
+	KeepFinished time.Duration
+}
+
+// Explorer is what the web layer talks to: the client, the cache in front of it, the walker on
+// top of the cache, and the lineage walks under way (so that a page can show their progress and
+// many requests for one tree share one walk).
+type Explorer struct {
+	client *Client
+	cache  *Cache
+	walker *Walker
+	cfg    ExplorerConfig
+
+	mu   sync.Mutex
+	jobs map[string]*LineageJob
+}
+
+// NewExplorer wires a Cache and a Walker in front of client.
+func NewExplorer(client *Client, cfg ExplorerConfig) *Explorer {
+	cfg.WalkTimeout = orDefault(cfg.WalkTimeout, 5*time.Minute)
+	cfg.KeepFinished = orDefault(cfg.KeepFinished, 30*time.Second)
+	cache := NewCache(client, cfg.Cache)
+	return &Explorer{client: client, cache: cache, walker: NewWalker(cache, cfg.Walker), cfg: cfg,
+		jobs: map[string]*LineageJob{}}
+}
+
+// Client is the upstream client, for the routes the explorer does not wrap.
+func (e *Explorer) Client() *Client { return e.client }
+
+// Cache is the batch cache, for its statistics and for batches learnt from list routes.
+func (e *Explorer) Cache() *Cache { return e.cache }
+
+// CreditBatch returns one batch through the cache (GET /credit_batches/{id} on a miss).
+func (e *Explorer) CreditBatch(ctx context.Context, id string) (*CreditBatch, error) {
+	return e.cache.CreditBatch(ctx, id)
+}
+
+// LineageJob is a lineage walk running in the background.
+type LineageJob struct {
+	ID       string    // the batch the walk started from
+	Started  time.Time // when the walk started
+	Progress *Progress
+
+	done     chan struct{}
+	tree     *Tree
+	err      error
+	finished time.Time
+}
+
+// Done is closed when the walk has finished.
+func (j *LineageJob) Done() <-chan struct{} { return j.done }
+
+// Result returns the walk's tree or error (see Walker.Lineage); call it after Done is closed.
+func (j *LineageJob) Result() (*Tree, error) {
+	<-j.done
+	return j.tree, j.err
+}
+
+// StartLineage starts a background walk of the lineage of batch id, or joins the one under way
+// or finished within KeepFinished. The walk is not tied to any request: it goes on if the
+// browser leaves (what it fetches fills the cache), bounded by WalkTimeout. fresh drops a
+// finished walk first, so that a retry walks again.
+func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	for k, j := range e.jobs {
+		if !j.finished.IsZero() && now.Sub(j.finished) > e.cfg.KeepFinished {
+			delete(e.jobs, k)
+		}
+	}
+	if j, ok := e.jobs[id]; ok && !(fresh && !j.finished.IsZero()) {
+		return j
+	}
+	j := &LineageJob{ID: id, Started: now, Progress: &Progress{}, done: make(chan struct{})}
+	e.jobs[id] = j
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.WalkTimeout)
+		defer cancel()
+		tree, err := e.walker.Lineage(ctx, id, j.Progress)
+		e.mu.Lock()
+		j.tree, j.err, j.finished = tree, err, time.Now()
+		e.mu.Unlock()
+		close(j.done)
+	}()
+	return j
+}
+
+// Lineage walks the lineage of batch id (sharing a walk under way) and waits for it, or for ctx.
+func (e *Explorer) Lineage(ctx context.Context, id string) (*Tree, error) {
+	j := e.StartLineage(id, false)
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-j.Done():
+		return j.Result()
+	}
+}

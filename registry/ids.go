@@ -1,0 +1,45 @@
+package registry
+
+import "fmt"
+
+// ID prefixes of the upstream's object kinds, as in "ctb_1DRBTYA8Q1S07CBY".
+const (
+	PrefixCreditBatch  = "ctb"
+	PrefixIssuance     = "iss"
+	PrefixRetirement   = "ret"
+	PrefixOrganisation = "org"
+	PrefixProject      = "prj"
+	PrefixSupplier     = "spl"
+)
+
+// The upstream's ids are 20 to 37 characters: a three-letter prefix, an underscore and 16 to 33
+// letters or digits (OpenAPI IsometricIDRequestParam: minLength 20, maxLength 37).
+const (
+	idMinLen = 20
+	idMaxLen = 37
+)
+
+// ValidateID reports whether id is well formed for the given prefix (e.g. PrefixCreditBatch).
+// It returns nil, or an error wrapping ErrInvalid that says what a valid id looks like. It
+// never contacts the upstream, so malformed input is rejected before anything is sent.
+func ValidateID(prefix, id string) error {
+	if len(id) < idMinLen || len(id) > idMaxLen || len(id) < len(prefix)+1 ||
+		id[:len(prefix)] != prefix || id[len(prefix)] != '_' {
+		return invalidID(prefix, id)
+	}
+	for i := len(prefix) + 1; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return invalidID(prefix, id)
+		}
+	}
+	return nil
+}
+
+// ExampleID is a well-formed id of the given kind, for messages that show what a valid one looks like.
+func ExampleID(prefix string) string { return prefix + "_1DRBTYA8Q1S07CBY" }
+
+func invalidID(prefix, id string) error {
+	return fmt.Errorf("%w: %q is not a valid %s id (expected %q followed by 16 to 33 letters or digits, like %s)",
+		ErrInvalid, truncateForError(id), prefix, prefix+"_", ExampleID(prefix))
+}

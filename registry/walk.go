@@ -1,0 +1,338 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxNodes is the node bound of a walk when WalkerConfig.MaxNodes is zero.
+const DefaultMaxNodes = 20_000
+
+// WalkerConfig configures a Walker. Zero values take the defaults given.
+type WalkerConfig struct {
+	// Workers is how many fetches one walk keeps under way at once. The client's own bound
+	// (UPSTREAM_CONCURRENCY) still caps the process as a whole. Default 8.
+	Workers int
+	// MaxNodes bounds the nodes of one tree; past it, nodes are marked MissingTruncated and not
+	// fetched. Default DefaultMaxNodes.
+	MaxNodes int
+}
+
+// Walker builds lineage trees from a BatchSource (normally a Cache in front of the Client).
+type Walker struct {
+	src      BatchSource
+	workers  int
+	maxNodes int
+}
+
+// NewWalker returns a Walker reading from src.
+func NewWalker(src BatchSource, cfg WalkerConfig) *Walker {
+	return &Walker{src: src, workers: orDefault(cfg.Workers, 8), maxNodes: orDefault(cfg.MaxNodes, DefaultMaxNodes)}
+}
+
+// Progress lets another goroutine watch a walk under way (for a page that shows it). The zero
+// value is ready to use; its methods are safe for concurrent use.
+type Progress struct {
+	fetched    atomic.Int64
+	discovered atomic.Int64
+	done       atomic.Bool
+}
+
+// Fetched is the number of batches obtained so far (from cache or upstream).
+func (p *Progress) Fetched() int64 { return p.fetched.Load() }
+
+// Discovered is the number of batch ids known so far (fetched or still to fetch).
+func (p *Progress) Discovered() int64 { return p.discovered.Load() }
+
+// Done reports whether the walk has finished (successfully or not).
+func (p *Progress) Done() bool { return p.done.Load() }
+
+// Lineage walks the whole lineage tree of the batch with this id: up parent_id to the root,
+// and down left_child_id/right_child_id from every batch reached. Independent branches are
+// fetched concurrently: a node's children are asked for as soon as it arrives, an ancestor's
+// other branch as soon as the climb reaches it. progress may be nil.
+//
+// It returns an error only when there is nothing to show: the id is malformed (ErrInvalid),
+// the batch itself is unknown (ErrNotFound) or could not be fetched (the source's error), or
+// ctx ended. Every other gap or inconsistency (a dangling or malformed link, a failed fetch of
+// another batch, a cycle, a repeated id, the node bound) is recorded in the tree's Problems
+// and marked at its node; the walk always ends.
+func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*Tree, error) {
+	if progress == nil {
+		progress = &Progress{}
+	}
+	defer progress.done.Store(true)
+	start := time.Now()
+	if err := ValidateID(PrefixCreditBatch, id); err != nil {
+		return nil, err
+	}
+	progress.discovered.Add(1)
+	b, err := w.src.CreditBatch(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	progress.fetched.Add(1)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wk := &walk{w: w, ctx: ctx, progress: progress, tree: &Tree{Nodes: map[string]*Node{}}}
+	wk.cond = sync.NewCond(&wk.mu)
+	target := &Node{ID: id, Batch: b}
+	wk.tree.Target = target
+
+	wk.mu.Lock()
+	wk.tree.Nodes[id] = target
+	wk.pending++ // held by the climb, so that the workers do not stop before it ends
+	wk.expandLocked(target)
+	wk.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for range w.workers {
+		wg.Go(wk.work)
+	}
+	root := wk.climb(target)
+	wk.mu.Lock()
+	wk.pending--
+	wk.cond.Broadcast()
+	wk.mu.Unlock()
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	t := wk.tree
+	t.Root = root
+	t.Fetched = int(progress.Fetched())
+	t.Each(func(n *Node) bool {
+		if n.Parent != nil {
+			n.Depth = n.Parent.Depth + 1
+		}
+		return true
+	})
+	if t.Truncated > 0 {
+		t.AddProblem(Problem{Kind: ProblemTruncated, BatchID: root.ID,
+			Detail: fmt.Sprintf("the tree has more than %d batches; %d linked batches were not fetched", w.maxNodes, t.Truncated)})
+	}
+	t.Duration = time.Since(start)
+	return t, nil
+}
+
+// walk is the state of one Lineage call. mu guards the tree, the queue and pending.
+type walk struct {
+	w        *Walker
+	ctx      context.Context
+	progress *Progress
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []*Node // nodes whose batch is still to fetch
+	pending int     // queued + being fetched (+1 while the climb runs)
+	tree    *Tree
+}
+
+// work fetches queued nodes until there is nothing left to do or the walk is cancelled.
+func (wk *walk) work() {
+	for {
+		wk.mu.Lock()
+		for len(wk.queue) == 0 && wk.pending > 0 && wk.ctx.Err() == nil {
+			wk.cond.Wait()
+		}
+		if len(wk.queue) == 0 || wk.ctx.Err() != nil {
+			wk.mu.Unlock()
+			return
+		}
+		n := wk.queue[0]
+		wk.queue[0] = nil
+		wk.queue = wk.queue[1:]
+		wk.mu.Unlock()
+
+		b, err := wk.w.src.CreditBatch(wk.ctx, n.ID)
+
+		wk.mu.Lock()
+		if wk.ctx.Err() == nil {
+			wk.settleLocked(n, b, err)
+		}
+		wk.pending--
+		if wk.pending == 0 || wk.ctx.Err() != nil {
+			wk.cond.Broadcast()
+		}
+		wk.mu.Unlock()
+	}
+}
+
+// settleLocked records a fetched child (or why it is missing), checks that it points back at
+// the parent that listed it, and queues its own children.
+func (wk *walk) settleLocked(n *Node, b *CreditBatch, err error) {
+	if err != nil {
+		wk.markFailedLocked(n, err, n.Parent)
+		return
+	}
+	wk.progress.fetched.Add(1)
+	n.Batch = b
+	if p := n.Parent; p != nil && b.ParentID != p.ID {
+		other := b.ParentID
+		if other == "" {
+			other = "null"
+		}
+		wk.tree.AddProblem(Problem{Kind: ProblemParentMismatch, BatchID: n.ID, Related: p.ID,
+			Detail: fmt.Sprintf("%s lists %s as a child, but its parent_id is %s", p.ID, n.ID, other)})
+	}
+	wk.expandLocked(n)
+}
+
+// markFailedLocked records why a linked batch could not be shown. from is the batch whose
+// link named it.
+func (wk *walk) markFailedLocked(n *Node, err error, from *Node) {
+	fromID := ""
+	if from != nil {
+		fromID = from.ID
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		n.Missing = MissingNotFound
+		wk.tree.AddProblem(Problem{Kind: ProblemDangling, BatchID: n.ID, Related: fromID,
+			Detail: fmt.Sprintf("%s links to %s, which the registry does not have", fromID, n.ID)})
+	case errors.Is(err, ErrInvalid):
+		n.Missing = MissingInvalidID
+		wk.tree.AddProblem(Problem{Kind: ProblemInvalidLink, BatchID: n.ID, Related: fromID,
+			Detail: fmt.Sprintf("%s links to %q, which is not a valid credit batch id", fromID, n.ID)})
+	default:
+		n.Missing = MissingFetchFailed
+		n.Err = err.Error()
+		wk.tree.AddProblem(Problem{Kind: ProblemFetchFailed, BatchID: n.ID, Related: fromID,
+			Detail: fmt.Sprintf("%s could not be fetched: %v", n.ID, err)})
+	}
+}
+
+// expandLocked creates n's child nodes (left, right) and queues those not seen before.
+func (wk *walk) expandLocked(n *Node) {
+	if n.Batch == nil {
+		return
+	}
+	for _, c := range []struct {
+		id   string
+		link Link
+	}{{n.Batch.LeftChildID, LinkLeft}, {n.Batch.RightChildID, LinkRight}} {
+		if c.id == "" {
+			continue
+		}
+		child := &Node{ID: c.id, Link: c.link, Parent: n}
+		n.Children = append(n.Children, child)
+		wk.registerLocked(child, n)
+	}
+}
+
+// registerLocked adds a newly linked node to the tree and queues its fetch, unless its id is
+// already in the tree (a cycle or a repeated id: recorded, not followed) or the tree is full.
+func (wk *walk) registerLocked(child, from *Node) {
+	if _, seen := wk.tree.Nodes[child.ID]; seen {
+		child.Missing = MissingRepeated
+		kind, what := ProblemRepeated, "is already linked from elsewhere in the tree"
+		for a := from; a != nil; a = a.Parent {
+			if a.ID == child.ID {
+				kind, what = ProblemCycle, "is its own ancestor: the links form a cycle"
+				break
+			}
+		}
+		wk.tree.AddProblem(Problem{Kind: kind, BatchID: from.ID, Related: child.ID,
+			Detail: fmt.Sprintf("%s links to %s, which %s; not followed", from.ID, child.ID, what)})
+		return
+	}
+	if len(wk.tree.Nodes) >= wk.w.maxNodes {
+		child.Missing = MissingTruncated
+		wk.tree.Truncated++
+		return
+	}
+	wk.tree.Nodes[child.ID] = child
+	wk.progress.discovered.Add(1)
+	if err := ValidateID(PrefixCreditBatch, child.ID); err != nil {
+		wk.markFailedLocked(child, err, from)
+		return
+	}
+	wk.queue = append(wk.queue, child)
+	wk.pending++
+	wk.cond.Signal()
+}
+
+// climb follows parent_id from the target to the root, one dependent fetch at a time, and
+// hands each ancestor's other children to the workers as soon as the ancestor arrives. It
+// returns the topmost node reached.
+func (wk *walk) climb(n *Node) *Node {
+	for n.Batch != nil && n.Batch.ParentID != "" {
+		pid := n.Batch.ParentID
+		wk.mu.Lock()
+		if _, seen := wk.tree.Nodes[pid]; seen {
+			wk.tree.AddProblem(Problem{Kind: ProblemCycle, BatchID: n.ID, Related: pid,
+				Detail: fmt.Sprintf("%s has parent_id %s, which is already in the tree below it: the links form a cycle; not followed", n.ID, pid)})
+			wk.mu.Unlock()
+			return n
+		}
+		if len(wk.tree.Nodes) >= wk.w.maxNodes {
+			wk.tree.Truncated++
+			wk.mu.Unlock()
+			return n
+		}
+		parent := &Node{ID: pid}
+		wk.tree.Nodes[pid] = parent
+		wk.progress.discovered.Add(1)
+		wk.mu.Unlock()
+
+		var b *CreditBatch
+		err := ValidateID(PrefixCreditBatch, pid)
+		if err == nil {
+			b, err = wk.w.src.CreditBatch(wk.ctx, pid)
+		}
+		if wk.ctx.Err() != nil {
+			return n
+		}
+
+		wk.mu.Lock()
+		n.Parent = parent
+		if err != nil {
+			parent.Children = []*Node{n}
+			n.Link = LinkClaimed
+			wk.markFailedLocked(parent, err, n)
+			wk.mu.Unlock()
+			return parent
+		}
+		wk.progress.fetched.Add(1)
+		parent.Batch = b
+		wk.attachLocked(parent, n)
+		wk.mu.Unlock()
+		n = parent
+	}
+	return n
+}
+
+// attachLocked gives a fetched ancestor its children: n (the node the climb came from) where
+// the parent lists it, the other child queued for the workers, and n as a claimed child when
+// the parent does not list it at all.
+func (wk *walk) attachLocked(parent, n *Node) {
+	listed := false
+	for _, c := range []struct {
+		id   string
+		link Link
+	}{{parent.Batch.LeftChildID, LinkLeft}, {parent.Batch.RightChildID, LinkRight}} {
+		switch {
+		case c.id == "":
+		case c.id == n.ID && !listed:
+			listed = true
+			n.Link = c.link
+			parent.Children = append(parent.Children, n)
+		default:
+			child := &Node{ID: c.id, Link: c.link, Parent: parent}
+			parent.Children = append(parent.Children, child)
+			wk.registerLocked(child, parent)
+		}
+	}
+	if !listed {
+		n.Link = LinkClaimed
+		parent.Children = append(parent.Children, n)
+		wk.tree.AddProblem(Problem{Kind: ProblemUnlisted, BatchID: n.ID, Related: parent.ID,
+			Detail: fmt.Sprintf("%s has parent_id %s, which does not list it as a child", n.ID, parent.ID)})
+	}
+}
