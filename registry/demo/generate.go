@@ -1,0 +1,860 @@
+package demo
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// The generator draws from one PCG stream with a fixed seed and visits everything in a fixed
+// order, so the dataset is identical on every run.
+
+const (
+	issuanceCount    = 60
+	deepChainSplits  = 320
+	wideNodes        = 3001 // odd: every split adds two batches
+	hugeNodes        = 30001
+	wideLeafDepth    = 10
+	bigKgLeft        = 9_007_199_254_740_993 // 2^53 + 1: the first integer float64 cannot hold
+	bigKgRight       = 123_456_789
+	plantedIssuance  = 44
+	fixtureIssuance  = 48
+	deepIssuance     = 20
+	wideIssuance     = 28
+	hugeIssuance     = 33
+	allFinalIssuance = 38
+	hostileIssuance  = 40
+	bigKgIssuance    = 42
+)
+
+const (
+	hour = int64(time.Hour / time.Microsecond)
+	day  = 24 * hour
+)
+
+// datasetNow is the dataset's present: nothing happens after it.
+var datasetNow = time.Date(2026, 5, 15, 9, 0, 0, 0, time.UTC).UnixMicro()
+
+type gen struct {
+	d        *dataset
+	rng      *rand.Rand
+	counters map[string]uint64
+	seen     map[string]struct{}
+
+	bufferOrg, northwind, hostileOrg, markupBeneficiary int16
+	buyers, beneficiaries                               []int16
+
+	retirementsOf map[int16][]int32
+	deliveryOf    map[[2]int]int32
+}
+
+func build() *dataset {
+	g := &gen{
+		d: &dataset{
+			index:    make(map[string]int32, 40000),
+			orgIndex: map[string]int16{},
+			splIndex: map[string]int8{},
+			prjIndex: map[string]int8{},
+			issIndex: map[string]int16{},
+			retIndex: map[string]int32{},
+		},
+		rng:           rand.New(rand.NewPCG(0x1503e7_2026, 0x5eed_0f_de_0)),
+		counters:      map[string]uint64{},
+		seen:          map[string]struct{}{},
+		retirementsOf: map[int16][]int32{},
+		deliveryOf:    map[[2]int]int32{},
+	}
+	g.d.batches = make([]batch, 0, 40000)
+	g.d.ids = make([]string, 0, 40000)
+	g.catalog()
+	g.makeIssuances()
+	for i := range g.d.issuances {
+		g.populate(int16(i))
+	}
+	g.bigKg() // last, so that its huge range does not push every later root of its project
+	g.finish()
+	return g.d
+}
+
+func (g *gen) newID(prefix string) string {
+	for {
+		id := idFor(prefix, g.counters[prefix])
+		g.counters[prefix]++
+		if _, dup := g.seen[id]; !dup {
+			g.seen[id] = struct{}{}
+			return id
+		}
+	}
+}
+
+// between returns a duration in [lo, hi) as Unix microseconds.
+func (g *gen) between(lo, hi time.Duration) int64 {
+	l, h := int64(lo/time.Microsecond), int64(hi/time.Microsecond)
+	return l + g.rng.Int64N(h-l)
+}
+
+func str(s string) *string { return &s }
+
+func (g *gen) addOrg(name string, domain *string) int16 {
+	d := g.d
+	o := org{id: g.newID("org"), name: name, domain: domain}
+	d.orgs = append(d.orgs, o)
+	d.orgIndex[o.id] = int16(len(d.orgs) - 1)
+	return int16(len(d.orgs) - 1)
+}
+
+func (g *gen) catalog() {
+	d := g.d
+	type sup struct {
+		name             string
+		domain           *string
+		short, long      *string
+		loc              *location
+		supplierOrgIndex int16
+	}
+	sups := []sup{
+		{name: "Deepstore Removals", domain: str("deepstore.example"),
+			short: str("Bio-oil and biomass injected into deep geological formations."),
+			long:  str("Deepstore converts agricultural residues into bio-oil and biomass slurries and injects them into depleted wells, where the carbon stays for over 1,000 years."),
+			loc:   &location{"USA", "United States", str("Elko County, Nevada"), 40.83, -115.76}},
+		{name: "Carbonfield Biochar Ltd", domain: str("carbonfield.example"),
+			short: str("Bio-oil storage from forestry residues."),
+			loc:   &location{"GBR", "United Kingdom", nil, 53.38, -1.47}},
+		{name: "Aerolith Air Capture", domain: nil,
+			short: nil, long: nil, loc: nil},
+		{name: "Basalt & Bloom", domain: str("basaltbloom.example"),
+			short: str("Enhanced rock weathering on smallholder farms."),
+			long:  str("Basalt & Bloom spreads crushed basalt on tea and maize fields; the rock weathers and the carbon ends up as bicarbonate in the ocean."),
+			loc:   &location{"KEN", "Kenya", str("Kericho County"), -0.37, 35.28}},
+	}
+	for _, s := range sups {
+		o := g.addOrg(s.name, s.domain)
+		d.suppliers = append(d.suppliers, supplier{id: g.newID("spl"), org: o,
+			shortDescription: s.short, longDescription: s.long, location: s.loc})
+		d.splIndex[d.suppliers[len(d.suppliers)-1].id] = int8(len(d.suppliers) - 1)
+	}
+	d.supplierOrgCount = len(d.orgs)
+	g.bufferOrg = g.addOrg("Isometric Buffer Pool", str("isometric.com"))
+
+	buyerNames := []struct {
+		name   string
+		domain *string
+	}{
+		{"Northwind Analytics", str("northwind.example")},
+		{"Contoso Air", str("contoso.example")},
+		{"Fabrikam Freight", str("fabrikam.example")},
+		{"Tailspin Toys", nil},
+		{"Wide World Importers", str("wideworldimporters.example")},
+		{"Adventure Works Cycles", str("adventure-works.example")},
+		{"Litware Climate Desk", str("litware.example")},
+		{"Proseware Capital", str("proseware.example")},
+		{"Woodgrove Bank", str("woodgrovebank.example")},
+		{"Margie's Travel", str("margiestravel.example")},
+		{"Lucerne Publishing", nil},
+		{"Fourth Coffee", str("fourthcoffee.example")},
+		{"Alpine Ski House", str("alpineskihouse.example")},
+		{"Coho Winery", str("cohowinery.example")},
+		{"Trey Research", str("treyresearch.example")},
+		{"Blue Yonder Airlines", str("blueyonderairlines.example")},
+	}
+	for _, b := range buyerNames {
+		g.buyers = append(g.buyers, g.addOrg(b.name, b.domain))
+	}
+	g.northwind = g.buyers[0]
+	g.hostileOrg = g.addOrg(`<script>alert("owner")</script> & <b>Sons</b>`, str("hostile.example"))
+	for _, b := range []struct {
+		name   string
+		domain *string
+	}{
+		{"City of Ashford Schools", nil},
+		{"Ocean Trust Foundation", str("oceantrust.example")},
+		{"Meridian Hospital Trust", str("meridian-health.example")},
+		{"Café Übersee GmbH", str("cafe-uebersee.example")},
+	} {
+		g.beneficiaries = append(g.beneficiaries, g.addOrg(b.name, b.domain))
+	}
+	g.markupBeneficiary = g.addOrg(`<img src=x onerror=alert("beneficiary")> Green & "Clean" Fund`, nil)
+
+	projects := []project{
+		{name: "Deepstore Vault Nevada", shortCode: "01P4", pathwayCode: "VAULT", pathway: "biomass_carbon_removal_and_storage",
+			country: "USA", countryName: "United States", protocolSlug: "biomass-geological-storage", process: "biomass_injection",
+			supplier: 0, ccp: true, validator: str("Ruby Canyon Environmental"), verifier: str("Ruby Canyon Environmental"),
+			creditStart: str("2023-06-01"), creditEnd: str("2028-05-31"),
+			location: &location{"USA", "United States", str("Elko County, Nevada"), 40.83, -115.76}},
+		{name: "Carbonfield Bio-oil Storage", shortCode: "F5X7", pathwayCode: "BSTORE", pathway: "biomass_carbon_removal_and_storage",
+			country: "GBR", countryName: "United Kingdom", protocolSlug: "bio-oil-geological-storage", process: "bio_oil_injection",
+			supplier: 1, ccp: true, validator: str("SCS Global Services"), verifier: nil,
+			creditStart: str("2023-01-01"), creditEnd: nil,
+			location: &location{"GBR", "United Kingdom", nil, 53.38, -1.47}},
+		{name: "Aerolith Hellisheiði DAC", shortCode: "K9M2", pathwayCode: "DAC", pathway: "direct_air_capture",
+			country: "ISL", countryName: "Iceland", protocolSlug: "direct-air-capture", process: "dac_mineral_storage",
+			supplier: 2, ccp: false, validator: nil, verifier: nil,
+			location: &location{"ISL", "Iceland", str("Hellisheiði geothermal field"), 64.04, -21.40}},
+		{name: "Basalt & Bloom Rift Valley Weathering", shortCode: "7Q0K", pathwayCode: "EW", pathway: "enhanced_weathering",
+			country: "KEN", countryName: "Kenya", protocolSlug: "enhanced-weathering-agriculture", process: "erw_cropland",
+			supplier: 3, ccp: false, validator: str("Aster Global"), verifier: str("Aster Global"),
+			creditStart: str("2024-01-01"), creditEnd: str("2033-12-31"), location: nil},
+		{name: "Deepstore Basin Mineralization", shortCode: "0M3X", pathwayCode: "MIN", pathway: "carbon_mineralization",
+			country: "CAN", countryName: "Canada", protocolSlug: "carbon-mineralization-in-situ", process: "in_situ_mineralization",
+			supplier: 0, ccp: true, validator: str("Ruby Canyon Environmental"), verifier: nil,
+			location: &location{"CAN", "Canada", str("Thompson-Nicola, British Columbia"), 50.67, -120.33}},
+	}
+	for i := range projects {
+		p := &projects[i]
+		p.id = g.newID("prj")
+		p.status = "validated"
+		p.nextSerial = 1_000_000 + g.rng.Int64N(40_000_000)
+		d.prjIndex[p.id] = int8(i)
+	}
+	d.projects = projects
+}
+
+func (g *gen) makeIssuances() {
+	d := g.d
+	start := time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC).UnixMicro()
+	for i := 0; i < issuanceCount; i++ {
+		at := start + int64(i)*13*day + g.between(0, 72*time.Hour)
+		p := int8(i % len(d.projects))
+		if i >= len(d.projects) {
+			p = int8(g.rng.IntN(len(d.projects)))
+		}
+		end := midnight(at - g.between(10*24*time.Hour, 40*24*time.Hour))
+		iss := issuance{
+			id:          g.newID("iss"),
+			project:     p,
+			issuedAt:    at,
+			periodEnd:   end,
+			periodStart: midnight(end - g.between(60*24*time.Hour, 120*24*time.Hour)),
+		}
+		d.issuances = append(d.issuances, iss)
+		d.issIndex[iss.id] = int16(i)
+	}
+}
+
+func midnight(us int64) int64 { return us - ((us%day)+day)%day }
+
+// populate creates the roots of one issuance and what happened to them since.
+func (g *gen) populate(i int16) {
+	d := g.d
+	t0 := d.issuances[i].issuedAt
+	switch i {
+	case deepIssuance:
+		g.deepChain(i, t0)
+	case wideIssuance:
+		root := g.newRoot(i, false, 45_000_000, true)
+		g.grow(root, wideNodes, 0.38, 0.62, t0, 72*time.Hour)
+		d.fixtures.WideRoot, d.fixtures.WideNodeCount = d.ids[root], wideNodes
+	case hugeIssuance:
+		root := g.newRoot(i, false, 600_000_000, true)
+		g.grow(root, hugeNodes, 0.3, 0.7, t0, 24*time.Hour)
+		d.fixtures.HugeRoot, d.fixtures.HugeNodeCount = d.ids[root], hugeNodes
+	case allFinalIssuance:
+		g.allFinal(i, t0)
+	case hostileIssuance:
+		g.hostile(i, t0)
+	case plantedIssuance:
+		g.planted(i, t0)
+	}
+	nSupplier := 3 + g.rng.IntN(22)
+	nBuffer := 1 + nSupplier/6 + g.rng.IntN(2)
+	switch i {
+	case fixtureIssuance:
+		nSupplier, nBuffer = 12, 4
+	case plantedIssuance:
+		nSupplier, nBuffer = 2, 0
+	}
+	for k := 0; k < nSupplier; k++ {
+		root := g.newRoot(i, false, 1_000+g.rng.Int64N(59_000), true)
+		g.randomHistory(root, t0)
+	}
+	for k := 0; k < nBuffer; k++ {
+		root := g.newRoot(i, true, 200+g.rng.Int64N(7_800), true)
+		g.bufferHistory(root, t0)
+	}
+}
+
+// newRoot creates a root batch of issuance i with the next free range of its project. listed
+// roots are part of the issuance's GET /issuances/{id}/credit_batches.
+func (g *gen) newRoot(i int16, buffer bool, kg int64, listed bool) int32 {
+	d := g.d
+	iss := &d.issuances[i]
+	p := &d.projects[iss.project]
+	owner := d.suppliers[p.supplier].org
+	if buffer {
+		owner = g.bufferOrg
+	}
+	seq := iss.periodStart + g.between(0, time.Duration(iss.periodEnd-iss.periodStart+day)*time.Microsecond)
+	d.trees = append(d.trees, tree{
+		root: int32(len(d.batches)), issuance: i, project: iss.project, buffer: buffer,
+		removal: g.newID("rmv"), sequesteredOn: midnight(seq),
+	})
+	first := p.nextSerial
+	p.nextSerial += kg
+	if g.rng.IntN(4) != 0 {
+		p.nextSerial += g.rng.Int64N(3_000)
+	}
+	b := g.addBatch(batch{kg: kg, first: first, parent: noRef, left: noRef, right: noRef,
+		tree: int32(len(d.trees) - 1), delivery: -1, retirement: -1, issuance: i, owner: owner})
+	if listed {
+		if buffer {
+			iss.bufferRoots = append(iss.bufferRoots, b)
+			iss.bufferKg += kg
+		} else {
+			iss.supplierRoots = append(iss.supplierRoots, b)
+			iss.supplierKg += kg
+		}
+	}
+	return b
+}
+
+func (g *gen) addBatch(b batch) int32 {
+	d := g.d
+	id := g.newID("ctb")
+	d.batches = append(d.batches, b)
+	d.ids = append(d.ids, id)
+	d.index[id] = int32(len(d.batches) - 1)
+	return int32(len(d.batches) - 1)
+}
+
+// child adds a batch under p with p's owner and delivery, without linking it from p.
+func (g *gen) child(p int32, kg, first int64) int32 {
+	P := g.d.batches[p]
+	return g.addBatch(batch{kg: kg, first: first, deliveredAt: P.deliveredAt, parent: ref(p), left: noRef, right: noRef,
+		tree: P.tree, delivery: P.delivery, retirement: -1, issuance: P.issuance, owner: P.owner})
+}
+
+func (g *gen) link(p int32, l, r ref) {
+	b := &g.d.batches[p]
+	b.status, b.left, b.right = statusSplit, l, r
+}
+
+// split is the registry's split: the left child takes the first leftKg units of the range and
+// the right child the rest, sharing the boundary.
+func (g *gen) split(p int32, leftKg int64) (l, r int32) {
+	P := g.d.batches[p]
+	l = g.child(p, leftKg, P.first)
+	r = g.child(p, P.kg-leftKg, P.first+leftKg)
+	g.link(p, ref(l), ref(r))
+	return l, r
+}
+
+// portion picks a left size of 10–90% of kg (kg ≥ 2), never 0 nor all of it.
+func (g *gen) portion(kg int64) int64 {
+	pct := 10 + g.rng.Int64N(81)
+	return min(max(kg/100*pct+(kg%100)*pct/100, 1), kg-1)
+}
+
+func (g *gen) supplierOrg(b int32) int16 {
+	d := g.d
+	return d.suppliers[d.projects[d.trees[d.batches[b].tree].project].supplier].org
+}
+
+func (g *gen) otherBuyer(not int16) int16 {
+	for {
+		if b := g.buyers[g.rng.IntN(len(g.buyers))]; b != not {
+			return b
+		}
+	}
+}
+
+func (g *gen) deliver(b int32, buyer int16, t int64) {
+	d := g.d
+	iss := int(d.batches[b].issuance)
+	key := [2]int{int(buyer), iss}
+	dl, ok := g.deliveryOf[key]
+	if !ok || g.rng.Float64() < 0.4 {
+		d.deliveries = append(d.deliveries, g.newID("dlv"))
+		dl = int32(len(d.deliveries) - 1)
+		g.deliveryOf[key] = dl
+	}
+	B := &d.batches[b]
+	B.owner, B.deliveredAt, B.delivery = buyer, t, dl
+}
+
+func (g *gen) retire(b int32, t int64, reuse float64) {
+	B := &g.d.batches[b]
+	B.status, B.retirement = statusRetired, g.pickRetirement(B.owner, t, reuse)
+}
+
+var retirementNotes = []string{
+	"FY2025 scope 3 business travel",
+	"Q4 customer programme: one credit per order shipped",
+	"Retired on behalf of our customers' freight",
+	"Net-zero commitment, tranche 3",
+	"Residual emissions 2025 (market-based)",
+}
+
+var purposes = []string{"corporate_targets", "public_environmental_claims", "insetting", "regulatory_requirement"}
+
+// pickRetirement reuses one of the owner's retirements dated within 45 days after t (so one
+// retirement takes batches from several trees and issuances), or opens a new one.
+func (g *gen) pickRetirement(owner int16, t int64, reuse float64) int32 {
+	d := g.d
+	var cands []int32
+	for _, ri := range g.retirementsOf[owner] {
+		if at := d.retirements[ri].retiredAt; at >= t && at <= t+45*day {
+			cands = append(cands, ri)
+		}
+	}
+	if len(cands) > 0 && g.rng.Float64() < reuse {
+		return cands[g.rng.IntN(len(cands))]
+	}
+	at := t + g.between(time.Hour, 7*24*time.Hour)
+	if at > datasetNow {
+		at = max(datasetNow-g.between(time.Minute, time.Hour), t)
+	}
+	r := retirement{owner: owner, beneficiary: owner, retiredAt: at}
+	switch {
+	case owner == g.bufferOrg:
+		r.purposes = []string{"other"}
+		r.notes = str("Buffer pool cancellation compensating a reported reversal")
+	default:
+		switch x := g.rng.Float64(); {
+		case x < 0.35:
+			r.beneficiary = g.beneficiaries[g.rng.IntN(len(g.beneficiaries))]
+		case x < 0.45:
+			r.beneficiary = g.otherBuyer(owner)
+		}
+		p := g.rng.Perm(len(purposes))
+		r.purposes = []string{purposes[p[0]]}
+		if g.rng.IntN(3) == 0 {
+			r.purposes = append(r.purposes, purposes[p[1]])
+		}
+		if g.rng.IntN(5) < 3 {
+			r.notes = &retirementNotes[g.rng.IntN(len(retirementNotes))]
+		}
+	}
+	return g.addRetirement(r)
+}
+
+func (g *gen) addRetirement(r retirement) int32 {
+	d := g.d
+	r.id = g.newID("ret")
+	d.retirements = append(d.retirements, r)
+	ri := int32(len(d.retirements) - 1)
+	d.retIndex[r.id] = ri
+	g.retirementsOf[r.owner] = append(g.retirementsOf[r.owner], ri)
+	return ri
+}
+
+// randomHistory plays a few deliveries, retirements and transfers on a supplier root, the way
+// real batches get split: each operation takes part (or all) of one active batch.
+func (g *gen) randomHistory(root int32, t int64) {
+	d := g.d
+	n := 0
+	switch x := g.rng.IntN(10); {
+	case x < 2:
+		return
+	case x < 6:
+		n = 1 + g.rng.IntN(2)
+	default:
+		n = 3 + g.rng.IntN(4)
+	}
+	supplierOrg := g.supplierOrg(root)
+	active := []int32{root}
+	for k := 0; k < n && len(active) > 0; k++ {
+		t += g.between(6*time.Hour, 20*24*time.Hour)
+		if t > datasetNow-day {
+			return
+		}
+		ai := g.rng.IntN(len(active))
+		b := active[ai]
+		kg, owner := d.batches[b].kg, d.batches[b].owner
+		if owner == supplierOrg {
+			buyer := g.buyers[g.rng.IntN(len(g.buyers))]
+			if kg < 2 || g.rng.IntN(4) == 0 {
+				g.deliver(b, buyer, t)
+				continue
+			}
+			l, r := g.split(b, g.portion(kg))
+			g.deliver(l, buyer, t)
+			active[ai] = l
+			active = append(active, r)
+			continue
+		}
+		switch x := g.rng.Float64(); {
+		case x < 0.45 && kg >= 2:
+			l, r := g.split(b, g.portion(kg))
+			g.retire(l, t, 0.75)
+			active[ai] = r
+		case x < 0.7:
+			g.retire(b, t, 0.75)
+			active = slices.Delete(active, ai, ai+1)
+		case kg >= 2:
+			l, r := g.split(b, g.portion(kg))
+			d.batches[l].owner = g.otherBuyer(owner)
+			active[ai] = l
+			active = append(active, r)
+		default:
+			d.batches[b].owner = g.otherBuyer(owner)
+		}
+	}
+}
+
+// bufferHistory: buffer-pool credits mostly stay put; a few are cancelled to cover reversals.
+func (g *gen) bufferHistory(root int32, t int64) {
+	if g.rng.IntN(7) != 0 {
+		return
+	}
+	t += g.between(30*24*time.Hour, 200*24*time.Hour)
+	if t > datasetNow-day {
+		return
+	}
+	l, _ := g.split(root, g.portion(g.d.batches[root].kg))
+	g.retire(l, t, 0.5)
+}
+
+// grow shapes the subtree of b into exactly nodes batches (nodes odd), splitting the node count
+// and the size in the same proportion so that leaves keep realistic sizes: the supplier
+// delivers to many buyers, who pass parts on to others and retire them.
+func (g *gen) grow(b int32, nodes int, lo, hi float64, t int64, maxStep time.Duration) {
+	d := g.d
+	if nodes <= 1 {
+		if d.batches[b].status == statusActive && d.batches[b].owner != g.supplierOrg(b) && g.rng.IntN(10) < 3 {
+			g.retire(b, t+g.between(time.Hour, maxStep), 0.8)
+		}
+		return
+	}
+	rest := nodes - 1
+	ln := int(float64(rest) * (lo + (hi-lo)*g.rng.Float64()))
+	if ln%2 == 0 {
+		ln++
+	}
+	ln = min(max(ln, 1), rest-1)
+	rn := rest - ln
+	kg := d.batches[b].kg
+	leftKg := kg/int64(rest)*int64(ln) + (kg%int64(rest))*int64(ln)/int64(rest)
+	leftKg = min(max(leftKg, int64(ln)), kg-int64(rn))
+	t += g.between(time.Hour, maxStep)
+	owner := d.batches[b].owner
+	l, r := g.split(b, leftKg)
+	switch {
+	case owner == g.supplierOrg(b):
+		g.deliver(l, g.buyers[g.rng.IntN(len(g.buyers))], t)
+	case ln == 1 && g.rng.IntN(2) == 0:
+		g.retire(l, t, 0.8)
+	default:
+		d.batches[l].owner = g.otherBuyer(owner)
+	}
+	g.grow(l, ln, lo, hi, t, maxStep)
+	g.grow(r, rn, lo, hi, t, maxStep)
+}
+
+// deepChain: a root delivered whole to Northwind, then peeled by hundreds of small retirements,
+// each split retiring a small left half while the right remainder carries on.
+func (g *gen) deepChain(i int16, t int64) {
+	d := g.d
+	peels := make([]int64, deepChainSplits)
+	total := int64(25_000)
+	for k := range peels {
+		peels[k] = 50 + g.rng.Int64N(951)
+		total += peels[k]
+	}
+	root := g.newRoot(i, false, total, true)
+	t += 2 * day
+	g.deliver(root, g.northwind, t)
+	cur := root
+	for _, kg := range peels {
+		t += g.between(8*time.Hour, 30*time.Hour)
+		l, r := g.split(cur, kg)
+		g.retire(l, t, 0.9)
+		cur = r
+	}
+	d.fixtures.DeepChainRoot, d.fixtures.DeepChainLeaf, d.fixtures.DeepChainDepth = d.ids[root], d.ids[cur], deepChainSplits
+}
+
+// allFinal: 7 splits and 8 retired leaves, so nothing in the tree can ever change.
+func (g *gen) allFinal(i int16, t int64) {
+	root := g.newRoot(i, false, 16_000+g.rng.Int64N(4_000), true)
+	t += 3 * day
+	g.deliver(root, g.buyers[1], t)
+	var rec func(b int32, depth int, t int64)
+	rec = func(b int32, depth int, t int64) {
+		if depth == 3 {
+			g.retire(b, t, 0.5)
+			return
+		}
+		t += g.between(6*time.Hour, 5*24*time.Hour)
+		l, r := g.split(b, g.portion(g.d.batches[b].kg))
+		if depth == 0 {
+			g.d.batches[l].owner = g.buyers[2]
+		}
+		rec(l, depth+1, t)
+		rec(r, depth+1, t)
+	}
+	rec(root, 0, t)
+	g.d.fixtures.AllFinalRoot = g.d.ids[root]
+}
+
+// hostile: a buyer whose name is markup holds an active batch after retiring part of it for a
+// beneficiary whose name is markup, with notes that are markup too.
+func (g *gen) hostile(i int16, t int64) {
+	d := g.d
+	root := g.newRoot(i, false, 20_000, true)
+	t += 4 * day
+	l1, r1 := g.split(root, 8_000)
+	g.deliver(l1, g.hostileOrg, t)
+	t += 3 * day
+	h1, h2 := g.split(l1, 3_000)
+	ri := g.addRetirement(retirement{owner: g.hostileOrg, beneficiary: g.markupBeneficiary, retiredAt: t + hour,
+		purposes: []string{"public_environmental_claims"}, notes: str(`Offsetting <b>all</b> of "2025" & more <script>alert("notes")</script>`)})
+	d.batches[h1].status, d.batches[h1].retirement = statusRetired, ri
+	t += 5 * day
+	l2, _ := g.split(r1, 5_000)
+	g.deliver(l2, g.buyers[3], t)
+	g.retire(l2, t+day, 0.5)
+	d.fixtures.HostileOrgBatch, d.fixtures.HostileRetirement = d.ids[h2], d.retirements[ri].id
+}
+
+func (g *gen) bigKg() {
+	d := g.d
+	root := g.newRoot(bigKgIssuance, false, bigKgLeft+bigKgRight, true)
+	l, _ := g.split(root, bigKgLeft)
+	g.deliver(l, g.buyers[4], d.issuances[bigKgIssuance].issuedAt+10*day)
+	d.fixtures.BigKgRoot = d.ids[root]
+}
+
+// planted builds the deliberately inconsistent trees, each small and on its own, so that every
+// one shows its own problem and the least of any other (where a problem implies another, the
+// description says so).
+func (g *gen) planted(i int16, t int64) {
+	d := g.d
+	f := &d.fixtures
+	f.planted = map[string]string{}
+	buyer := g.buyers[5]
+	t += 5 * day
+	root := func(kg int64) int32 {
+		r := g.newRoot(i, false, kg, true)
+		d.trees[d.batches[r].tree].planted = true
+		return r
+	}
+	// tail adds an ordinary split and retirement below b, so that the planted problem is not
+	// the only thing in its tree.
+	tail := func(b int32) {
+		l, _ := g.split(b, g.portion(d.batches[b].kg))
+		g.retire(l, t+day, 0.5)
+	}
+
+	{ // DanglingChild
+		r := root(10_000)
+		a := g.child(r, 6_000, d.batches[r].first)
+		g.deliver(a, buyer, t)
+		d.phantoms = append(d.phantoms, g.newID("ctb"))
+		g.link(r, ref(a), phantomRef(len(d.phantoms)-1))
+		tail(a)
+		f.DanglingChild = d.ids[r]
+		f.planted[f.DanglingChild] = "dangling child: split batch " + d.ids[r] + " has right_child_id " +
+			d.phantoms[len(d.phantoms)-1] + ", which answers 404 (its left child " + d.ids[a] + " is sound)"
+	}
+	{ // WrongParent
+		r := root(10_000)
+		a, b := g.split(r, 4_000)
+		g.deliver(a, buyer, t)
+		d.batches[b].parent = ref(a)
+		tail(b)
+		f.WrongParent = d.ids[r]
+		f.planted[f.WrongParent] = "wrong parent: " + d.ids[r] + " lists " + d.ids[b] + " as its right child, but " +
+			d.ids[b] + " has parent_id " + d.ids[a] + " (its sibling, an existing active batch)"
+	}
+	{ // SizeMismatch
+		r := root(10_000)
+		first := d.batches[r].first
+		a := g.child(r, 6_000, first)
+		b := g.child(r, 3_000, first+6_000)
+		g.link(r, ref(a), ref(b))
+		g.deliver(a, buyer, t)
+		tail(a)
+		f.SizeMismatch = d.ids[r]
+		f.planted[f.SizeMismatch] = "size mismatch: split batch " + d.ids[r] + " is 10,000 kg but its children " +
+			d.ids[a] + " (6,000 kg) and " + d.ids[b] + " (3,000 kg) sum to 9,000 kg; their ranges, each sound, leave the last 1,000 units of the parent's range uncovered"
+	}
+	{ // Cycle
+		r := root(12_000)
+		a, x := g.split(r, 5_000)
+		g.deliver(a, buyer, t)
+		_, z := g.split(x, 3_000)
+		w := g.child(z, d.batches[z].kg, d.batches[z].first)
+		g.link(z, ref(x), ref(w))
+		f.Cycle = d.ids[r]
+		f.planted[f.Cycle] = "cycle: " + d.ids[z] + " (two levels below the root " + d.ids[r] + ") has left_child_id " +
+			d.ids[x] + ", its own parent, so walking down loops " + d.ids[x] + " → " + d.ids[z] + " → " + d.ids[x] +
+			"; that link also disagrees with " + d.ids[x] + "'s parent_id and with " + d.ids[z] + "'s size"
+	}
+	{ // ParentCycle: two batches whose parent_ids point at each other; no root at all.
+		p := g.newRoot(i, false, 5_000, false)
+		d.trees[d.batches[p].tree].planted = true
+		q, _ := g.split(p, 2_000)
+		d.batches[p].parent = ref(q)
+		f.ParentCycle = d.ids[q]
+		f.planted[f.ParentCycle] = "parent cycle: " + d.ids[q] + " has parent_id " + d.ids[p] + " and " + d.ids[p] +
+			" has parent_id " + d.ids[q] + ", so climbing never reaches a root (" + d.ids[p] + " is listed by no issuance)"
+	}
+	{ // RepeatedChild
+		r := root(10_000)
+		a, b := g.split(r, 6_000)
+		g.deliver(a, buyer, t)
+		_, c := g.split(a, 4_000)
+		b1 := g.child(b, d.batches[b].kg-d.batches[c].kg, d.batches[b].first)
+		g.link(b, ref(b1), ref(c))
+		f.RepeatedChild = d.ids[r]
+		f.planted[f.RepeatedChild] = "repeated child: " + d.ids[a] + " and " + d.ids[b] + " (both children of " + d.ids[r] +
+			") list " + d.ids[c] + " as their right child; " + d.ids[c] + "'s parent_id is " + d.ids[a] +
+			", so under " + d.ids[b] + " it is also a wrong parent and its range lies outside " + d.ids[b] + "'s"
+	}
+	{ // OneChildSplit
+		r := root(10_000)
+		a := g.child(r, d.batches[r].kg, d.batches[r].first)
+		g.link(r, ref(a), noRef)
+		g.deliver(a, buyer, t)
+		tail(a)
+		f.OneChildSplit = d.ids[r]
+		f.planted[f.OneChildSplit] = "one-child split: " + d.ids[r] + " has status split and left_child_id " + d.ids[a] +
+			" (which holds its whole size and range) but right_child_id null"
+	}
+	{ // RangeGap
+		r := root(10_000)
+		d.projects[d.issuances[i].project].nextSerial += 1_000 // keep the overhang off the next root's range
+		first := d.batches[r].first
+		a := g.child(r, 6_000, first)
+		b := g.child(r, 4_000, first+6_500)
+		g.link(r, ref(a), ref(b))
+		g.deliver(a, buyer, t)
+		tail(b)
+		f.RangeGap = d.ids[r]
+		f.planted[f.RangeGap] = "range gap: children of " + d.ids[r] + " sum to its 10,000 kg, but " + d.ids[b] +
+			"'s range starts 500 units after " + d.ids[a] + "'s ends, leaving units 6,000–6,499 of the parent uncovered and ending 500 past the parent's last"
+	}
+	{ // MixedIssuance
+		r := root(10_000)
+		a, b := g.split(r, 5_000)
+		g.deliver(a, buyer, t)
+		_, b2 := g.split(b, 2_000)
+		other := int16(1)
+		for d.issuances[other].project == d.issuances[i].project {
+			other++
+		}
+		d.batches[b2].issuance = other
+		f.MixedIssuance = d.ids[r]
+		f.planted[f.MixedIssuance] = "mixed issuance: " + d.ids[b2] + " (a grandchild of " + d.ids[r] + ") has issuance_id " +
+			d.issuances[other].id + " and project_id " + d.projects[d.issuances[other].project].id +
+			", unlike the rest of its tree (issuance " + d.issuances[i].id + "); its supplier_id, serial number and sizes are consistent"
+	}
+	{ // BadStatus
+		r := root(10_000)
+		a, b := g.split(r, 3_000)
+		d.batches[a].owner = buyer
+		d.batches[a].status = statusRetired // without a retirement: no retirement_id, retired_at or beneficiary
+		b1, b2 := g.split(b, 1_000)
+		d.batches[b].status = statusActive
+		f.BadStatus = d.ids[r]
+		f.planted[f.BadStatus] = "bad status: " + d.ids[a] + " is retired without retirement_id, retired_at or beneficiary, and " +
+			d.ids[b] + " is active yet has children " + d.ids[b1] + " and " + d.ids[b2]
+	}
+	f.PlantedIssuance = d.issuances[i].id
+}
+
+// finish derives what depends on the whole dataset: totals, list orders, lookups and the
+// fixtures that are picked rather than built.
+func (g *gen) finish() {
+	d := g.d
+	d.retBatches = make([][]int32, len(d.retirements))
+	d.orgBatches = make([][]int32, len(d.orgs))
+	for i := range d.batches {
+		b := &d.batches[i]
+		b.crd = b.status != statusSplit && splitmix(uint64(i)^0xc0ffee)%10 < 6
+		d.orgBatches[b.owner] = append(d.orgBatches[b.owner], int32(i))
+		if b.retirement < 0 {
+			continue
+		}
+		r := &d.retirements[b.retirement]
+		r.kg += b.kg
+		d.retBatches[b.retirement] = append(d.retBatches[b.retirement], int32(i))
+		if r.beneficiary != b.owner {
+			d.orgBatches[r.beneficiary] = append(d.orgBatches[r.beneficiary], int32(i))
+		}
+		tr := &d.trees[b.tree]
+		p := &d.projects[tr.project]
+		p.retiredKg += b.kg
+		if tr.buffer {
+			p.retiredBufferKg += b.kg
+		}
+	}
+	for _, iss := range d.issuances {
+		p := &d.projects[iss.project]
+		p.issuedKg += iss.supplierKg + iss.bufferKg
+		p.issuedBufferKg += iss.bufferKg
+	}
+	for _, list := range d.orgBatches {
+		slices.SortFunc(list, func(a, b int32) int {
+			ta, tb := d.issuedAt(a), d.issuedAt(b)
+			return cmp.Or(cmp.Compare(tb, ta), cmp.Compare(a, b))
+		})
+	}
+	for i := len(d.issuances) - 1; i >= 0; i-- {
+		d.issuancesNewest = append(d.issuancesNewest, int16(i))
+	}
+	for i := range d.projects {
+		d.projectsByName = append(d.projectsByName, int8(i))
+	}
+	slices.SortFunc(d.projectsByName, func(a, b int8) int { return cmp.Compare(d.projects[a].name, d.projects[b].name) })
+
+	f := &d.fixtures
+	f.Issuance = d.issuances[fixtureIssuance].id
+	f.LastPageIssuance = d.issuances[0].id
+	f.Organisation = d.orgs[g.northwind].id
+	f.Project = d.projects[0].id
+	f.Supplier = d.suppliers[d.projects[0].supplier].id
+	f.WideLeafDeep = d.ids[g.leafAtDepth(d.index[f.WideRoot], wideLeafDepth)]
+	f.Retirement = d.retirements[g.widestRetirement()].id
+}
+
+func (g *gen) leafAtDepth(root int32, depth int) int32 {
+	d := g.d
+	var found int32 = -1
+	var walk func(b int32, k int)
+	walk = func(b int32, k int) {
+		B := &d.batches[b]
+		if found >= 0 || k > depth {
+			return
+		}
+		if B.left == noRef && B.right == noRef {
+			if k == depth {
+				found = b
+			}
+			return
+		}
+		walk(int32(B.left), k+1)
+		walk(int32(B.right), k+1)
+	}
+	walk(root, 0)
+	if found < 0 {
+		panic("demo: the wide tree has no leaf at the expected depth")
+	}
+	return found
+}
+
+// widestRetirement is the buyer's retirement (not a buffer-pool cancellation, nothing planted)
+// spanning the most issuances, then trees.
+func (g *gen) widestRetirement() int32 {
+	d := g.d
+	best, bestIss, bestTrees := int32(-1), 0, 0
+	for ri, list := range d.retBatches {
+		if d.retirements[ri].owner == g.bufferOrg {
+			continue
+		}
+		issuances, trees := map[int16]bool{}, map[int32]bool{}
+		for _, b := range list {
+			if d.trees[d.batches[b].tree].planted {
+				issuances = nil
+				break
+			}
+			issuances[d.batches[b].issuance] = true
+			trees[d.batches[b].tree] = true
+		}
+		if len(issuances) > bestIss || len(issuances) == bestIss && len(trees) > bestTrees {
+			best, bestIss, bestTrees = int32(ri), len(issuances), len(trees)
+		}
+	}
+	return best
+}

@@ -1,0 +1,395 @@
+package demo
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type handler func(r *Registry, w http.ResponseWriter, req *http.Request, params []string)
+
+// routes lists the upstream's GET routes the demo serves; "*" is a path parameter.
+var routes = []struct {
+	pattern []string
+	h       handler
+}{
+	{[]string{"credit_batches", "*"}, (*Registry).creditBatch},
+	{[]string{"issuances"}, (*Registry).issuanceList},
+	{[]string{"issuances", "*"}, (*Registry).issuance},
+	{[]string{"issuances", "*", "credit_batches"}, (*Registry).issuanceCreditBatches},
+	{[]string{"retirements", "*"}, (*Registry).retirement},
+	{[]string{"retirements", "*", "credit_batches"}, (*Registry).retirementCreditBatches},
+	{[]string{"organisations", "*", "credit_batches"}, (*Registry).organisationCreditBatches},
+	{[]string{"projects"}, (*Registry).projectList},
+	{[]string{"projects", "*"}, (*Registry).project},
+	{[]string{"suppliers", "*"}, (*Registry).supplier},
+}
+
+func match(path string) (handler, []string, bool) {
+	if !strings.HasPrefix(path, "/") {
+		return nil, nil, false
+	}
+	segs := strings.Split(path[1:], "/")
+next:
+	for _, rt := range routes {
+		if len(rt.pattern) != len(segs) {
+			continue
+		}
+		var params []string
+		for i, p := range rt.pattern {
+			switch {
+			case segs[i] == "":
+				continue next
+			case p == "*":
+				params = append(params, segs[i])
+			case p != segs[i]:
+				continue next
+			}
+		}
+		return rt.h, params, true
+	}
+	return nil, nil, false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := marshal(v)
+	if err != nil {
+		http.Error(w, "demo registry: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func notFound(w http.ResponseWriter) { writeJSON(w, http.StatusNotFound, detail{"Not found"}) }
+
+func unprocessable(w http.ResponseWriter, errs ...validationError) {
+	writeJSON(w, http.StatusUnprocessableEntity, validationDetail{errs})
+}
+
+func badID(w http.ResponseWriter, loc []string, prefix string) {
+	unprocessable(w, validationError{Loc: loc, Type: "value_error",
+		Msg: "Value error, expected an id of the form " + prefix + "_ followed by 16 to 33 letters or digits, 20 to 37 characters in all"})
+}
+
+// pathID validates the {id} parameter; it answers 422 and returns false when malformed.
+func pathID(w http.ResponseWriter, prefix, id string) bool {
+	if !validID(prefix, id) {
+		badID(w, []string{"path", "id"}, prefix)
+		return false
+	}
+	return true
+}
+
+func (r *Registry) creditBatch(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "ctb", p[0]) {
+		return
+	}
+	i, ok := r.d.index[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	r.fetches[i].Add(1)
+	writeJSON(w, http.StatusOK, r.d.wireBatch(i))
+}
+
+func (r *Registry) issuance(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "iss", p[0]) {
+		return
+	}
+	i, ok := r.d.issIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.d.wireIssuance(i))
+}
+
+func (r *Registry) issuanceCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "iss", p[0]) {
+		return
+	}
+	i, ok := r.d.issIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.d.wireIssuanceCreditBatches(i))
+}
+
+func (r *Registry) issuanceList(w http.ResponseWriter, req *http.Request, _ []string) {
+	order := r.d.issuancesNewest
+	pg, ok := parsePage(w, req.URL.Query(), len(order))
+	if !ok {
+		return
+	}
+	lo, hi, info := pg.window(len(order))
+	nodes := make([]wireIssuance, 0, hi-lo)
+	for _, i := range order[lo:hi] {
+		nodes = append(nodes, r.d.wireIssuance(i))
+	}
+	writeJSON(w, http.StatusOK, wirePage[wireIssuance]{Nodes: nodes, PageInfo: info, TotalCount: len(order)})
+}
+
+func (r *Registry) retirement(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "ret", p[0]) {
+		return
+	}
+	i, ok := r.d.retIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.d.wireRetirement(i))
+}
+
+func (r *Registry) retirementCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "ret", p[0]) {
+		return
+	}
+	i, ok := r.d.retIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	list := r.d.retBatches[i]
+	writeJSON(w, http.StatusOK, wireList[wireBatch]{Nodes: r.d.wireBatches(list), TotalCount: len(list)})
+}
+
+func (r *Registry) project(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "prj", p[0]) {
+		return
+	}
+	i, ok := r.d.prjIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.d.wireProject(i))
+}
+
+func (r *Registry) projectList(w http.ResponseWriter, req *http.Request, _ []string) {
+	order := r.d.projectsByName
+	pg, ok := parsePage(w, req.URL.Query(), len(order))
+	if !ok {
+		return
+	}
+	lo, hi, info := pg.window(len(order))
+	nodes := make([]wireProject, 0, hi-lo)
+	for _, i := range order[lo:hi] {
+		nodes = append(nodes, r.d.wireProject(i))
+	}
+	writeJSON(w, http.StatusOK, wirePage[wireProject]{Nodes: nodes, PageInfo: info, TotalCount: len(order)})
+}
+
+func (r *Registry) supplier(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "spl", p[0]) {
+		return
+	}
+	i, ok := r.d.splIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, r.d.wireSupplier(i))
+}
+
+// organisationCreditBatches mirrors GET /organisations/{id}/credit_batches: the batches the
+// organisation owns or is the beneficiary of, split ones excluded unless asked for, filters
+// intersected, sorted by issued_at (newest first by default).
+func (r *Registry) organisationCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
+	if !pathID(w, "org", p[0]) {
+		return
+	}
+	q := req.URL.Query()
+	var errs []validationError
+	idFilter := func(name, prefix string) string {
+		v := q.Get(name)
+		if v != "" && !validID(prefix, v) {
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "value_error",
+				Msg: "Value error, expected an id of the form " + prefix + "_ followed by 16 to 33 letters or digits"})
+		}
+		return v
+	}
+	supplierID := idFilter("supplier_id", "spl")
+	projectID := idFilter("project_id", "prj")
+	issuanceID := idFilter("issuance_id", "iss")
+	deliveryID := idFilter("delivery_id", "dlv")
+	orderID := idFilter("order_id", "ord")
+	retirementID := idFilter("retirement_id", "ret")
+	statuses := map[status]bool{statusActive: true, statusRetired: true}
+	if vals := q["status"]; len(vals) > 0 {
+		statuses = map[status]bool{}
+		for _, v := range vals {
+			switch v {
+			case "active":
+				statuses[statusActive] = true
+			case "split":
+				statuses[statusSplit] = true
+			case "retired":
+				statuses[statusRetired] = true
+			default:
+				errs = append(errs, validationError{Loc: []string{"query", "status"}, Type: "enum",
+					Msg: "Input should be 'active', 'split' or 'retired'"})
+			}
+		}
+	}
+	timeFilter := func(name string) (int64, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return 0, false
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "datetime_from_date_parsing",
+				Msg: "Input should be a valid datetime with a timezone, like 2021-01-01T00:00:00Z"})
+			return 0, false
+		}
+		return t.UnixMicro(), true
+	}
+	after, hasAfter := timeFilter("issued_after")
+	before, hasBefore := timeFilter("issued_before")
+	if v := q.Get("sort_field"); v != "" && v != "issued_at" {
+		errs = append(errs, validationError{Loc: []string{"query", "sort_field"}, Type: "enum", Msg: "Input should be 'issued_at'"})
+	}
+	asc := false
+	switch v := q.Get("sort_direction"); v {
+	case "", "desc":
+	case "asc":
+		asc = true
+	default:
+		errs = append(errs, validationError{Loc: []string{"query", "sort_direction"}, Type: "enum", Msg: "Input should be 'asc' or 'desc'"})
+	}
+	if len(errs) > 0 {
+		unprocessable(w, errs...)
+		return
+	}
+	oi, ok := r.d.orgIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	d := r.d
+	var list []int32
+	for _, i := range d.orgBatches[oi] {
+		b := &d.batches[i]
+		if !statuses[b.status] || orderID != "" {
+			continue
+		}
+		tp := &d.projects[d.trees[b.tree].project]
+		at := d.issuedAt(i)
+		switch {
+		case supplierID != "" && d.suppliers[tp.supplier].id != supplierID,
+			projectID != "" && d.batchProject(b).id != projectID,
+			issuanceID != "" && d.issuances[b.issuance].id != issuanceID,
+			deliveryID != "" && (b.delivery < 0 || d.deliveries[b.delivery] != deliveryID),
+			retirementID != "" && (b.retirement < 0 || d.retirements[b.retirement].id != retirementID),
+			hasAfter && at <= after,
+			hasBefore && at >= before:
+			continue
+		}
+		list = append(list, i)
+	}
+	if asc {
+		for a, z := 0, len(list)-1; a < z; a, z = a+1, z-1 {
+			list[a], list[z] = list[z], list[a]
+		}
+	}
+	pg, ok := parsePage(w, q, len(list))
+	if !ok {
+		return
+	}
+	lo, hi, info := pg.window(len(list))
+	writeJSON(w, http.StatusOK, wirePage[wireBatch]{Nodes: d.wireBatches(list[lo:hi]), PageInfo: info, TotalCount: len(list)})
+}
+
+// page is a Relay request: first/after forward, last/before backward, first=10 by default.
+type page struct {
+	first, last   int // 0: not given
+	after, before int // item positions; -1: not given
+}
+
+const cursorPrefix = "demo-cursor:"
+
+// cursors are opaque to clients, as upstream: they encode the item's position in the list.
+func cursor(pos int) *string {
+	return new(base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(pos))))
+}
+
+func parsePage(w http.ResponseWriter, q url.Values, n int) (page, bool) {
+	pg := page{after: -1, before: -1}
+	var errs []validationError
+	count := func(name string) int {
+		v := q.Get(name)
+		if v == "" {
+			return 0
+		}
+		k, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "int_parsing",
+				Msg: "Input should be a valid integer"})
+		case k < 1:
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "greater_than",
+				Msg: "Input should be greater than 0"})
+		case k > 50:
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "less_than_equal",
+				Msg: "Input should be less than or equal to 50"})
+		}
+		return k
+	}
+	pos := func(name string) int {
+		v := q.Get(name)
+		if v == "" {
+			return -1
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		s, found := strings.CutPrefix(string(raw), cursorPrefix)
+		k, err2 := strconv.Atoi(s)
+		if err != nil || !found || err2 != nil || k < 0 || k >= n {
+			errs = append(errs, validationError{Loc: []string{"query", name}, Type: "value_error",
+				Msg: "Value error, invalid cursor"})
+			return -1
+		}
+		return k
+	}
+	pg.first, pg.last = count("first"), count("last")
+	pg.after, pg.before = pos("after"), pos("before")
+	if len(errs) > 0 {
+		unprocessable(w, errs...)
+		return pg, false
+	}
+	if pg.first == 0 && pg.last == 0 {
+		pg.first = 10
+	}
+	return pg, true
+}
+
+// window returns the slice [lo, hi) of a list of n items, and its page_info.
+func (pg page) window(n int) (lo, hi int, info wirePageInfo) {
+	lo, hi = 0, n
+	if pg.after >= 0 {
+		lo = pg.after + 1
+	}
+	if pg.before >= 0 {
+		hi = pg.before
+	}
+	hi = max(hi, lo)
+	if pg.first > 0 && hi-lo > pg.first {
+		hi = lo + pg.first
+	}
+	if pg.last > 0 && hi-lo > pg.last {
+		lo = hi - pg.last
+	}
+	info = wirePageInfo{HasPreviousPage: lo > 0, HasNextPage: hi < n}
+	if hi > lo {
+		info.StartCursor, info.EndCursor = cursor(lo), cursor(hi-1)
+	}
+	return lo, hi, info
+}
