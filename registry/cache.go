@@ -34,6 +34,10 @@ type CacheConfig struct {
 	// caller's context so that one caller giving up does not fail the others waiting on the same
 	// fetch. Default 2m.
 	FetchTimeout time.Duration
+	// OnStore, if set, is called with every batch stored (fetched or Put), so that other
+	// indexes (the serial number index, say) learn from every batch the app sees. It must be
+	// fast and safe for concurrent use, and must not modify the batch.
+	OnStore func(*CreditBatch)
 }
 
 // Cache is a BatchSource that keeps batches from another BatchSource in memory (go-cache) and
@@ -134,6 +138,9 @@ func (c *Cache) Put(b *CreditBatch) {
 		ttl = gocache.NoExpiration
 	}
 	c.store(b.ID, cacheEntry{batch: b}, ttl)
+	if c.cfg.OnStore != nil {
+		c.cfg.OnStore(b)
+	}
 }
 
 func (c *Cache) lookup(id string) (*CreditBatch, error, bool) {

@@ -79,7 +79,7 @@ const (
 // figures only, never upstream prose), safe to show escaped.
 type Problem struct {
 	Kind    ProblemKind `json:"kind"`
-	BatchID string      `json:"batch_id"`           // where it is marked
+	BatchID string      `json:"batch_id"`          // where it is marked
 	Related string      `json:"related,omitempty"` // the other batch involved, if any
 	Detail  string      `json:"detail"`
 }
@@ -130,6 +130,24 @@ func (t *Tree) AddProblem(p Problem) {
 	}
 	t.problemsAt[p.BatchID] = append(t.problemsAt[p.BatchID], len(t.Problems))
 	t.Problems = append(t.Problems, p)
+}
+
+// sortProblems orders the problems by where their batch sits in the tree (pre-order), then by
+// kind, so that the list reads top to bottom and does not depend on the order fetches finished.
+func (t *Tree) sortProblems(order map[string]int) {
+	at := func(id string) int {
+		if i, ok := order[id]; ok {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(t.Problems, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(at(a.BatchID), at(b.BatchID)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Related, b.Related))
+	})
+	t.problemsAt = map[string][]int{}
+	for i, p := range t.Problems {
+		t.problemsAt[p.BatchID] = append(t.problemsAt[p.BatchID], i)
+	}
 }
 
 // Each calls fn for every node in pre-order (a node before its children, left before right),

@@ -214,15 +214,15 @@ type Supplier struct {
 
 // Issuance is one issuance as GET /issuances and GET /issuances/{id} return it. All sizes in kg.
 type Issuance struct {
-	ID                              string    `json:"id"`
-	IssuedAt                        Timestamp `json:"issued_at"`
-	Supplier                        Supplier  `json:"supplier"`
-	ProjectID                       string    `json:"project_id"`
-	ReportingPeriodStartAt          Date      `json:"reporting_period_start_at"`
-	ReportingPeriodEndAt            Date      `json:"reporting_period_end_at"`
-	SupplierCreditBatchSizeTotal    Quantity  `json:"supplier_credit_batch_size_total"`
-	BufferPoolCreditBatchSizeTotal  Quantity  `json:"buffer_pool_credit_batch_size_total"`
-	CreditBatchSizeTotal            Quantity  `json:"credit_batch_size_total"`
+	ID                             string    `json:"id"`
+	IssuedAt                       Timestamp `json:"issued_at"`
+	Supplier                       Supplier  `json:"supplier"`
+	ProjectID                      string    `json:"project_id"`
+	ReportingPeriodStartAt         Date      `json:"reporting_period_start_at"`
+	ReportingPeriodEndAt           Date      `json:"reporting_period_end_at"`
+	SupplierCreditBatchSizeTotal   Quantity  `json:"supplier_credit_batch_size_total"`
+	BufferPoolCreditBatchSizeTotal Quantity  `json:"buffer_pool_credit_batch_size_total"`
+	CreditBatchSizeTotal           Quantity  `json:"credit_batch_size_total"`
 }
 
 // IssuanceCreditBatches is GET /issuances/{id}/credit_batches: the root batches the issuance

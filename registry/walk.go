@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,18 +108,74 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	t := wk.tree
 	t.Root = root
 	t.Fetched = int(progress.Fetched())
+	wk.settleRepeats()
+	order := map[string]int{}
 	t.Each(func(n *Node) bool {
 		if n.Parent != nil {
 			n.Depth = n.Parent.Depth + 1
 		}
+		if _, ok := order[n.ID]; !ok && n.Missing != MissingRepeated {
+			order[n.ID] = len(order)
+		}
+		// A child must point back at the batch that lists it; a claimed child is the reverse
+		// case, already reported by the climb.
+		if n.Batch != nil && n.Parent != nil && n.Link != LinkClaimed && n.Batch.ParentID != n.Parent.ID {
+			t.AddProblem(parentMismatch(n.Parent.ID, n.ID, n.Batch.ParentID))
+		}
 		return true
 	})
+	t.audit()
 	if t.Truncated > 0 {
 		t.AddProblem(Problem{Kind: ProblemTruncated, BatchID: root.ID,
 			Detail: fmt.Sprintf("the tree has more than %d batches; %d linked batches were not fetched", w.maxNodes, t.Truncated)})
 	}
+	t.sortProblems(order)
 	t.Duration = time.Since(start)
 	return t, nil
+}
+
+func parentMismatch(parentID, childID, claimed string) Problem {
+	if claimed == "" {
+		claimed = "null"
+	}
+	return Problem{Kind: ProblemParentMismatch, BatchID: childID, Related: parentID,
+		Detail: fmt.Sprintf("%s lists %s as a child, but its parent_id is %s", parentID, childID, claimed)}
+}
+
+// settleRepeats makes the tree the same whatever order the fetches finished in: a batch linked
+// from two places is kept under the one its parent_id names (else the first in pre-order), a
+// placeholder marks the other, and both links are reported.
+func (wk *walk) settleRepeats() {
+	t := wk.tree
+	if len(wk.repeats) > 0 {
+		pos := map[*Node]int{}
+		t.Each(func(n *Node) bool { pos[n] = len(pos); return true })
+		for _, m := range wk.repeats {
+			real := t.Nodes[m.ID]
+			if real == nil || real.Parent == nil || m.Parent == nil {
+				continue
+			}
+			named := func(n *Node) bool { return real.Batch != nil && real.Batch.ParentID == n.Parent.ID }
+			if named(m) && !named(real) || named(m) == named(real) && pos[m] < pos[real] {
+				swapPlaces(real, m)
+			}
+		}
+	}
+	for _, m := range wk.repeats {
+		t.AddProblem(Problem{Kind: ProblemRepeated, BatchID: m.Parent.ID, Related: m.ID,
+			Detail: fmt.Sprintf("%s links to %s, which is also linked from elsewhere in the tree; shown once", m.Parent.ID, m.ID)})
+		if real := t.Nodes[m.ID]; real != nil && real.Batch != nil && real.Batch.ParentID != m.Parent.ID {
+			t.AddProblem(parentMismatch(m.Parent.ID, m.ID, real.Batch.ParentID))
+		}
+	}
+}
+
+// swapPlaces exchanges where two nodes hang in the tree (their parents and links).
+func swapPlaces(a, b *Node) {
+	ia, ib := slices.Index(a.Parent.Children, a), slices.Index(b.Parent.Children, b)
+	a.Parent.Children[ia], b.Parent.Children[ib] = b, a
+	a.Parent, b.Parent = b.Parent, a.Parent
+	a.Link, b.Link = b.Link, a.Link
 }
 
 // walk is the state of one Lineage call. mu guards the tree, the queue and pending.
@@ -132,6 +189,7 @@ type walk struct {
 	queue   []*Node // nodes whose batch is still to fetch
 	pending int     // queued + being fetched (+1 while the climb runs)
 	tree    *Tree
+	repeats []*Node // placeholders for ids linked from a second place
 }
 
 // work fetches queued nodes until there is nothing left to do or the walk is cancelled.
@@ -173,14 +231,6 @@ func (wk *walk) settleLocked(n *Node, b *CreditBatch, err error) {
 	}
 	wk.progress.fetched.Add(1)
 	n.Batch = b
-	if p := n.Parent; p != nil && b.ParentID != p.ID {
-		other := b.ParentID
-		if other == "" {
-			other = "null"
-		}
-		wk.tree.AddProblem(Problem{Kind: ProblemParentMismatch, BatchID: n.ID, Related: p.ID,
-			Detail: fmt.Sprintf("%s lists %s as a child, but its parent_id is %s", p.ID, n.ID, other)})
-	}
 	wk.expandLocked(n)
 }
 
@@ -231,15 +281,16 @@ func (wk *walk) expandLocked(n *Node) {
 func (wk *walk) registerLocked(child, from *Node) {
 	if _, seen := wk.tree.Nodes[child.ID]; seen {
 		child.Missing = MissingRepeated
-		kind, what := ProblemRepeated, "is already linked from elsewhere in the tree"
 		for a := from; a != nil; a = a.Parent {
 			if a.ID == child.ID {
-				kind, what = ProblemCycle, "is its own ancestor: the links form a cycle"
-				break
+				wk.tree.AddProblem(Problem{Kind: ProblemCycle, BatchID: from.ID, Related: child.ID,
+					Detail: fmt.Sprintf("%s links to %s, which is its own ancestor: the links form a cycle; not followed", from.ID, child.ID)})
+				return
 			}
 		}
-		wk.tree.AddProblem(Problem{Kind: kind, BatchID: from.ID, Related: child.ID,
-			Detail: fmt.Sprintf("%s links to %s, which %s; not followed", from.ID, child.ID, what)})
+		// Which of the two places keeps the batch depends on which fetch finished first; the
+		// walk settles that, and reports both links, once it is over (see settleRepeats).
+		wk.repeats = append(wk.repeats, child)
 		return
 	}
 	if len(wk.tree.Nodes) >= wk.w.maxNodes {

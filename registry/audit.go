@@ -1,0 +1,270 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The problems the audit adds to those of the walk.
+const (
+	// ProblemSizeMismatch: a split's children do not add up to it, to the kg.
+	ProblemSizeMismatch ProblemKind = "size_mismatch"
+	// ProblemSplitShape: a split batch without exactly two children, or an unsplit one with children.
+	ProblemSplitShape ProblemKind = "split_shape"
+	// ProblemStatus: a status that contradicts the rest of the record (retired without a
+	// retirement id or date, say).
+	ProblemStatus ProblemKind = "status"
+	// ProblemMixedLineage: a batch whose issuance, project or supplier differs from its root's.
+	ProblemMixedLineage ProblemKind = "mixed_lineage"
+	// ProblemSerial: a serial number that cannot be read, or whose range does not hold credit_kgs units.
+	ProblemSerial ProblemKind = "serial"
+	// ProblemRangePartition: a split's children's serial ranges do not partition its own.
+	ProblemRangePartition ProblemKind = "range_partition"
+)
+
+// AuditSummary is what the audit found, in figures for a clean tree's "adds up" line.
+type AuditSummary struct {
+	Batches     int   // batches checked (present in the tree)
+	Splits      int   // splits whose sizes were checked
+	RootKg      int64 // the root batch's size, kg
+	ConservedKg int64 // kg accounted for by the leaves when every split adds up (else 0)
+	Problems    int   // problems of every kind, walk and audit
+}
+
+// Clean reports whether the tree has no problem at all.
+func (s AuditSummary) Clean() bool { return s.Problems == 0 }
+
+// audit checks the whole tree and adds what it finds to t.Problems. It never changes a figure:
+// a total that does not add up is reported, not fixed.
+func (t *Tree) audit() {
+	root := t.Root
+	if root == nil {
+		return
+	}
+	t.Each(func(n *Node) bool {
+		b := n.Batch
+		if b == nil {
+			return true
+		}
+		t.auditStatus(n)
+		if root.Batch != nil && n != root {
+			t.auditLineage(root.Batch, b)
+		}
+		if sr, err := parseRange(b.SerialNumber); err != nil {
+			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
+				Detail: fmt.Sprintf("serial number %q cannot be read: %v", truncateForError(b.SerialNumber), err)})
+		} else if sr.last-sr.first != b.Size.CreditKgs {
+			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
+				Detail: fmt.Sprintf("serial range %d–%d holds %d units, but credit_kgs is %d", sr.first, sr.last, sr.last-sr.first, b.Size.CreditKgs)})
+		}
+		if b.Status == StatusSplit {
+			t.auditSplit(n)
+		}
+		return true
+	})
+}
+
+func (t *Tree) auditStatus(n *Node) {
+	b := n.Batch
+	kids := len(b.Children())
+	switch b.Status {
+	case StatusSplit:
+		if kids != 2 {
+			t.AddProblem(Problem{Kind: ProblemSplitShape, BatchID: b.ID,
+				Detail: fmt.Sprintf("%s is split but lists %d children instead of 2", b.ID, kids)})
+		}
+	case StatusRetired, StatusActive:
+		if kids > 0 {
+			t.AddProblem(Problem{Kind: ProblemSplitShape, BatchID: b.ID,
+				Detail: fmt.Sprintf("%s is %s yet lists %d children: only a split batch has children", b.ID, b.Status, kids)})
+		}
+	default:
+		t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
+			Detail: fmt.Sprintf("%s has an unknown status %q", b.ID, truncateForError(string(b.Status)))})
+	}
+	if b.Status == StatusRetired {
+		var lacks []string
+		if b.RetirementID == "" {
+			lacks = append(lacks, "retirement_id")
+		}
+		if b.RetiredAt.IsZero() {
+			lacks = append(lacks, "retired_at")
+		}
+		if b.Beneficiary == nil {
+			lacks = append(lacks, "beneficiary")
+		}
+		if len(lacks) > 0 {
+			t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
+				Detail: fmt.Sprintf("%s is retired but has no %s", b.ID, joinAnd(lacks))})
+		}
+	} else if b.RetirementID != "" || !b.RetiredAt.IsZero() {
+		t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
+			Detail: fmt.Sprintf("%s is %s but carries a retirement", b.ID, b.Status)})
+	}
+}
+
+func (t *Tree) auditLineage(root, b *CreditBatch) {
+	var differs []string
+	for _, f := range []struct{ name, want, got string }{
+		{"issuance_id", root.IssuanceID, b.IssuanceID},
+		{"project_id", root.ProjectID, b.ProjectID},
+		{"supplier_id", root.SupplierID, b.SupplierID},
+	} {
+		if f.want != f.got {
+			differs = append(differs, fmt.Sprintf("%s %s (root: %s)", f.name, orNull(f.got), orNull(f.want)))
+		}
+	}
+	if len(differs) > 0 {
+		t.AddProblem(Problem{Kind: ProblemMixedLineage, BatchID: b.ID, Related: root.ID,
+			Detail: fmt.Sprintf("%s has %s; every batch of a tree shares its root's", b.ID, strings.Join(differs, ", "))})
+	}
+}
+
+// auditSplit checks that a split's present children add up to it, in kg and in serial range.
+func (t *Tree) auditSplit(n *Node) {
+	b := n.Batch
+	var kids []*CreditBatch
+	for _, c := range n.Children {
+		if c.Link == LinkClaimed {
+			continue
+		}
+		if c.Batch == nil || c.Missing == MissingRepeated {
+			return // a missing child is reported by the walk; the sum cannot be checked
+		}
+		kids = append(kids, c.Batch)
+	}
+	if len(kids) == 0 {
+		return
+	}
+	var sum int64
+	overflow := false
+	for _, k := range kids {
+		kg := k.Size.CreditKgs
+		next := sum + kg
+		if sum > 0 && kg > 0 && next < 0 || sum < 0 && kg < 0 && next >= 0 {
+			overflow = true
+		}
+		sum = next
+	}
+	if overflow || sum != b.Size.CreditKgs {
+		t.AddProblem(Problem{Kind: ProblemSizeMismatch, BatchID: b.ID,
+			Detail: fmt.Sprintf("%s is %d kg, but its children add up to %s kg (%s)", b.ID, b.Size.CreditKgs, sumText(sum, overflow), diffText(b.Size.CreditKgs, sum, overflow))})
+	}
+	pr, err := parseRange(b.SerialNumber)
+	if err != nil {
+		return
+	}
+	next := pr.first
+	for _, k := range kids {
+		kr, err := parseRange(k.SerialNumber)
+		if err != nil {
+			return
+		}
+		if kr.prefix != pr.prefix || kr.first != next {
+			t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID, Related: k.ID,
+				Detail: fmt.Sprintf("%s covers units %d–%d, but child %s covers %d–%d where %d–… was expected", b.ID, pr.first, pr.last, k.ID, kr.first, kr.last, next)})
+			return
+		}
+		next = kr.last
+	}
+	if next != pr.last {
+		t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID,
+			Detail: fmt.Sprintf("%s covers units %d–%d, but its children end at %d", b.ID, pr.first, pr.last, next)})
+	}
+}
+
+// Summary gives the audit's figures for the tree.
+func (t *Tree) Summary() AuditSummary {
+	s := AuditSummary{Problems: len(t.Problems)}
+	if t.Root != nil && t.Root.Batch != nil {
+		s.RootKg = t.Root.Batch.Size.CreditKgs
+	}
+	sizeOK := true
+	for _, p := range t.Problems {
+		if p.Kind == ProblemSizeMismatch || p.Kind == ProblemDangling || p.Kind == ProblemFetchFailed || p.Kind == ProblemTruncated {
+			sizeOK = false
+		}
+	}
+	t.Each(func(n *Node) bool {
+		if n.Batch != nil && n.Missing == MissingNone {
+			s.Batches++
+			if n.Batch.Status == StatusSplit {
+				s.Splits++
+			}
+		}
+		return true
+	})
+	if sizeOK {
+		tot := t.Totals()
+		if tot.ActiveKg+tot.RetiredKg == s.RootKg {
+			s.ConservedKg = s.RootKg
+		}
+	}
+	return s
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "null"
+	}
+	return s
+}
+
+func joinAnd(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	out := xs[0]
+	for _, x := range xs[1 : len(xs)-1] {
+		out += ", " + x
+	}
+	return out + " or " + xs[len(xs)-1]
+}
+
+func sumText(sum int64, overflow bool) string {
+	if overflow {
+		return "more than an int64 holds"
+	}
+	return fmt.Sprint(sum)
+}
+
+func diffText(parent, sum int64, overflow bool) string {
+	switch {
+	case overflow:
+		return "overflow"
+	case sum < parent:
+		return fmt.Sprintf("%d kg short", parent-sum)
+	default:
+		return fmt.Sprintf("%d kg too many", sum-parent)
+	}
+}
+
+// serialRange is the part of a serial number the audit compares: everything before the unit
+// range, and the half-open range itself.
+type serialRange struct {
+	prefix      string
+	first, last int64
+}
+
+// parseRange reads the unit range at the end of a serial number ("…-41646450-41652061").
+func parseRange(serial string) (serialRange, error) {
+	i := strings.LastIndexByte(serial, '-')
+	if i <= 0 {
+		return serialRange{}, errors.New("no unit range")
+	}
+	j := strings.LastIndexByte(serial[:i], '-')
+	if j < 0 {
+		return serialRange{}, errors.New("no unit range")
+	}
+	first, err1 := strconv.ParseInt(serial[j+1:i], 10, 64)
+	last, err2 := strconv.ParseInt(serial[i+1:], 10, 64)
+	if err1 != nil || err2 != nil || first < 0 || last < first {
+		return serialRange{}, errors.New("the unit range is not two ascending numbers")
+	}
+	return serialRange{prefix: serial[:j], first: first, last: last}, nil
+}

@@ -1,0 +1,254 @@
+// Package benchmark measures lineage walks against the demo registry with added latency and
+// reports them as ratios (to the critical-path bound, to a naive sequential walk), so that the
+// figures mean the same on any machine. It backs `go run . bench`.
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
+)
+
+// Options are the benchmark's parameters.
+type Options struct {
+	Latency     time.Duration // added by the demo registry to every answer
+	Concurrency int           // UPSTREAM_CONCURRENCY of the client under test
+	Users       int           // concurrent cold walks of one tree in the shared-fetch scenario
+	Naive       bool          // also time a naive sequential walk of each tree (slow: nodes × latency)
+}
+
+// Scenario is one tree to walk: a name and the batch the walk starts from.
+type Scenario struct {
+	Name  string
+	Start string
+}
+
+// Result is the measurement of one scenario. Durations are wall time; ratios are dimensionless.
+type Result struct {
+	Scenario       Scenario
+	Nodes          int           // batches in the tree
+	CriticalPath   int           // longest chain of dependent fetches
+	Bound          time.Duration // max(CriticalPath, ceil(Nodes/Concurrency)) × Latency
+	Cold           time.Duration // first walk, empty cache
+	ColdRequests   int64         // upstream requests of the cold walk
+	Warm           time.Duration // second walk, same cache
+	WarmRequests   int64         // upstream requests of the warm walk (0 when all batches are cached)
+	Naive          time.Duration // sequential walk, one request at a time, no cache (0 if not measured)
+	NaiveRequests  int64
+	Users          int   // concurrent cold walks of the tree on one fresh cache
+	SharedRequests int64 // upstream requests those walks made in all
+	MaxPerBatch    int64 // the most times one batch was fetched upstream during them (goal 1)
+}
+
+// ColdToBound is the cold walk's wall time over the critical-path bound (goal ≤ 1.3).
+func (r Result) ColdToBound() float64 { return ratio(r.Cold, r.Bound) }
+
+// ColdToNaive is the cold walk's wall time over the naive walk's (lower is better).
+func (r Result) ColdToNaive() float64 { return ratio(r.Cold, r.Naive) }
+
+func ratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Run is the `bench` command: args are its flags (the subcommand name excluded); it writes its
+// report to stdout. It returns an error if a flag is wrong or a walk fails.
+func Run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	opts := Options{}
+	fs.DurationVar(&opts.Latency, "latency", 10*time.Millisecond, "latency the demo registry adds to every answer")
+	fs.IntVar(&opts.Concurrency, "concurrency", 8, "UPSTREAM_CONCURRENCY of the client under test")
+	fs.IntVar(&opts.Users, "users", 100, "concurrent cold walks of one tree, sharing one cache")
+	fs.BoolVar(&opts.Naive, "naive", true, "also time a naive sequential walk (takes nodes × latency)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	reg := demo.New(demo.Options{Latency: opts.Latency})
+	f := reg.Fixtures()
+	scenarios := []Scenario{
+		{"deep chain, from its tip", f.DeepChainLeaf},
+		{"deep chain, from its root", f.DeepChainRoot},
+		{"wide tree, from a leaf", f.WideLeafDeep},
+	}
+	fmt.Fprintf(stdout, "demo registry: latency %v per answer, UPSTREAM_CONCURRENCY %d, %d concurrent users\n\n",
+		opts.Latency, opts.Concurrency, opts.Users)
+	var results []Result
+	for _, s := range scenarios {
+		r, err := Measure(ctx, reg, s, opts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+		results = append(results, r)
+	}
+	Report(stdout, opts, results)
+	return nil
+}
+
+// Report prints results as a table.
+func Report(w io.Writer, opts Options, results []Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tnodes\tcritical path\tbound\tcold\treq\tcold/bound\tnaive\tcold/naive\twarm\treq\tusers\treq\tmax fetches/batch\t")
+	for _, r := range results {
+		naive, vsNaive := "-", "-"
+		if r.Naive > 0 {
+			naive, vsNaive = round(r.Naive).String(), fmt.Sprintf("%.3f", r.ColdToNaive())
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t%v\t%d\t%.2f\t%s\t%s\t%v\t%d\t%d\t%d\t%d\t\n",
+			r.Scenario.Name, r.Nodes, r.CriticalPath, round(r.Bound), round(r.Cold), r.ColdRequests, r.ColdToBound(),
+			naive, vsNaive, round(r.Warm), r.WarmRequests, r.Users, r.SharedRequests, r.MaxPerBatch)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nbound = max(critical path, ceil(nodes / %d)) × %v. Goals: cold/bound ≤ 1.3; warm req = 0; max fetches/batch = 1.\n",
+		opts.Concurrency, opts.Latency)
+}
+
+func round(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
+
+// Measure runs one scenario: a cold walk and a warm walk on one fresh explorer, Users
+// concurrent cold walks sharing another fresh cache, and (if asked) a naive walk.
+func Measure(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) (Result, error) {
+	r := Result{Scenario: s, Users: opts.Users}
+	url, stop, err := demo.Start(reg)
+	if err != nil {
+		return r, err
+	}
+	defer stop()
+	newClient := func() (*registry.Client, error) {
+		return registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency})
+	}
+
+	c, err := newClient()
+	if err != nil {
+		return r, err
+	}
+	w := registry.NewWalker(registry.NewCache(c, registry.CacheConfig{}), registry.WalkerConfig{Workers: opts.Concurrency})
+	start := time.Now()
+	tree, err := w.Lineage(ctx, s.Start, nil)
+	if err != nil {
+		return r, err
+	}
+	r.Cold = time.Since(start)
+	r.ColdRequests = c.Stats().Requests
+	r.Nodes = tree.Len()
+	r.CriticalPath = CriticalPath(tree)
+	waves := (r.Nodes + opts.Concurrency - 1) / opts.Concurrency
+	r.Bound = time.Duration(max(r.CriticalPath, waves)) * opts.Latency
+
+	start = time.Now()
+	if _, err := w.Lineage(ctx, s.Start, nil); err != nil {
+		return r, err
+	}
+	r.Warm = time.Since(start)
+	r.WarmRequests = c.Stats().Requests - r.ColdRequests
+
+	if r.Users > 0 {
+		c2, err := newClient()
+		if err != nil {
+			return r, err
+		}
+		shared := registry.NewWalker(registry.NewCache(c2, registry.CacheConfig{}), registry.WalkerConfig{Workers: opts.Concurrency})
+		reg.ResetStats()
+		var wg sync.WaitGroup
+		errs := make(chan error, r.Users)
+		for range r.Users {
+			wg.Go(func() {
+				if _, err := shared.Lineage(ctx, s.Start, nil); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		if err := errors.Join(<-errs); err != nil {
+			return r, err
+		}
+		r.SharedRequests = c2.Stats().Requests
+		for id := range tree.Nodes {
+			r.MaxPerBatch = max(r.MaxPerBatch, reg.BatchFetches(id))
+		}
+	}
+
+	if opts.Naive {
+		c3, err := newClient()
+		if err != nil {
+			return r, err
+		}
+		start = time.Now()
+		if _, err := NaiveWalk(ctx, c3, s.Start); err != nil {
+			return r, err
+		}
+		r.Naive = time.Since(start)
+		r.NaiveRequests = c3.Stats().Requests
+	}
+	return r, nil
+}
+
+// CriticalPath is the longest chain of fetches that depend on each other in a walk of t that
+// starts at t.Target: the target first, each ancestor after the batch below it (the climb), and
+// each other node after the batch that names it. No walk can take fewer round trips than this.
+func CriticalPath(t *registry.Tree) int {
+	step := map[*registry.Node]int{t.Target: 1}
+	longest := 1
+	for n := t.Target; n.Parent != nil; n = n.Parent {
+		step[n.Parent] = step[n] + 1
+		longest = max(longest, step[n.Parent])
+	}
+	t.Each(func(n *registry.Node) bool {
+		if _, ok := step[n]; !ok && n.Parent != nil && n.Missing != registry.MissingTruncated && n.Missing != registry.MissingRepeated {
+			step[n] = step[n.Parent] + 1
+			longest = max(longest, step[n])
+		}
+		return true
+	})
+	return longest
+}
+
+// NaiveWalk is the baseline: climb to the root, then visit every descendant depth first,
+// one request at a time, with no cache beyond the batches of the climb. It returns the number
+// of batches fetched.
+func NaiveWalk(ctx context.Context, src registry.BatchSource, id string) (int, error) {
+	known := map[string]*registry.CreditBatch{}
+	b, err := src.CreditBatch(ctx, id)
+	for err == nil {
+		known[b.ID] = b
+		if b.ParentID == "" || known[b.ParentID] != nil {
+			break
+		}
+		b, err = src.CreditBatch(ctx, b.ParentID)
+	}
+	if err != nil {
+		return len(known), err
+	}
+	fetched := len(known)
+	stack := []string{b.ID}
+	seen := map[string]bool{}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c := known[id]
+		if c == nil {
+			if c, err = src.CreditBatch(ctx, id); err != nil {
+				return fetched, err
+			}
+			fetched++
+		}
+		stack = append(stack, c.Children()...)
+	}
+	return fetched, nil
+}

@@ -1,0 +1,77 @@
+package registry_test
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+func FuzzValidateID(f *testing.F) {
+	for _, s := range []string{"ctb_1DRBTYA8Q1S07CBY", "ctb_", "", "ctb_1DRBTYA8Q1S07CB\x00", "iss_1EWT8R5FY1S0GFCY", "ctb_ÄÖÜ1DRBTYA8Q1S07CB", "../../etc/passwd"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		err := registry.ValidateID(registry.PrefixCreditBatch, id)
+		if err != nil {
+			if !strings.Contains(err.Error(), registry.ExampleID(registry.PrefixCreditBatch)) {
+				t.Errorf("the error does not show a valid id: %v", err)
+			}
+			return
+		}
+		// Whatever passes must be safe to put in a URL path as is.
+		if len(id) < 20 || len(id) > 37 || !strings.HasPrefix(id, "ctb_") {
+			t.Errorf("accepted %q", id)
+		}
+		for _, c := range id[4:] {
+			if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+				t.Errorf("accepted %q with %q", id, c)
+			}
+		}
+	})
+}
+
+func FuzzDecodeCreditBatch(f *testing.F) {
+	f.Add([]byte(`{"id":"ctb_1DRBTYA8Q1S07CBY","size":{"credit_kgs":9007199254740993,"credits":1.5},"sequestered_at":"2024-01-01"}`))
+	f.Add([]byte(`{"retired_at":"2024-01-22T11:56:48.520641Z","sequestered_on":null,"beneficiary":null}`))
+	f.Add([]byte(`{"issued_at":"x","size":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var b registry.CreditBatch
+		if err := json.Unmarshal(data, &b); err != nil {
+			return
+		}
+		// A decoded batch re-encodes, and its size survives the round trip exactly.
+		out, err := json.Marshal(&b)
+		if err != nil {
+			t.Fatalf("re-encoding a decoded batch: %v", err)
+		}
+		var again registry.CreditBatch
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("decoding our own encoding %s: %v", out, err)
+		}
+		if again.Size.CreditKgs != b.Size.CreditKgs || again.ID != b.ID || !again.RetiredAt.Equal(b.RetiredAt.Time) {
+			t.Errorf("round trip changed the batch: %+v → %+v", b, again)
+		}
+	})
+}
+
+func FuzzFormatCredits(f *testing.F) {
+	for _, v := range []int64{0, 1, 999, 1000, -1, -1001, 9007199254740993, -9223372036854775808, 9223372036854775807} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, kg int64) {
+		s := registry.FormatCredits(kg)
+		// Removing the decimal point must give back the kg exactly.
+		digits := strings.Replace(s, ".", "", 1)
+		back, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || back != kg {
+			t.Errorf("FormatCredits(%d) = %q, which reads back as %d (%v)", kg, s, back, err)
+		}
+		if i := strings.IndexByte(s, '.'); i < 0 || len(s)-i != 4 {
+			t.Errorf("FormatCredits(%d) = %q: want exactly three decimals", kg, s)
+		}
+	})
+}
