@@ -1,0 +1,188 @@
+package registry
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LineageExport is a lineage tree as the JSON export gives it (/api/v1/batches/{id}/lineage):
+// nodes in pre-order, each with its batch or why it is missing, then the problems, totals and
+// audit figures. Every kg is a JSON integer; credits are strings ("12.446") so that no consumer
+// is tempted to read a size through a float.
+type LineageExport struct {
+	Target    string        `json:"target"`
+	Root      string        `json:"root"`
+	Nodes     []ExportNode  `json:"nodes"`
+	Problems  []Problem     `json:"problems"`
+	Totals    ExportTotals  `json:"totals"`
+	Summary   ExportSummary `json:"summary"`
+	Truncated int           `json:"truncated"`
+}
+
+// ExportNode is one node of a LineageExport. Batch is null when Missing is set.
+type ExportNode struct {
+	ID       string       `json:"id"`
+	ParentID string       `json:"parent_id"` // the node above it in the tree ("" for the root)
+	Depth    int          `json:"depth"`
+	Link     Link         `json:"link"`
+	Missing  Missing      `json:"missing,omitempty"`
+	Error    string       `json:"error,omitempty"`
+	Batch    *ExportBatch `json:"batch"`
+}
+
+// ExportBatch is the part of a credit batch the export carries. Times are RFC 3339 or "".
+type ExportBatch struct {
+	SerialNumber string        `json:"serial_number"`
+	Status       Status        `json:"status"`
+	CreditKgs    int64         `json:"credit_kgs"`
+	Credits      string        `json:"credits"`
+	Owner        Organisation  `json:"owner"`
+	Beneficiary  *Organisation `json:"beneficiary"`
+	IssuanceID   string        `json:"issuance_id"`
+	ProjectID    string        `json:"project_id"`
+	SupplierID   string        `json:"supplier_id"`
+	DeliveryID   string        `json:"delivery_id,omitempty"`
+	RetirementID string        `json:"retirement_id,omitempty"`
+	IssuedAt     string        `json:"issued_at"`
+	RetiredAt    string        `json:"retired_at,omitempty"`
+	ParentID     string        `json:"parent_id,omitempty"` // as the batch itself records it
+	LeftChildID  string        `json:"left_child_id,omitempty"`
+	RightChildID string        `json:"right_child_id,omitempty"`
+}
+
+// ExportTotals are Tree.Totals in kg.
+type ExportTotals struct {
+	ActiveKg  int64               `json:"active_kg"`
+	RetiredKg int64               `json:"retired_kg"`
+	ByHolder  []ExportHolderTotal `json:"by_holder"`
+}
+
+// ExportHolderTotal is one holder's kg: active as owner, retired as beneficiary.
+type ExportHolderTotal struct {
+	Holder    Organisation `json:"holder"`
+	ActiveKg  int64        `json:"active_kg"`
+	RetiredKg int64        `json:"retired_kg"`
+}
+
+// ExportSummary are the audit's figures (see AuditSummary).
+type ExportSummary struct {
+	Batches     int   `json:"batches"`
+	Splits      int   `json:"splits"`
+	RootKg      int64 `json:"root_kg"`
+	ConservedKg int64 `json:"conserved_kg"`
+	Problems    int   `json:"problems"`
+	Clean       bool  `json:"clean"`
+}
+
+// Export converts the tree for the JSON export.
+func (t *Tree) Export() *LineageExport {
+	out := &LineageExport{Problems: t.Problems, Truncated: t.Truncated, Nodes: make([]ExportNode, 0, t.Len())}
+	if out.Problems == nil {
+		out.Problems = []Problem{}
+	}
+	if t.Target != nil {
+		out.Target = t.Target.ID
+	}
+	if t.Root != nil {
+		out.Root = t.Root.ID
+	}
+	t.Each(func(n *Node) bool {
+		en := ExportNode{ID: n.ID, Depth: n.Depth, Link: n.Link, Missing: n.Missing, Error: n.Err}
+		if n.Parent != nil {
+			en.ParentID = n.Parent.ID
+		}
+		if n.Batch != nil && n.Missing == MissingNone {
+			en.Batch = exportBatch(n.Batch)
+		}
+		out.Nodes = append(out.Nodes, en)
+		return true
+	})
+	tot := t.Totals()
+	out.Totals = ExportTotals{ActiveKg: tot.ActiveKg, RetiredKg: tot.RetiredKg, ByHolder: []ExportHolderTotal{}}
+	for _, h := range tot.ByHolder {
+		out.Totals.ByHolder = append(out.Totals.ByHolder, ExportHolderTotal(h))
+	}
+	s := t.Summary()
+	out.Summary = ExportSummary{Batches: s.Batches, Splits: s.Splits, RootKg: s.RootKg, ConservedKg: s.ConservedKg,
+		Problems: s.Problems, Clean: s.Clean()}
+	return out
+}
+
+func exportBatch(b *CreditBatch) *ExportBatch {
+	return &ExportBatch{SerialNumber: b.SerialNumber, Status: b.Status, CreditKgs: b.Size.CreditKgs,
+		Credits: FormatCredits(b.Size.CreditKgs), Owner: b.Owner, Beneficiary: b.Beneficiary,
+		IssuanceID: b.IssuanceID, ProjectID: b.ProjectID, SupplierID: b.SupplierID, DeliveryID: b.DeliveryID,
+		RetirementID: b.RetirementID, IssuedAt: formatTime(b.IssuedAt), RetiredAt: formatTime(b.RetiredAt),
+		ParentID: b.ParentID, LeftChildID: b.LeftChildID, RightChildID: b.RightChildID}
+}
+
+func formatTime(t Timestamp) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// CSVHeader is the first row of the CSV export.
+var CSVHeader = []string{"depth", "id", "parent_id", "serial_number", "status", "credit_kgs", "credits",
+	"holder", "beneficiary", "retirement_id", "retired_at", "missing"}
+
+// WriteCSV streams the tree as CSV (/batches/{id}/lineage.csv): the header, then one row per
+// node in pre-order, flushed as it goes. kg are integers; text from the upstream that a
+// spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with an apostrophe. It
+// returns the first write error.
+func WriteCSV(w io.Writer, t *Tree) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	var err error
+	rows := 0
+	t.Each(func(n *Node) bool {
+		if err != nil {
+			return false
+		}
+		row := make([]string, len(CSVHeader))
+		row[0] = strconv.Itoa(n.Depth)
+		row[1] = n.ID
+		if n.Parent != nil {
+			row[2] = n.Parent.ID
+		}
+		row[11] = string(n.Missing)
+		if b := n.Batch; b != nil && n.Missing == MissingNone {
+			row[3] = cell(b.SerialNumber)
+			row[4] = string(b.Status)
+			row[5] = strconv.FormatInt(b.Size.CreditKgs, 10)
+			row[6] = FormatCredits(b.Size.CreditKgs)
+			row[7] = cell(b.Owner.Name)
+			if b.Beneficiary != nil {
+				row[8] = cell(b.Beneficiary.Name)
+			}
+			row[9] = b.RetirementID
+			row[10] = formatTime(b.RetiredAt)
+		}
+		err = cw.Write(row)
+		if rows++; rows%512 == 0 {
+			cw.Flush()
+			err = cw.Error()
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cell defuses spreadsheet formula injection in untrusted text (OWASP's advice: a leading
+// apostrophe makes the cell plain text).
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
