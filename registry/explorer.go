@@ -15,16 +15,19 @@ type ExplorerConfig struct {
 	// KeepFinished is how long a finished walk's result stays available to the requests that
 	// were waiting for it (a progress page polling, say). Default 30s.
 	KeepFinished time.Duration
+	// SerialIndex configures the serial number index (refresh interval, indexer concurrency).
+	SerialIndex SerialIndexConfig
 }
 
 // Explorer is what the web layer talks to: the client, the cache in front of it, the walker on
 // top of the cache, and the lineage walks under way (so that a page can show their progress and
 // many requests for one tree share one walk).
 type Explorer struct {
-	client *Client
-	cache  *Cache
-	walker *Walker
-	cfg    ExplorerConfig
+	client  *Client
+	cache   *Cache
+	walker  *Walker
+	serials *SerialIndex
+	cfg     ExplorerConfig
 
 	mu   sync.Mutex
 	jobs map[string]*LineageJob
@@ -34,10 +37,28 @@ type Explorer struct {
 func NewExplorer(client *Client, cfg ExplorerConfig) *Explorer {
 	cfg.WalkTimeout = orDefault(cfg.WalkTimeout, 5*time.Minute)
 	cfg.KeepFinished = orDefault(cfg.KeepFinished, 30*time.Second)
-	cache := NewCache(client, cfg.Cache)
-	return &Explorer{client: client, cache: cache, walker: NewWalker(cache, cfg.Walker), cfg: cfg,
+	serials := newSerialIndex(client, cfg.SerialIndex)
+	cacheCfg := cfg.Cache
+	cacheCfg.OnStore = serials.onStore(cfg.Cache.OnStore) // every batch stored is indexed by serial
+	cache := NewCache(client, cacheCfg)
+	walker := NewWalker(cache, cfg.Walker)
+	serials.attach(cache, walker)
+	return &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
 		jobs: map[string]*LineageJob{}}
 }
+
+// ResolveSerial finds the credit batch of a serial number: the batch whose serial_number it is
+// (whatever its status), else the smallest batch whose unit range contains it. It returns an
+// error wrapping ErrInvalid for a malformed serial (nothing is sent upstream), a
+// *SerialNotFoundError (wrapping ErrNotFound, with the index's freshness) when no batch has or
+// contains it, or the client's errors. The data comes from GET /issuances,
+// GET /issuances/{id}/credit_batches and GET /credit_batches/{id}, through the cache.
+func (e *Explorer) ResolveSerial(ctx context.Context, serial string) (Resolution, error) {
+	return e.serials.Resolve(ctx, serial)
+}
+
+// SerialIndex is the serial number index, to start its background indexer and read its status.
+func (e *Explorer) SerialIndex() *SerialIndex { return e.serials }
 
 // Client is the upstream client, for the routes the explorer does not wrap.
 func (e *Explorer) Client() *Client { return e.client }

@@ -1,0 +1,661 @@
+package registry
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
+)
+
+// The registry API has no serial number lookup, only ids. The SerialIndex makes one from two
+// things that cost little:
+//
+//   - every batch the app fetches or learns from a list route is indexed by its exact serial
+//     number (the Cache's OnStore hook), so a serial seen once resolves with no upstream call;
+//   - a background pass pages through GET /issuances and each new issuance's root batches
+//     (GET /issuances/{id}/credit_batches), and indexes the roots by project short code and
+//     vintage → sorted unit ranges. Roots never change their serial, so a refresh only lists
+//     the issuances again and fetches the roots of the new ones.
+//
+// A serial that is not indexed exactly selects the root whose range contains it; from there the
+// lookup descends by range (a child's range lies inside its parent's in the registry's data),
+// fetching only the children along the path through the Cache. Where ranges do not nest (bad
+// or unusual data) it walks that root's tree instead and takes the smallest batch containing
+// the serial.
+
+// SerialIndexConfig configures the serial number index. Zero values take the defaults given.
+type SerialIndexConfig struct {
+	// Interval is how often the background indexer (SerialIndex.Start) lists the issuances again
+	// to index the root batches of new ones. Default 5m.
+	Interval time.Duration
+	// Workers is the most upstream requests the indexer has in flight at once. They count
+	// against the client's own bound (UPSTREAM_CONCURRENCY), so keep it well below it: page
+	// requests get the rest. Default 2.
+	Workers int
+	// MaxSerials bounds the exact serial → batch id entries (about 100 bytes each); past it a
+	// quarter of them are dropped (such serials then resolve by range again). Default 1,000,000.
+	MaxSerials int
+	// PassTimeout bounds one indexing pass. Default 30m.
+	PassTimeout time.Duration
+}
+
+// Resolution is where a serial number leads.
+type Resolution struct {
+	// Serial is the serial number asked for, parsed (its String is the canonical form).
+	Serial Serial `json:"serial"`
+	// BatchID is the credit batch ("ctb_…") whose serial_number is Serial (Exact), or else the
+	// smallest batch whose range contains Serial's.
+	BatchID string `json:"batch_id"`
+	// BatchSerial is that batch's serial_number in canonical form: Serial itself when Exact.
+	BatchSerial Serial `json:"batch_serial"`
+	// Exact is true when the batch's serial_number is the one asked for, whatever the batch's
+	// status (active, retired, split). When several batches of one tree carry the same serial (a
+	// split whose one child holds the whole range), the highest one (the original) is chosen.
+	Exact bool `json:"exact"`
+	// Walked is true when the batch was found by walking a tree whose children's ranges do not
+	// lie inside their parents', rather than by descending by range.
+	Walked bool `json:"walked"`
+	// IndexedAsOf is when the last complete pass over the issuances started: every issuance
+	// listed by then has its roots indexed. Zero before the first pass completes.
+	IndexedAsOf time.Time `json:"indexed_as_of"`
+}
+
+// SerialNotFoundError is returned when no batch has a serial number or contains its range.
+// errors.Is(err, ErrNotFound) holds. IndexedAsOf says how fresh the index of issuances was (zero
+// when no pass had completed): an issuance made since is not known yet.
+type SerialNotFoundError struct {
+	Serial      Serial
+	IndexedAsOf time.Time
+}
+
+// Error names the serial (canonical form) and how fresh the index was.
+func (e *SerialNotFoundError) Error() string {
+	fresh := "no pass over the registry's issuances has completed yet"
+	if !e.IndexedAsOf.IsZero() {
+		fresh = "issuances indexed as of " + e.IndexedAsOf.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	return fmt.Sprintf("%v: no credit batch has serial number %s or contains its units (%s)", ErrNotFound, e.Serial, fresh)
+}
+
+// Unwrap returns ErrNotFound.
+func (e *SerialNotFoundError) Unwrap() error { return ErrNotFound }
+
+// SerialIndexStatus describes the index, for a status page and metrics.
+type SerialIndexStatus struct {
+	IndexedAsOf  time.Time     // start of the last complete pass; zero before the first
+	LastPassEnd  time.Time     // when the last pass ended, complete or not; zero before any
+	LastPassTook time.Duration // how long it took
+	LastError    string        // why the last pass was incomplete; "" when it completed
+	Running      bool          // a pass is under way
+	Passes       int64         // complete passes since the process started
+	Issuances    int           // issuances whose root batches are indexed
+	Roots        int           // root batches indexed by range
+	Serials      int           // batches indexed by exact serial number
+	Unparsable   int64         // serial numbers from the registry that did not parse (not indexed)
+}
+
+// SerialIndex resolves serial numbers to credit batches (see Explorer.ResolveSerial). It is
+// safe for concurrent use. Its lock guards only in-memory maps: it is never held during an
+// upstream call.
+type SerialIndex struct {
+	client *Client
+	cache  *Cache
+	walker *Walker
+	cfg    SerialIndexConfig
+	sf     singleflight.Group // one pass at a time, shared by the indexer loop and lookups
+
+	mu        sync.Mutex
+	groups    map[serialBlock]uint32 // interned registry…vintage parts of the serials seen
+	exact     map[exactKey]string    // serial → batch id; "" when two unrelated batches share it
+	roots     map[rootKey][]rootEntry
+	issuances map[string]struct{} // issuances whose roots are indexed
+	changed   chan struct{}       // closed and replaced whenever roots are added or a pass ends
+	running   bool
+	asOf      time.Time
+	lastEnd   time.Time
+	lastTook  time.Duration
+	lastErr   error
+	passes    int64
+	life      context.Context // passes run under it: cancelled when Start's stop is called
+
+	unparsable atomic.Int64
+}
+
+// serialBlock is everything in a serial number but its range.
+type serialBlock struct {
+	registry, pathway, country, project string
+	version, vintage                    int
+}
+
+type exactKey struct {
+	block       uint32
+	first, last int64
+}
+
+type rootKey struct {
+	project string
+	vintage int
+}
+
+type rootEntry struct {
+	first, last int64
+	block       uint32
+	id          string
+}
+
+func newSerialIndex(client *Client, cfg SerialIndexConfig) *SerialIndex {
+	cfg.Interval = orDefault(cfg.Interval, 5*time.Minute)
+	cfg.Workers = orDefault(cfg.Workers, 2)
+	cfg.MaxSerials = orDefault(cfg.MaxSerials, 1_000_000)
+	cfg.PassTimeout = orDefault(cfg.PassTimeout, 30*time.Minute)
+	return &SerialIndex{client: client, cfg: cfg, groups: map[serialBlock]uint32{}, exact: map[exactKey]string{},
+		roots: map[rootKey][]rootEntry{}, issuances: map[string]struct{}{}, changed: make(chan struct{}),
+		life: context.Background()}
+}
+
+// onStore returns the Cache's OnStore hook: the index learns every batch stored, then next
+// (another hook, or nil) is called.
+func (x *SerialIndex) onStore(next func(*CreditBatch)) func(*CreditBatch) {
+	return func(b *CreditBatch) {
+		x.observe(b)
+		if next != nil {
+			next(b)
+		}
+	}
+}
+
+// attach gives the index the cache and walker it reads through; called once, before use.
+func (x *SerialIndex) attach(cache *Cache, walker *Walker) { x.cache, x.walker = cache, walker }
+
+// observe indexes one batch by its exact serial number.
+func (x *SerialIndex) observe(b *CreditBatch) {
+	s, err := ParseSerial(b.SerialNumber)
+	if err != nil {
+		x.unparsable.Add(1)
+		return
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	k := exactKey{block: x.blockLocked(s), first: s.First, last: s.Last}
+	old, ok := x.exact[k]
+	switch {
+	case !ok:
+		if len(x.exact) >= x.cfg.MaxSerials {
+			x.shrinkLocked()
+		}
+		x.exact[k] = b.ID
+	case old == b.ID || old == "":
+	case b.ParentID == old:
+		// A child holding its parent's whole range: the parent is the serial's original batch.
+	default:
+		if p, ok := x.cache.Peek(old); ok && p.ParentID == b.ID {
+			x.exact[k] = b.ID
+		} else {
+			x.exact[k] = "" // unrelated batches share it: resolve by range, which picks the highest
+		}
+	}
+}
+
+// shrinkLocked drops a quarter of the exact entries (in map order, which is arbitrary): they
+// are a shortcut, and what is dropped resolves by range again.
+func (x *SerialIndex) shrinkLocked() {
+	n := len(x.exact) / 4
+	for k := range x.exact {
+		if n <= 0 {
+			break
+		}
+		delete(x.exact, k)
+		n--
+	}
+}
+
+func (x *SerialIndex) blockLocked(s Serial) uint32 {
+	b := serialBlock{s.Registry, s.Pathway, s.Country, s.Project, s.Version, s.Vintage}
+	if g, ok := x.groups[b]; ok {
+		return g
+	}
+	g := uint32(len(x.groups))
+	x.groups[b] = g
+	return g
+}
+
+// lookupBlock returns the interned block of s, without interning a new one.
+func (x *SerialIndex) lookupBlockLocked(s Serial) (uint32, bool) {
+	g, ok := x.groups[serialBlock{s.Registry, s.Pathway, s.Country, s.Project, s.Version, s.Vintage}]
+	return g, ok
+}
+
+// addRootLocked indexes a root batch by range, keeping the entries sorted by (first, last, id).
+func (x *SerialIndex) addRootLocked(id string, s Serial) {
+	k := rootKey{s.Project, s.Vintage}
+	e := rootEntry{first: s.First, last: s.Last, block: x.blockLocked(s), id: id}
+	list := x.roots[k]
+	i, found := slices.BinarySearchFunc(list, e, compareRoots)
+	if found {
+		return
+	}
+	x.roots[k] = slices.Insert(list, i, e)
+}
+
+func compareRoots(a, b rootEntry) int {
+	return cmp.Or(cmp.Compare(a.first, b.first), cmp.Compare(a.last, b.last), cmp.Compare(a.id, b.id))
+}
+
+// rootsForLocked returns the ids of the roots whose range contains s, smallest first, and of
+// those that only overlap it.
+func (x *SerialIndex) rootsForLocked(s Serial) (containing, overlapping []string) {
+	g, ok := x.lookupBlockLocked(s)
+	if !ok {
+		return nil, nil
+	}
+	list := x.roots[rootKey{s.Project, s.Vintage}]
+	// Entries are sorted by first: none from the first one starting at or after s.Last overlaps.
+	// Before it, roots can overlap one another in bad data, so the rest is scanned: a block has
+	// hundreds to thousands of roots, a few microseconds.
+	end, _ := slices.BinarySearchFunc(list, s.Last, func(e rootEntry, last int64) int { return cmp.Compare(e.first, last) })
+	var cont []rootEntry
+	for _, e := range list[:end] {
+		switch {
+		case e.block != g || e.last <= s.First:
+		case e.first <= s.First && s.Last <= e.last:
+			cont = append(cont, e)
+		default:
+			overlapping = append(overlapping, e.id)
+		}
+	}
+	slices.SortStableFunc(cont, func(a, b rootEntry) int { return cmp.Compare(a.last-a.first, b.last-b.first) })
+	for _, e := range cont {
+		containing = append(containing, e.id)
+	}
+	return containing, overlapping
+}
+
+// broadcastLocked wakes the lookups waiting for the index to change.
+func (x *SerialIndex) broadcastLocked() {
+	close(x.changed)
+	x.changed = make(chan struct{})
+}
+
+// Status returns the index's state and counters (a snapshot; it sends nothing upstream).
+func (x *SerialIndex) Status() SerialIndexStatus {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	st := SerialIndexStatus{IndexedAsOf: x.asOf, LastPassEnd: x.lastEnd, LastPassTook: x.lastTook, Running: x.running,
+		Passes: x.passes, Issuances: len(x.issuances), Serials: len(x.exact), Unparsable: x.unparsable.Load()}
+	if x.lastErr != nil {
+		st.LastError = x.lastErr.Error()
+	}
+	for _, l := range x.roots {
+		st.Roots += len(l)
+	}
+	return st
+}
+
+// Start runs the indexer in the background: a pass over the issuances now (GET /issuances,
+// every page, and GET /issuances/{id}/credit_batches for each issuance not indexed yet), then
+// one every Interval, until ctx ends or stop is called. Call it once. stop cancels the passes
+// started under it and returns once the indexer has stopped; it may be called more than once.
+// Lookups do not need Start: one that arrives before any pass has completed starts (or joins)
+// a pass itself.
+func (x *SerialIndex) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	x.mu.Lock()
+	x.life = ctx
+	x.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(x.cfg.Interval)
+		defer t.Stop()
+		for {
+			_ = x.Refresh(ctx) // the outcome is in Status; the next tick tries again
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			x.mu.Lock()
+			if x.life == ctx {
+				x.life = context.Background() // lookups after stop may still start passes of their own
+			}
+			x.mu.Unlock()
+		})
+	}
+}
+
+// Refresh runs a pass over the issuances now (or joins the one under way) and waits for it or
+// for ctx. It returns nil when the pass completed, else what stopped it (errors wrapping the
+// client's sentinel errors). The pass itself goes on if ctx ends first.
+func (x *SerialIndex) Refresh(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case r := <-x.startPass():
+		return r.Err
+	}
+}
+
+// startPass starts a pass, or joins the one under way. The pass runs under the indexer's
+// lifetime, not the caller's request: a user leaving the page does not stop it.
+func (x *SerialIndex) startPass() <-chan singleflight.Result {
+	return x.sf.DoChan("pass", func() (any, error) {
+		x.mu.Lock()
+		life := x.life
+		x.running = true
+		x.mu.Unlock()
+		ctx, cancel := context.WithTimeout(life, x.cfg.PassTimeout)
+		defer cancel()
+		start := time.Now()
+		err := x.pass(ctx)
+		x.mu.Lock()
+		x.running, x.lastEnd, x.lastTook, x.lastErr = false, time.Now(), time.Since(start), err
+		if err == nil {
+			x.asOf = start
+			x.passes++
+		}
+		x.broadcastLocked()
+		x.mu.Unlock()
+		return nil, err
+	})
+}
+
+// pass lists every page of GET /issuances and indexes the root batches of each issuance not yet
+// indexed (GET /issuances/{id}/credit_batches), with at most Workers requests in flight. The
+// roots are also stored in the Cache, so that a lookup's descent starts without a fetch. An
+// issuance that fails is left for the next pass; the others go on.
+func (x *SerialIndex) pass(ctx context.Context) error {
+	sem := semaphore.NewWeighted(int64(x.cfg.Workers))
+	var g errgroup.Group
+	g.SetLimit(x.cfg.Workers)
+	var mu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	after := ""
+	queued := map[string]struct{}{}
+	for pages := 0; ; pages++ {
+		if pages >= maxPages {
+			fail(fmt.Errorf("%w: more than %d pages of issuances", ErrInvalid, maxPages))
+			break
+		}
+		if err := sem.Acquire(ctx, 1); err != nil {
+			fail(err)
+			break
+		}
+		p, err := x.client.Issuances(ctx, MaxPageSize, after)
+		sem.Release(1)
+		if err != nil {
+			fail(err)
+			break
+		}
+		for _, iss := range p.Nodes {
+			x.mu.Lock()
+			_, done := x.issuances[iss.ID]
+			x.mu.Unlock()
+			if _, dup := queued[iss.ID]; done || dup {
+				continue // a new issuance listed first pushes older ones onto the next page: seen twice
+			}
+			queued[iss.ID] = struct{}{}
+			id := iss.ID
+			g.Go(func() error {
+				if err := sem.Acquire(ctx, 1); err != nil {
+					fail(err)
+					return nil
+				}
+				roots, err := x.client.IssuanceCreditBatches(ctx, id)
+				sem.Release(1)
+				if err != nil {
+					fail(fmt.Errorf("root batches of issuance %s: %w", id, err))
+					return nil
+				}
+				x.addIssuance(id, roots)
+				return nil
+			})
+		}
+		if !p.PageInfo.HasNextPage {
+			break
+		}
+		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
+			fail(fmt.Errorf("%w: the registry's page cursor of issuances did not advance", ErrInvalid))
+			break
+		}
+		after = p.PageInfo.EndCursor
+	}
+	_ = g.Wait()
+	return firstErr
+}
+
+// addIssuance indexes an issuance's roots and seeds the cache with them.
+func (x *SerialIndex) addIssuance(id string, icb *IssuanceCreditBatches) {
+	all := make([]*CreditBatch, 0, len(icb.SupplierCreditBatches)+len(icb.BufferPoolCreditBatches))
+	for i := range icb.SupplierCreditBatches {
+		all = append(all, &icb.SupplierCreditBatches[i])
+	}
+	for i := range icb.BufferPoolCreditBatches {
+		all = append(all, &icb.BufferPoolCreditBatches[i])
+	}
+	type parsed struct {
+		id string
+		s  Serial
+	}
+	ok := make([]parsed, 0, len(all))
+	for _, b := range all {
+		if ValidateID(PrefixCreditBatch, b.ID) != nil {
+			continue
+		}
+		s, err := ParseSerial(b.SerialNumber)
+		if err != nil {
+			x.unparsable.Add(1)
+			continue
+		}
+		ok = append(ok, parsed{b.ID, s})
+		x.cache.Put(b) // indexes the exact serial through OnStore
+	}
+	x.mu.Lock()
+	for _, p := range ok {
+		x.addRootLocked(p.id, p.s)
+	}
+	x.issuances[id] = struct{}{}
+	x.broadcastLocked()
+	x.mu.Unlock()
+}
+
+// Resolve finds the credit batch of a serial number in any of the forms ParseSerial accepts:
+// the batch whose serial_number it is, whatever its status, else the smallest batch whose unit
+// range contains it. A serial seen before costs no upstream call; otherwise the root is chosen
+// from the index of issuances (waiting for a pass, started if need be, only until that root is
+// indexed) and the path down is fetched through the cache (GET /credit_batches/{id}).
+//
+// Errors: ErrInvalid for a malformed serial (nothing sent upstream); *SerialNotFoundError
+// (ErrNotFound) when no batch has or contains it; when no pass has ever completed, the error
+// that stopped the pass; otherwise the client's errors, or ctx's.
+func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, error) {
+	s, err := ParseSerial(raw)
+	if err != nil {
+		return Resolution{}, err
+	}
+	x.mu.Lock()
+	id := ""
+	if g, ok := x.lookupBlockLocked(s); ok {
+		id = x.exact[exactKey{block: g, first: s.First, last: s.Last}]
+	}
+	asOf := x.asOf
+	x.mu.Unlock()
+	if id != "" {
+		return Resolution{Serial: s, BatchID: id, BatchSerial: s, Exact: true, IndexedAsOf: asOf}, nil
+	}
+
+	// Wait for a root containing s, or for a complete index. A lookup that comes before the
+	// first pass has completed starts (or joins) one and goes on as soon as the root it needs is
+	// indexed, without waiting for the rest of the pass.
+	var pass <-chan singleflight.Result
+	var passErr error
+	passEnded := false
+	for {
+		x.mu.Lock()
+		containing, overlapping := x.rootsForLocked(s)
+		complete := !x.asOf.IsZero()
+		asOf = x.asOf
+		changed := x.changed
+		x.mu.Unlock()
+		if len(containing) > 0 {
+			return x.resolveFromRoots(ctx, s, containing, asOf)
+		}
+		if complete || passEnded {
+			// A range that only overlaps a root lies in no batch of its tree where ranges nest;
+			// walking finds it where they do not. A range over more than two roots spans a
+			// whole root, so no one batch can hold it: not worth walking every tree it touches.
+			if len(overlapping) > 0 && len(overlapping) <= maxOverlapWalks {
+				return x.resolveByWalking(ctx, s, overlapping, asOf)
+			}
+			if !complete && passErr != nil {
+				return Resolution{}, fmt.Errorf("serial number %s: the index of issuances could not be built: %w", s, passErr)
+			}
+			return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
+		}
+		if pass == nil {
+			pass = x.startPass()
+		}
+		select {
+		case <-ctx.Done():
+			return Resolution{}, ctx.Err()
+		case <-changed:
+		case r := <-pass:
+			passEnded, passErr = true, r.Err
+		}
+	}
+}
+
+// maxOverlapWalks is the most trees one lookup walks for a range that overlaps roots without
+// lying inside any.
+const maxOverlapWalks = 2
+
+// errNotNested stops a descent where the children's ranges do not lie inside their parent's.
+var errNotNested = errors.New("ranges do not nest")
+
+// resolveFromRoots descends from the smallest root containing s; where ranges do not nest it
+// walks that root's tree instead.
+func (x *SerialIndex) resolveFromRoots(ctx context.Context, s Serial, roots []string, asOf time.Time) (Resolution, error) {
+	b, bs, err := x.descend(ctx, roots[0], s)
+	if errors.Is(err, errNotNested) {
+		return x.resolveByWalking(ctx, s, roots[:1], asOf)
+	}
+	if err != nil {
+		return Resolution{}, err
+	}
+	return Resolution{Serial: s, BatchID: b.ID, BatchSerial: bs, Exact: bs == s, IndexedAsOf: asOf}, nil
+}
+
+// descend goes down from the root by range: at each batch it fetches the children (through the
+// cache, both at once) and follows the one whose range contains s, until s is the batch's own
+// serial or no child contains it. It returns errNotNested when a child's range is not inside
+// its parent's, the children overlap, a serial does not parse or a link leads back up.
+func (x *SerialIndex) descend(ctx context.Context, rootID string, s Serial) (*CreditBatch, Serial, error) {
+	b, err := x.cache.CreditBatch(ctx, rootID)
+	if err != nil {
+		return nil, Serial{}, err
+	}
+	bs, err := ParseSerial(b.SerialNumber)
+	if err != nil || !bs.Contains(s) {
+		return nil, Serial{}, errNotNested
+	}
+	seen := map[string]bool{b.ID: true}
+	for range x.walker.maxNodes {
+		if bs == s {
+			return b, bs, nil
+		}
+		ids := b.Children()
+		kids := make([]*CreditBatch, len(ids))
+		var g errgroup.Group
+		for i, id := range ids {
+			g.Go(func() error {
+				k, err := x.cache.CreditBatch(ctx, id)
+				if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
+					return nil // a dangling or malformed link holds no units
+				}
+				kids[i] = k
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, Serial{}, err
+		}
+		var next *CreditBatch
+		var nextSerial Serial
+		var prev []Serial
+		for _, k := range kids {
+			if k == nil {
+				continue
+			}
+			ks, err := ParseSerial(k.SerialNumber)
+			if err != nil || !bs.Contains(ks) || seen[k.ID] {
+				return nil, Serial{}, errNotNested
+			}
+			for _, p := range prev {
+				if p.Overlaps(ks) {
+					return nil, Serial{}, errNotNested
+				}
+			}
+			prev = append(prev, ks)
+			if ks.Contains(s) {
+				next, nextSerial = k, ks
+			}
+		}
+		if next == nil {
+			return b, bs, nil // s spans the children's boundary, or lies in units no child took
+		}
+		seen[next.ID] = true
+		b, bs = next, nextSerial
+	}
+	return nil, Serial{}, errNotNested
+}
+
+// resolveByWalking walks the trees of the given roots (through the cache, so every batch they
+// hold is indexed) and takes the smallest batch containing s; among equal ones, the highest.
+func (x *SerialIndex) resolveByWalking(ctx context.Context, s Serial, roots []string, asOf time.Time) (Resolution, error) {
+	var best *Node
+	var bestSerial Serial
+	for _, id := range roots {
+		t, err := x.walker.Lineage(ctx, id, nil)
+		if err != nil {
+			return Resolution{}, err
+		}
+		t.Each(func(n *Node) bool {
+			if n.Batch == nil {
+				return true
+			}
+			ns, err := ParseSerial(n.Batch.SerialNumber)
+			if err != nil || !ns.Contains(s) {
+				return true
+			}
+			if best == nil || cmp.Or(cmp.Compare(ns.Size(), bestSerial.Size()), cmp.Compare(n.Depth, best.Depth), cmp.Compare(n.ID, best.ID)) < 0 {
+				best, bestSerial = n, ns
+			}
+			return true
+		})
+	}
+	if best == nil {
+		return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
+	}
+	return Resolution{Serial: s, BatchID: best.ID, BatchSerial: bestSerial, Exact: bestSerial == s, Walked: true, IndexedAsOf: asOf}, nil
+}
