@@ -1,9 +1,7 @@
 package registry
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -52,12 +50,12 @@ func (t *Tree) audit() {
 		if root.Batch != nil && n != root {
 			t.auditLineage(root.Batch, b)
 		}
-		if sr, err := parseRange(b.SerialNumber); err != nil {
+		if sr, err := ParseSerial(b.SerialNumber); err != nil {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
-				Detail: fmt.Sprintf("serial number %q cannot be read: %v", truncateForError(b.SerialNumber), err)})
-		} else if sr.last-sr.first != b.Size.CreditKgs {
+				Detail: fmt.Sprintf("serial number %q cannot be read", truncateForError(b.SerialNumber))})
+		} else if sr.Size() != b.Size.CreditKgs {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
-				Detail: fmt.Sprintf("serial range %d–%d holds %d units, but credit_kgs is %d", sr.first, sr.last, sr.last-sr.first, b.Size.CreditKgs)})
+				Detail: fmt.Sprintf("serial range %d–%d holds %d units, but credit_kgs is %d", sr.First, sr.Last, sr.Size(), b.Size.CreditKgs)})
 		}
 		if b.Status == StatusSplit {
 			t.auditSplit(n)
@@ -152,26 +150,26 @@ func (t *Tree) auditSplit(n *Node) {
 		t.AddProblem(Problem{Kind: ProblemSizeMismatch, BatchID: b.ID,
 			Detail: fmt.Sprintf("%s is %d kg, but its children add up to %s kg (%s)", b.ID, b.Size.CreditKgs, sumText(sum, overflow), diffText(b.Size.CreditKgs, sum, overflow))})
 	}
-	pr, err := parseRange(b.SerialNumber)
+	pr, err := ParseSerial(b.SerialNumber)
 	if err != nil {
-		return
+		return // reported as unreadable above
 	}
-	next := pr.first
+	next := pr.First
 	for _, k := range kids {
-		kr, err := parseRange(k.SerialNumber)
+		kr, err := ParseSerial(k.SerialNumber)
 		if err != nil {
 			return
 		}
-		if kr.prefix != pr.prefix || kr.first != next {
+		if !sameBlock(kr, pr) || kr.First != next {
 			t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID, Related: k.ID,
-				Detail: fmt.Sprintf("%s covers units %d–%d, but child %s covers %d–%d where %d–… was expected", b.ID, pr.first, pr.last, k.ID, kr.first, kr.last, next)})
+				Detail: fmt.Sprintf("%s covers units %d–%d, but child %s is %s where units from %d were expected", b.ID, pr.First, pr.Last, k.ID, kr, next)})
 			return
 		}
-		next = kr.last
+		next = kr.Last
 	}
-	if next != pr.last {
+	if next != pr.Last {
 		t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID,
-			Detail: fmt.Sprintf("%s covers units %d–%d, but its children end at %d", b.ID, pr.first, pr.last, next)})
+			Detail: fmt.Sprintf("%s covers units %d–%d, but its children end at %d", b.ID, pr.First, pr.Last, next)})
 	}
 }
 
@@ -244,27 +242,8 @@ func diffText(parent, sum int64, overflow bool) string {
 	}
 }
 
-// serialRange is the part of a serial number the audit compares: everything before the unit
-// range, and the half-open range itself.
-type serialRange struct {
-	prefix      string
-	first, last int64
-}
-
-// parseRange reads the unit range at the end of a serial number ("…-41646450-41652061").
-func parseRange(serial string) (serialRange, error) {
-	i := strings.LastIndexByte(serial, '-')
-	if i <= 0 {
-		return serialRange{}, errors.New("no unit range")
-	}
-	j := strings.LastIndexByte(serial[:i], '-')
-	if j < 0 {
-		return serialRange{}, errors.New("no unit range")
-	}
-	first, err1 := strconv.ParseInt(serial[j+1:i], 10, 64)
-	last, err2 := strconv.ParseInt(serial[i+1:], 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || last < first {
-		return serialRange{}, errors.New("the unit range is not two ascending numbers")
-	}
-	return serialRange{prefix: serial[:j], first: first, last: last}, nil
+// sameBlock reports whether two serials differ at most in their unit range.
+func sameBlock(a, b Serial) bool {
+	a.First, a.Last, b.First, b.Last = 0, 0, 0, 0
+	return a == b
 }
