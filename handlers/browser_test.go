@@ -1,0 +1,181 @@
+package handlers
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// chromiumPath finds the browser the browser tests drive: Debian's chromium (CI installs it),
+// or another Chrome on the PATH.
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a headless chromium for one test and collects what the pages write to the
+// console as errors (a blocked inline script, a failed fetch, an exception).
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("CHROMIUM_REQUIRED") != "" {
+			t.Fatal("CHROMIUM_REQUIRED is set but chromium is not on PATH")
+		}
+		t.Skip("chromium not found on PATH: browser tests skipped (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(cancelCtx)
+	// A bound on the whole test, so that a browser that hangs fails the test instead of CI.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", path, err)
+	}
+	b := &browser{ctx: ctx}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				b.mu.Lock()
+				b.errors = append(b.errors, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+func (b *browser) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settle waits until sel is visible on a page that is no longer replaced by a progress
+// page's reload: a query racing the reload fails with "No node with given id", and is retried
+// on the new document.
+func (b *browser) settle(t *testing.T, sel string) {
+	t.Helper()
+	var err error
+	for range 5 {
+		if err = chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(sel)),
+			chromedp.WaitNotPresent(chromedp.CSS(`meta[http-equiv="refresh"]`))); err == nil ||
+			!strings.Contains(err.Error(), "No node with given id") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func run[T any](t *testing.T, b *browser, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (b *browser) consoleErrors() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.errors...)
+}
+
+func TestBrowser(t *testing.T) {
+	b := newBrowser(t)
+	a := newApp(t, appOptions{progressWait: 300 * time.Millisecond})
+
+	t.Run("open a lineage page", func(t *testing.T) {
+		id := a.fx.WideLeafDeep
+		b.do(t, chromedp.Navigate(a.url+"/batches/"+id))
+		b.settle(t, "ul.tree li.target")
+		if got := run(t, b, chromedp.Text(chromedp.CSS("ul.tree li.target"))); !strings.Contains(got, id) {
+			t.Errorf("highlighted row %q does not name %s", got, id)
+		}
+		if got := run(t, b, chromedp.Title()); !strings.Contains(got, id) {
+			t.Errorf("title %q", got)
+		}
+		// The script ran: it reveals the tools that need it.
+		b.do(t, chromedp.WaitVisible(chromedp.CSS(".tree-tools button")))
+	})
+
+	t.Run("expand a collapsed subtree", func(t *testing.T) {
+		// The huge tree's first visit walks 30,000 batches: the progress page reloads itself
+		// until the tree is there.
+		b.do(t, chromedp.Navigate(a.url+"/batches/"+a.fx.HugeRoot))
+		b.settle(t, "ul.tree details.lazy")
+		id := run(t, b, chromedp.Evaluate[string](`document.querySelector("ul.tree details.lazy").parentElement.id`))
+		if !strings.HasPrefix(id, "n-ctb_") {
+			t.Fatalf("collapsed row id %q", id)
+		}
+		sel := "li#" + id + " > details.lazy"
+		// With the keyboard, as a user without a mouse would: focus the row and press Enter.
+		b.do(t, chromedp.Focus(chromedp.CSS(sel+" > summary")), chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS(sel+"[data-state=loaded] > .lazy-body li")))
+		rows := run(t, b, chromedp.Nodes(chromedp.CSSAll(sel+" > .lazy-body > ul > li")))
+		if len(rows) == 0 {
+			t.Fatal("the opened branch shows no rows")
+		}
+	})
+
+	t.Run("follow a node's link", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(a.url+"/batches/"+a.fx.WideLeafDeep), chromedp.WaitVisible(chromedp.CSS("ul.tree li.target")))
+		root := a.fx.WideRoot
+		b.do(t, chromedp.Click(chromedp.CSS("li#"+views.NodeAnchor(root)+" > details > summary > a")),
+			chromedp.WaitVisible(chromedp.CSS("ul.tree li.target#"+views.NodeAnchor(root))))
+		loc := run(t, b, chromedp.Location())
+		if u, err := url.Parse(loc); err != nil || u.Path != "/batches/"+root {
+			t.Errorf("followed the link to %q, want /batches/%s", loc, root)
+		}
+		if got := run(t, b, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(got, root) {
+			t.Errorf("heading %q", got)
+		}
+	})
+
+	t.Run("search by id", func(t *testing.T) {
+		id := a.fx.AllFinalRoot
+		b.do(t, chromedp.Navigate(a.url+"/"), chromedp.WaitVisible(chromedp.ID("q")),
+			chromedp.SendKeys(chromedp.ID("q"), "  "+id+" "+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS("ul.tree li.target#"+views.NodeAnchor(id))))
+		loc := run(t, b, chromedp.Location())
+		if u, err := url.Parse(loc); err != nil || u.Path != "/batches/"+id {
+			t.Errorf("search landed on %q", loc)
+		}
+	})
+
+	if errs := b.consoleErrors(); len(errs) > 0 {
+		t.Errorf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
+	}
+}

@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// lookupError is a failure to show something that was asked for: it keeps what was looked
+// for, so that the error page can name it, and where to retry.
+type lookupError struct {
+	what  string // "credit batch", "serial number"
+	value string // the id or serial as asked (untrusted; rendered escaped)
+	retry string // URL that tries again, "" when retrying cannot help
+	err   error
+}
+
+// Error names what was looked for and why it could not be shown.
+func (e *lookupError) Error() string { return e.what + " " + e.value + ": " + e.err.Error() }
+
+// Unwrap gives the cause, which statusFor matches.
+func (e *lookupError) Unwrap() error { return e.err }
+
+// errRouteNotFound is a URL that names no page.
+var errRouteNotFound = errors.New("no such page")
+
+// errMethodNotAllowed is a method other than GET or HEAD.
+var errMethodNotAllowed = errors.New("method not allowed")
+
+// statusFor is the one mapping from errors to HTTP statuses (PRODUCT.md, "Behaviour on bad
+// input and faults").
+func statusFor(err error) int {
+	var apiErr *registry.APIError
+	switch {
+	case errors.Is(err, errRouteNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, registry.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, registry.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, registry.ErrCredentials):
+		return http.StatusBadGateway
+	case errors.As(err, &apiErr) && apiErr.Timeout, errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, registry.ErrThrottled), errors.Is(err, registry.ErrUnavailable):
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
+// fail renders the error page for err. Only server-side failures (5xx) are logged as errors;
+// the registry's errors never carry the credentials, so they can be logged and shown.
+func (s *server) fail(c *gin.Context, err error) {
+	if c.Request.Context().Err() != nil && errors.Is(err, c.Request.Context().Err()) {
+		c.Abort() // the browser went away
+		return
+	}
+	status := statusFor(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+	}
+	if status == http.StatusMethodNotAllowed {
+		c.Header("Allow", "GET, HEAD")
+	}
+	s.render(c, status, views.Error(s.errorPage(status, err)))
+}
+
+// errorPage says what went wrong in the reader's terms.
+func (s *server) errorPage(status int, err error) views.ErrorPage {
+	p := views.ErrorPage{Base: s.base(http.StatusText(status)), Status: status}
+	var le *lookupError
+	what, value := "page", ""
+	if errors.As(err, &le) {
+		what, value = le.what, le.value
+		p.RetryURL = le.retry
+	}
+	switch {
+	case status == http.StatusNotFound && errors.Is(err, errRouteNotFound):
+		p.Heading = "There is no page at this address"
+		p.Message = "Start from the search box: paste a credit batch id, a serial number or a registry link."
+	case status == http.StatusMethodNotAllowed:
+		p.Heading = "This address only answers GET and HEAD"
+		p.Message = "The explorer only reads: nothing here can be changed."
+	case status == http.StatusBadRequest:
+		noun := what
+		if what == "credit batch" {
+			noun = "credit batch id"
+		}
+		p.Heading = fmt.Sprintf("That is not a valid %s", noun)
+		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
+		p.Hint, p.Example = exampleFor(what)
+		p.RetryURL = ""
+	case status == http.StatusNotFound:
+		p.Heading = fmt.Sprintf("No %s %s in the registry", what, value)
+		p.Message = fmt.Sprintf("The registry has no %s %s. Check it for a typo, or search for it another way (by id, serial number or a registry link).", what, value)
+		p.RetryURL = ""
+	case errors.Is(err, registry.ErrCredentials):
+		p.Heading = "The registry rejected the explorer's credentials"
+		p.Message = "The registry refused the access token and client secret this explorer is configured with " +
+			"(ISOMETRIC_ACCESS_TOKEN, ISOMETRIC_CLIENT_SECRET), so nothing can be shown. Whoever runs the explorer needs to update them; retrying will not help until then."
+		p.RetryURL = ""
+	case status == http.StatusGatewayTimeout:
+		p.Heading = "The registry did not answer in time"
+		p.Message = fmt.Sprintf("Nothing could be fetched for %s %s before the registry timed out, even after retrying. It may be slow right now.", what, value)
+		p.Detail = err.Error()
+	case errors.Is(err, registry.ErrThrottled):
+		p.Heading = "The registry is throttling requests"
+		p.Message = fmt.Sprintf("The registry kept asking us to slow down, so nothing could be fetched for %s %s. Wait a moment and try again.", what, value)
+		p.Detail = err.Error()
+	case status == http.StatusBadGateway:
+		p.Heading = "The registry could not be reached"
+		p.Message = fmt.Sprintf("Nothing could be fetched for %s %s: the registry kept failing, even after retrying.", what, value)
+		p.Detail = err.Error()
+	default:
+		p.Heading = "Something went wrong on our side"
+		p.Message = "This is a fault in the explorer, not in your request. It has been logged; please try again."
+	}
+	return p
+}
+
+// exampleFor says what a valid value of a kind looks like.
+func exampleFor(what string) (hint, example string) {
+	switch what {
+	case "credit batch":
+		return "A credit batch id is “ctb_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixCreditBatch)
+	case "serial number":
+		return "A serial number has eight parts: registry, version, pathway, country, project code, vintage and the two ends of its unit range, like", exampleSerial
+	}
+	return "", ""
+}
+
+func (s *server) noRoute(c *gin.Context) error  { return errRouteNotFound }
+func (s *server) noMethod(c *gin.Context) error { return errMethodNotAllowed }

@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// healthz is GET /healthz: the process is up and serving. It asks nothing of the registry.
+func (s *server) healthz(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.String(http.StatusOK, "ok\n")
+}
+
+// readyz is GET /readyz: the registry answers and accepts the configured credentials. The
+// answer is reused for a few seconds so that frequent probes cost one upstream call.
+func (s *server) readyz(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	if err := s.ready.check(c.Request.Context()); err != nil {
+		c.String(http.StatusServiceUnavailable, "not ready: %s\n", readinessReason(err))
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}
+
+// readinessReason names why the registry is not usable, in our own words (never upstream text).
+func readinessReason(err error) string {
+	switch {
+	case errors.Is(err, registry.ErrCredentials):
+		return "the registry rejected the configured credentials"
+	case errors.Is(err, registry.ErrThrottled):
+		return "the registry is throttling requests"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the registry did not answer in time"
+	}
+	return "the registry is unavailable"
+}
+
+// readiness caches the outcome of the last upstream ping for ttl.
+type readiness struct {
+	ping func(context.Context) error
+	ttl  time.Duration
+	sf   singleflight.Group
+
+	mu      sync.Mutex
+	checked time.Time
+	err     error
+}
+
+func (r *readiness) check(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.checked.IsZero() && time.Since(r.checked) < r.ttl {
+		err := r.err
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Unlock()
+	ch := r.sf.DoChan("ping", func() (any, error) {
+		// Detached from the probe's context so that an impatient probe does not poison the
+		// shared answer; bounded on its own.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err := r.ping(pctx)
+		r.mu.Lock()
+		r.checked, r.err = time.Now(), err
+		r.mu.Unlock()
+		return nil, err
+	})
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

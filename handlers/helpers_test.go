@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+// testApp is the explorer served over real HTTP, in front of the demo registry served over
+// real HTTP, as in production but on loopback.
+type testApp struct {
+	reg      *demo.Registry
+	fx       demo.Fixtures
+	explorer *registry.Explorer
+	url      string
+	http     *http.Client // does not follow redirects, so that tests see them
+}
+
+type appOptions struct {
+	demo         demo.Options
+	upstream     func(http.Handler) http.Handler // wraps the demo registry (fault injection)
+	baseURL      string                          // an upstream other than the demo
+	token        string
+	secret       string
+	progressWait time.Duration
+	lineage      views.LineageOptions
+	clientTweak  func(*registry.ClientConfig)
+	maxNodes     int // the walk's node bound; default as in main.go
+}
+
+func newApp(t testing.TB, o appOptions) *testApp {
+	t.Helper()
+	reg := demo.New(o.demo)
+	base := o.baseURL
+	if base == "" {
+		var h http.Handler = http.StripPrefix(demo.BasePath, reg)
+		if o.upstream != nil {
+			h = o.upstream(h)
+		}
+		up := httptest.NewServer(h)
+		t.Cleanup(up.Close)
+		base = up.URL + demo.BasePath
+	}
+	cc := registry.ClientConfig{BaseURL: base, AccessToken: or(o.token, demo.AccessToken),
+		ClientSecret: or(o.secret, demo.ClientSecret), BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
+	if o.clientTweak != nil {
+		o.clientTweak(&cc)
+	}
+	client, err := registry.NewClient(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.maxNodes == 0 {
+		o.maxNodes = 60_000
+	}
+	ex := registry.NewExplorer(client, registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: o.maxNodes}})
+	if o.progressWait == 0 {
+		o.progressWait = time.Minute // most tests want the finished page, not the progress page
+	}
+	h := New(Config{Explorer: ex, Demo: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ProgressWait: o.progressWait, Lineage: o.lineage, Examples: []views.Example{{Label: "Wide", ID: reg.Fixtures().WideRoot}}})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testApp{reg: reg, fx: reg.Fixtures(), explorer: ex, url: srv.URL,
+		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+// response is one answer of the app, read in full.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (a *testApp) do(t testing.TB, method, path string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, a.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (a *testApp) get(t testing.TB, path string) response {
+	t.Helper()
+	return a.do(t, http.MethodGet, path)
+}
+
+// page GETs path, checks the status, and parses the HTML.
+func (a *testApp) page(t testing.TB, path string, wantStatus int) (*goquery.Document, response) {
+	t.Helper()
+	r := a.get(t, path)
+	if r.status != wantStatus {
+		t.Fatalf("GET %s: status %d, want %d; body starts %q", path, r.status, wantStatus, head(r.body, 600))
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, r
+}
+
+func head(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// text is the trimmed, whitespace-collapsed text of a selection.
+func text(s *goquery.Selection) string { return strings.Join(strings.Fields(s.Text()), " ") }
+
+func optionsWithFaults(rate float64) demo.Options { return demo.Options{FaultRate: rate, Seed: 1} }
+
+func newTestServer(t testing.TB, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func srvGet(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

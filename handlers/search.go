@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// searchAction is what a search does: redirect to one page, or show a page with a status.
+type searchAction struct {
+	redirect string
+	status   int
+	outcome  views.SearchOutcome
+	choices  []views.Choice
+}
+
+// notYetNote is said of things the explorer has no page for yet, rather than guess.
+var notYetNote = map[targetKind]string{
+	targetIssuance:   "issuance pages come in a later version of the explorer; open one of its batches meanwhile",
+	targetRetirement: "retirement pages come in a later version of the explorer; open one of its batches meanwhile",
+}
+
+var kindLabel = map[targetKind]string{
+	targetBatch:      "credit batch",
+	targetSerial:     "serial number",
+	targetIssuance:   "issuance",
+	targetRetirement: "retirement",
+}
+
+// decideSearch turns a query into what to do. It is pure: nothing is fetched to decide.
+func decideSearch(q string) searchAction {
+	targets := parseQuery(q)
+	choices := make([]views.Choice, 0, len(targets))
+	for _, t := range targets {
+		c := views.Choice{Kind: kindLabel[t.kind], Value: t.value, Note: notYetNote[t.kind]}
+		switch t.kind {
+		case targetBatch:
+			c.URL = views.BatchURL(t.value)
+		case targetSerial:
+			c.URL = views.SerialURL(t.value)
+		}
+		choices = append(choices, c)
+	}
+	switch {
+	case len(targets) == 0 && len(q) == 0:
+		return searchAction{status: http.StatusBadRequest, outcome: views.SearchEmpty}
+	case len(targets) == 0:
+		return searchAction{status: http.StatusBadRequest, outcome: views.SearchUnrecognised}
+	case len(targets) > 1:
+		return searchAction{status: http.StatusOK, outcome: views.SearchSeveral, choices: choices}
+	case choices[0].URL == "":
+		return searchAction{status: http.StatusNotImplemented, outcome: views.SearchNotYet, choices: choices}
+	}
+	return searchAction{redirect: choices[0].URL}
+}
+
+// search is GET /search?q=: it redirects (303) to the page of what the query names.
+func (s *server) search(c *gin.Context) error {
+	q := c.Query("q")
+	a := decideSearch(trimQuery(q))
+	if a.redirect != "" {
+		c.Redirect(http.StatusSeeOther, a.redirect)
+		return nil
+	}
+	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices,
+		ExampleID: registry.ExampleID(registry.PrefixCreditBatch), ExampleSerial: exampleSerial}
+	p.Query = trimQuery(q)
+	s.render(c, a.status, views.Search(p))
+	return nil
+}
+
+// trimQuery is the query as the user meant it: without surrounding spaces, and not longer
+// than anything the parser would read.
+func trimQuery(q string) string {
+	q = strings.TrimFunc(q, isSpace)
+	if len(q) > maxQueryLen {
+		q = strings.ToValidUTF8(q[:maxQueryLen], "")
+	}
+	return q
+}
+
+// isSpace is what separates or surrounds pasted values, zero-width ones included (they come
+// along when copying from web pages).
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' }

@@ -1,0 +1,198 @@
+// Package handlers is the explorer's web layer: gin routes and middleware that parse a request,
+// ask the registry's Explorer, pick a view and map errors to statuses in one place. The
+// handlers are thin: decisions live in small pure functions (see search.go), tree layout in
+// views, and everything about the upstream in registry.
+package handlers
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// Config wires the handlers to their dependencies. Explorer is required; zero values elsewhere
+// take the defaults given.
+type Config struct {
+	// Explorer answers every question about the registry.
+	Explorer *registry.Explorer
+	// Demo marks every page with the demo-data banner (the built-in demo registry is served).
+	Demo bool
+	// Examples are batches listed on the home page (the demo registry's fixtures).
+	Examples []views.Example
+	// Logger receives one line per request and the details of every 5xx. Default slog.Default().
+	Logger *slog.Logger
+	// ProgressWait is how long a lineage page waits for a walk before it answers with a
+	// progress page that refreshes itself. Default 400ms.
+	ProgressWait time.Duration
+	// FragmentWait bounds how long a subtree fragment waits for a walk. Default 30s.
+	FragmentWait time.Duration
+	// ReadyTTL is how long a readiness check's answer is reused, so that probes do not each cost
+	// an upstream call. Default 5s.
+	ReadyTTL time.Duration
+	// Lineage bounds what a lineage page renders (see views.LineageOptions).
+	Lineage views.LineageOptions
+}
+
+type server struct {
+	explorer     *registry.Explorer
+	demo         bool
+	examples     []views.Example
+	log          *slog.Logger
+	progressWait time.Duration
+	fragmentWait time.Duration
+	lineage      views.LineageOptions
+	ready        *readiness
+	fallback500  []byte
+}
+
+// New returns the explorer's HTTP handler with every route registered. It panics if
+// cfg.Explorer is nil: that is a wiring mistake, not a run-time condition.
+func New(cfg Config) *gin.Engine {
+	if cfg.Explorer == nil {
+		panic("handlers: Config.Explorer is required")
+	}
+	s := &server{
+		explorer:     cfg.Explorer,
+		demo:         cfg.Demo,
+		examples:     cfg.Examples,
+		log:          cfg.Logger,
+		progressWait: cfg.ProgressWait,
+		fragmentWait: cfg.FragmentWait,
+		lineage:      cfg.Lineage,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.progressWait <= 0 {
+		s.progressWait = 400 * time.Millisecond
+	}
+	if s.fragmentWait <= 0 {
+		s.fragmentWait = 30 * time.Second
+	}
+	ttl := cfg.ReadyTTL
+	if ttl <= 0 {
+		ttl = 5 * time.Second
+	}
+	s.ready = &readiness{ping: cfg.Explorer.Client().Ping, ttl: ttl}
+	s.fallback500 = s.renderFallback()
+	return s.routes()
+}
+
+// routes is every route of the application, in one list.
+func (s *server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// No proxy is trusted for client addresses: they are only logged, and a forged
+	// X-Forwarded-For must not end up there.
+	_ = r.SetTrustedProxies(nil)
+	r.Use(s.recoverPanics, s.logRequests, securityHeaders)
+
+	page := func(path string, h pageHandler) {
+		r.GET(path, s.page(h))
+		r.HEAD(path, s.page(h))
+	}
+	page("/", s.home)
+	page("/search", s.search)
+	page("/batches/:id", s.batch)
+	page("/batches/:id/subtree/:node", s.subtree)
+	page("/serial/:serial", s.serial)
+
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.Handle(m, "/healthz", s.healthz)
+		r.Handle(m, "/readyz", s.readyz)
+		r.Handle(m, "/static/*file", s.static())
+	}
+	r.NoRoute(s.page(s.noRoute))
+	r.NoMethod(s.page(s.noMethod))
+	return r
+}
+
+// pageHandler serves one HTML page: it renders on success and returns an error otherwise,
+// which page turns into the error page with the status statusFor picks.
+type pageHandler func(c *gin.Context) error
+
+func (s *server) page(h pageHandler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.fail(c, err)
+		}
+	}
+}
+
+// base is the layout data every page starts from.
+func (s *server) base(title string) views.Base {
+	return views.Base{Title: title, Demo: s.demo}
+}
+
+// render writes a page rendered in full first, so that a failure half-way becomes a clean
+// 500 page rather than half a page. HEAD gets the same headers without the body (net/http
+// drops it).
+func (s *server) render(c *gin.Context, status int, page templ.Component) {
+	var buf bytes.Buffer
+	if err := page.Render(c.Request.Context(), &buf); err != nil {
+		if c.Request.Context().Err() != nil {
+			c.Abort() // the client left; nobody to answer
+			return
+		}
+		s.log.Error("render failed", "path", c.Request.URL.Path, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.Write(s.fallback500)
+	}
+	body := buf.Bytes()
+	h := c.Writer.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Add("Vary", "Accept-Encoding")
+	// A large tree's page is mostly repeated markup: compressed it is about a tenth, which
+	// matters on a slow VPN. Pages are compressed here, whole, since they are rendered whole.
+	if len(body) > 8<<10 && acceptsGzip(c.GetHeader("Accept-Encoding")) {
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed) // the level is valid
+		_, _ = zw.Write(body)
+		if zw.Close() == nil {
+			body = z.Bytes()
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if status != http.StatusOK {
+		h.Set("Cache-Control", "no-store") // progress and error pages must not be reused
+	}
+	c.Status(status)
+	_, _ = c.Writer.Write(body)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header value allows gzip.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// renderFallback renders, once at start-up, the page served when rendering itself fails.
+func (s *server) renderFallback() []byte {
+	var buf bytes.Buffer
+	p := views.ErrorPage{Base: s.base("Error"), Status: http.StatusInternalServerError,
+		Heading: "Something went wrong on our side", Message: "The page could not be rendered. Please try again; if it keeps happening, tell the team that runs this explorer."}
+	if err := views.Error(p).Render(context.Background(), &buf); err != nil {
+		return []byte("<!DOCTYPE html><title>Error</title><h1>500 Internal Server Error</h1>")
+	}
+	return buf.Bytes()
+}

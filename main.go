@@ -1,0 +1,266 @@
+// Command explorer is the credit-batch lineage explorer: a web app that shows where a carbon
+// removal credit batch came from, where its credits went, and whether the record adds up.
+//
+//	explorer                  serve (configured from the environment, see config below)
+//	explorer demo-registry    serve only the built-in demo registry
+//	explorer bench            measure lineage walks against the demo registry
+//	explorer healthcheck      exit 0 if the server on PORT answers /healthz (for containers)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/handlers"
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/benchmark"
+	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "explorer:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program; it returns when ctx is cancelled (after a graceful shutdown) or
+// on a configuration or start-up error.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo-registry":
+			return demo.RunCommand(ctx, args[1:], stdout)
+		case "bench":
+			return benchmark.Run(ctx, args[1:], stdout)
+		case "healthcheck":
+			return healthcheck(ctx, getenv)
+		}
+	}
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, w := range cfg.warnings {
+		log.Warn(w)
+	}
+
+	client, examples, stopDemo, err := connect(cfg)
+	if err != nil {
+		return err
+	}
+	defer stopDemo()
+	explorer := registry.NewExplorer(client, registry.ExplorerConfig{
+		Cache: registry.CacheConfig{TTL: cfg.cacheTTL},
+		// The node bound is raised from the walker's default so that trees of a few tens of
+		// thousands of batches show whole; pages stay small because views collapse them.
+		Walker: registry.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
+	})
+
+	gin.SetMode(gin.ReleaseMode)
+	srv := &http.Server{
+		Handler:           handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second, // a collapsed branch may wait for a walk (30 s)
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	if err != nil {
+		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if cfg.demo {
+		fmt.Fprintf(stdout, "Serving the built-in demo registry (made-up data). Open http://localhost:%d/\n", port)
+	} else {
+		fmt.Fprintf(stdout, "Serving %s. Open http://localhost:%d/\n", cfg.apiURL, port)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
+const maxTreeNodes = 60_000
+
+// config is the explorer's configuration, from the environment with flags mirroring it
+// (PRODUCT.md's table; the secrets have no flags, so that they never show in a process list).
+type config struct {
+	port         int
+	apiURL       string
+	accessToken  string
+	clientSecret string
+	demo         bool // serve the built-in demo registry (DEMO=1, or no client secret)
+	concurrency  int
+	cacheTTL     time.Duration
+	warnings     []string
+}
+
+// loadConfig reads and checks the configuration. Every error names the variable at fault.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	port := fs.String("port", env("PORT", "8080"), "HTTP port to listen on (PORT)")
+	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", registry.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
+	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")
+	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
+	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (commands: demo-registry, bench, healthcheck)", fs.Arg(0))
+	}
+
+	c := config{apiURL: *apiURL, accessToken: getenv("ISOMETRIC_ACCESS_TOKEN"), clientSecret: getenv("ISOMETRIC_CLIENT_SECRET")}
+	var err error
+	if c.port, err = strconv.Atoi(*port); err != nil || c.port < 0 || c.port > 65535 {
+		return c, fmt.Errorf("PORT: must be a port number from 1 to 65535 (0 picks a free one), got %q", *port)
+	}
+	if c.demo, err = parseBool(*demoFlag); err != nil {
+		return c, fmt.Errorf("DEMO: must be 1 or 0 (or true/false), got %q", *demoFlag)
+	}
+	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
+		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)
+	}
+	if c.cacheTTL, err = time.ParseDuration(*ttl); err != nil || c.cacheTTL < time.Second {
+		return c, fmt.Errorf("CACHE_TTL: must be a duration of at least 1s, such as 5m or 90s, got %q", *ttl)
+	}
+	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)
+	}
+	switch {
+	case c.demo:
+		if c.clientSecret != "" {
+			c.warnings = append(c.warnings, "DEMO is set: serving the built-in demo registry; the configured credentials are not used")
+		}
+	case c.clientSecret == "":
+		c.demo = true
+		if c.accessToken != "" {
+			c.warnings = append(c.warnings, "ISOMETRIC_ACCESS_TOKEN is set but ISOMETRIC_CLIENT_SECRET is not: serving the built-in demo registry")
+		}
+	case c.accessToken == "":
+		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
+	}
+	if getenv("REDIS_URL") != "" {
+		c.warnings = append(c.warnings, "REDIS_URL is set, but this version keeps its cache in process only")
+	}
+	return c, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// connect makes the upstream client: to the configured registry, or to the built-in demo
+// registry started in process (then also the demo's batches worth opening, and its stop).
+func connect(cfg config) (*registry.Client, []views.Example, func(), error) {
+	if !cfg.demo {
+		c, err := registry.NewClient(registry.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
+			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("ISOMETRIC_API_URL: %w", err)
+		}
+		return c, nil, func() {}, nil
+	}
+	r := demo.New(demo.Options{})
+	base, stop, err := demo.Start(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := registry.NewClient(registry.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
+		ClientSecret: demo.ClientSecret, Concurrency: cfg.concurrency})
+	if err != nil {
+		stop()
+		return nil, nil, nil, err
+	}
+	return c, demoExamples(r.Fixtures()), stop, nil
+}
+
+func demoExamples(f demo.Fixtures) []views.Example {
+	n := views.FormatCount[int]
+	return []views.Example{
+		{Label: "The tip of a deep chain", ID: f.DeepChainLeaf, Description: "An active remainder " + n(f.DeepChainDepth) + " splits below its root, each split a small retirement."},
+		{Label: "Deep in a wide tree", ID: f.WideLeafDeep, Description: "A leaf ten splits down a tree of " + n(f.WideNodeCount) + " batches: deliveries, transfers, retirements."},
+		{Label: "A very large tree", ID: f.HugeRoot, Description: "About " + n(f.HugeNodeCount) + " batches: branches load as you open them."},
+		{Label: "Sizes beyond 2⁵³ kg", ID: f.BigKgRoot, Description: "Exact integers all the way: no unit lost to floating point."},
+		{Label: "Markup in an organisation name", ID: f.HostileOrgBatch, Description: "Names are shown as text, never run."},
+		{Label: "A dangling link", ID: f.DanglingChild, Description: "A split whose right half the registry does not have."},
+		{Label: "A child that points elsewhere", ID: f.WrongParent, Description: "A half whose parent_id names its sibling."},
+		{Label: "Sizes that do not add up", ID: f.SizeMismatch, Description: "Two halves 1,000 kg short of their parent."},
+		{Label: "A cycle", ID: f.Cycle, Description: "A batch lists its own parent as a child."},
+		{Label: "A repeated batch", ID: f.RepeatedChild, Description: "Two batches list the same half."},
+	}
+}
+
+// healthcheck is the container health check (distroless images have no curl): it asks the
+// server on PORT for /healthz.
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	port := strings.TrimSpace(getenv("PORT"))
+	if port == "" {
+		port = "8080"
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return fmt.Errorf("PORT: must be a port number, got %q", port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string // a word the error must contain: the variable at fault
+		check   func(t *testing.T, c config)
+	}{
+		{name: "nothing set serves the demo", env: nil, check: func(t *testing.T, c config) {
+			if !c.demo || c.port != 8080 || c.concurrency != 8 || c.cacheTTL != 5*time.Minute {
+				t.Errorf("defaults: %+v", c)
+			}
+		}},
+		{name: "credentials serve the registry", env: map[string]string{"ISOMETRIC_ACCESS_TOKEN": "t", "ISOMETRIC_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, c config) {
+				if c.demo || c.apiURL != "https://api.isometric.com/registry/v0" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "DEMO=1 wins over credentials", env: map[string]string{"DEMO": "1", "ISOMETRIC_ACCESS_TOKEN": "t", "ISOMETRIC_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, c config) {
+				if !c.demo || len(c.warnings) == 0 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "flags mirror the environment", env: map[string]string{"PORT": "9000"}, args: []string{"-port", "9100", "-cache-ttl", "90s"},
+			check: func(t *testing.T, c config) {
+				if c.port != 9100 || c.cacheTTL != 90*time.Second {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "bad PORT", env: map[string]string{"PORT": "eighty"}, wantErr: "PORT"},
+		{name: "PORT out of range", env: map[string]string{"PORT": "70000"}, wantErr: "PORT"},
+		{name: "bad DEMO", env: map[string]string{"DEMO": "maybe"}, wantErr: "DEMO"},
+		{name: "bad UPSTREAM_CONCURRENCY", env: map[string]string{"UPSTREAM_CONCURRENCY": "0"}, wantErr: "UPSTREAM_CONCURRENCY"},
+		{name: "bad CACHE_TTL", env: map[string]string{"CACHE_TTL": "5"}, wantErr: "CACHE_TTL"},
+		{name: "bad ISOMETRIC_API_URL", env: map[string]string{"ISOMETRIC_API_URL": "api.isometric.com"}, wantErr: "ISOMETRIC_API_URL"},
+		{name: "secret without token", env: map[string]string{"ISOMETRIC_CLIENT_SECRET": "s"}, wantErr: "ISOMETRIC_ACCESS_TOKEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(tc.args, envOf(tc.env), io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+func TestConfigErrorsNeverShowSecrets(t *testing.T) {
+	_, err := loadConfig(nil, envOf(map[string]string{"ISOMETRIC_CLIENT_SECRET": "s3cr3t-value", "ISOMETRIC_API_URL": "ftp://x"}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "s3cr3t-value") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestRunServesTheDemoAndShutsDownGracefully starts the real program on a free port, checks
+// the printed URL answers, that the healthcheck command agrees, and that cancelling stops it.
+func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, envOf(map[string]string{"PORT": "0"}), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no start-up line: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`http://localhost:(\d+)/`).FindStringSubmatch(line)
+	if m == nil || !strings.Contains(line, "demo") {
+		t.Fatalf("start-up line %q does not give the demo URL", line)
+	}
+	resp, err := http.Get(m[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "demo-banner") {
+		t.Errorf("home page: %d", resp.StatusCode)
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("no security headers: middleware missing")
+	}
+	if err := run(ctx, []string{"healthcheck"}, envOf(map[string]string{"PORT": m[1]}), io.Discard, io.Discard); err != nil {
+		t.Errorf("healthcheck: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run after cancel: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after its context was cancelled")
+	}
+	if err := run(context.Background(), []string{"healthcheck"}, envOf(map[string]string{"PORT": m[1]}), io.Discard, io.Discard); err == nil {
+		t.Error("healthcheck passes with the server stopped")
+	}
+}

@@ -1,0 +1,107 @@
+package views
+
+import (
+	"math/big"
+	"strconv"
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// FormatKg renders a size in kg with thousands separators, exactly, using integer arithmetic
+// only (sizes can exceed 2^53, past which float64 loses units): 12446 → "12,446".
+func FormatKg(kg int64) string {
+	s := strconv.FormatInt(kg, 10)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	if len(s) <= 3 {
+		return sign + s
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	first := len(s) % 3
+	if first == 0 {
+		first = 3
+	}
+	out = append(out, s[:first]...)
+	for i := first; i < len(s); i += 3 {
+		out = append(out, ',')
+		out = append(out, s[i:i+3]...)
+	}
+	return sign + string(out)
+}
+
+// FormatCredits renders kg as credits (1,000 kg = 1 credit) with three decimals and thousands
+// separators in the whole part, exactly: 1234567 → "1,234.567".
+func FormatCredits(kg int64) string {
+	s := registry.FormatCredits(kg)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			whole, err := strconv.ParseInt(s[:i], 10, 64)
+			if err != nil {
+				return sign + s
+			}
+			return sign + FormatKg(whole) + s[i:]
+		}
+	}
+	return sign + s
+}
+
+// FormatShare renders part as a percentage of whole with one decimal ("12.5%"), computed in
+// integers so that sizes above 2^53 are exact. It returns "" when whole is not positive, "<0.1%"
+// for a positive share that rounds to zero.
+func FormatShare(part, whole int64) string {
+	if whole <= 0 || part < 0 {
+		return ""
+	}
+	// permille = part*1000/whole, rounded half up; part*1000 can overflow int64.
+	p := new(big.Int).Mul(big.NewInt(part), big.NewInt(2000))
+	p.Add(p, big.NewInt(whole))
+	p.Quo(p, new(big.Int).Mul(big.NewInt(whole), big.NewInt(2)))
+	if !p.IsInt64() {
+		return ">1000%"
+	}
+	pm := p.Int64()
+	if pm == 0 && part > 0 {
+		return "<0.1%"
+	}
+	return strconv.FormatInt(pm/10, 10) + "." + strconv.FormatInt(pm%10, 10) + "%"
+}
+
+// FormatTime renders an upstream timestamp as "2024-05-12 14:03 UTC", or "" when unknown.
+func FormatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// FormatDuration renders an elapsed time for people: "850 ms", "3.2 s", "2 min 5 s".
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	case d < time.Minute:
+		tenths := d.Milliseconds() / 100
+		return strconv.FormatInt(tenths/10, 10) + "." + strconv.FormatInt(tenths%10, 10) + " s"
+	default:
+		s := int64(d / time.Second)
+		return strconv.FormatInt(s/60, 10) + " min " + strconv.FormatInt(s%60, 10) + " s"
+	}
+}
+
+// FormatCount renders a count with thousands separators: 30000 → "30,000".
+func FormatCount[T ~int | ~int64](n T) string { return FormatKg(int64(n)) }
+
+// plural picks the singular or plural noun for n.
+func plural[T ~int | ~int64](n T, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

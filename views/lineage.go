@@ -1,0 +1,635 @@
+package views
+
+import (
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// LineageOptions bounds how much of a lineage tree a page renders. Zero values take the
+// defaults given.
+type LineageOptions struct {
+	// MaxRows bounds the tree rows a lineage page renders in full. Past it, subtrees render
+	// collapsed and are fetched on demand, so that a 30,000-batch tree stays a small page.
+	// The path from the root to the batch is always rendered, whatever its length. Default 1,500.
+	MaxRows int
+	// MaxFragmentRows bounds the rows of one on-demand subtree fragment. Default 400.
+	MaxFragmentRows int
+	// MaxNest bounds how deeply the tree's lists nest in the HTML: deeper subtrees continue
+	// at the same level, labelled with their parent. Default 16.
+	MaxNest int
+	// FoldRun is the length from which a run of splits that each continue in one half only (a
+	// chain peeled by small retirements) renders as a flat list instead of nesting once per
+	// split. Default 3.
+	FoldRun int
+	// MaxProblems bounds the problems listed at the foot of the page (every problem is still
+	// marked at its batch). Default 500.
+	MaxProblems int
+	// MaxHolders bounds the rows of the totals-by-holder table; the rest are summed in one
+	// row. Default 50.
+	MaxHolders int
+}
+
+func (o LineageOptions) withDefaults() LineageOptions {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxRows, 1500)
+	def(&o.MaxFragmentRows, 400)
+	def(&o.MaxNest, 16)
+	def(&o.FoldRun, 3)
+	def(&o.MaxProblems, 500)
+	def(&o.MaxHolders, 50)
+	return o
+}
+
+// BatchPage is the lineage page of one credit batch.
+type BatchPage struct {
+	Base
+	Header   BatchHeader   // the batch itself
+	Path     PathView      // root to batch
+	Tree     TreeView      // the whole tree, bounded by LineageOptions
+	Totals   TotalsView    // sums of the unsplit batches
+	Problems []ProblemView // what the walk found, in the order found
+	// ProblemsNotListed is how many problems are beyond MaxProblems (still marked in the tree).
+	ProblemsNotListed int
+	// FetchFailed is how many batches could not be fetched (upstream errors); the page then
+	// offers RetryURL.
+	FetchFailed int
+	// Truncated is how many linked batches were not fetched because of the walk's node bound.
+	Truncated int
+	RetryURL  string // walks the tree again; set when FetchFailed > 0
+	Batches   string // nodes in the tree, formatted
+	Depth     int    // depth of the deepest node (splits below the root)
+	WalkedAt  string // when the walk started
+	WalkTook  string // how long it took
+}
+
+// BatchHeader is the header of a lineage page: every field of the batch, display-ready.
+// Empty strings mean the registry has no value.
+type BatchHeader struct {
+	ID          string       // credit batch id
+	Serial      string       // serial number, as the registry spells it
+	Status      StatusView   // active, split, retired (or why the batch is missing)
+	Credits     string       // size in credits, three decimals, exact
+	Kg          string       // size in kg with thousands separators, exact
+	Owner       OrgView      // who holds it (for a retired batch: who retired it)
+	Beneficiary *OrgView     // nil when the registry names none
+	IssuanceID  string       // the issuance that created its tree
+	ProjectID   string       // project id
+	SupplierID  string       // supplier id
+	Retirement  string       // retirement id, "" unless retired
+	RetiredAt   string       // "2024-05-12 14:03 UTC"
+	IssuedAt    string       // "2024-05-12 14:03 UTC"
+	Sequestered string       // "2024-05-12"
+	DeliveredAt string       // "2024-05-12 14:03 UTC"
+	DeliveryID  string       // delivery id
+	Country     string       // country of issue, ISO 3166-1 alpha-3
+	RemovalID   string       // removal id
+	CCP         string       // "yes" or "no"
+	ParentID    string       // the batch it was split from, "" for a root
+	LeftID      string       // left half, "" unless split
+	RightID     string       // right half, "" unless split
+	Removal     *RemovalView // carbon removal accounting, nil when the registry has none
+}
+
+// OrgView is an organisation as shown: Name is untrusted upstream text, rendered escaped.
+type OrgView struct {
+	Name string // display name (untrusted upstream text)
+	ID   string // "org_…"
+}
+
+// Label is the name, or the id when the registry gave no name.
+func (o OrgView) Label() string {
+	if o.Name != "" {
+		return o.Name
+	}
+	return o.ID
+}
+
+// RemovalView is the carbon removal accounting of a batch, in kg, formatted.
+type RemovalView struct {
+	Gross, Net, Emissions, Counterfactuals, Losses string // kg, with thousands separators
+}
+
+// StatusView is a status badge: a CSS class for the colour and a text label, so that colour is
+// never the only carrier of meaning.
+type StatusView struct {
+	Class string // "active", "split", "retired", "missing", "skipped" or "other"
+	Label string // the status in words, e.g. "retired" or "missing: not in the registry"
+}
+
+// NodeRow is one batch (or the place of one that could not be shown) in a tree or a path.
+type NodeRow struct {
+	ID     string     // credit batch id as linked (malformed when the link is)
+	URL    string     // its own lineage page; "" for an id that is not well formed
+	Anchor string     // fragment id of its row, "" when another row already carries it
+	Status StatusView // the batch's status, or why it is missing
+	// Credits, Kg and Share are "" for a missing batch; Share is of the root's size.
+	Credits, Kg, Share string
+	// HolderVerb is "held by" or "retired for"; Holder the organisation.
+	HolderVerb string
+	Holder     OrgView       // owner, or beneficiary of a retired batch
+	Link       string        // how it hangs from its parent: "left half", "right half", "claims this parent"
+	Depth      int           // splits below the root
+	Target     bool          // the batch the page is about
+	OnPath     bool          // an ancestor of the target
+	Err        string        // why its fetch failed, when it did
+	Problems   []ProblemView // problems marked at this batch
+}
+
+// TreeView is a rendered lineage tree (or the children of one node, for a fragment).
+type TreeView struct {
+	Items []TreeItem // the top-level rows
+	Rows  int        // rows rendered
+	Total int        // nodes in the whole tree
+	// Collapsed is how many nodes are in subtrees not rendered (fetched on demand).
+	Collapsed int
+}
+
+// TreeItem is one row of the tree and what hangs below it.
+type TreeItem struct {
+	Row NodeRow // the node itself
+	// Open renders the children visible (the path to the target and the target's subtree).
+	Open bool
+	// Children are rendered nested below the row.
+	Children []TreeItem
+	// LazyURL is set when the node has children that are not rendered: they are fetched from
+	// it when the row is opened (or found on the node's own page, without scripts).
+	LazyURL string
+	// Hidden is the number of descendants not rendered; HiddenProblems the problems among them.
+	Hidden, HiddenProblems int
+	// ContinuesFrom is set when the item is a child of an earlier row rendered at that row's
+	// level rather than nested (long chains, deep trees): it names the parent.
+	ContinuesFrom string
+}
+
+// PathView is the path from the root to the target. A long path shows its ends and folds the
+// middle.
+type PathView struct {
+	Head, Middle, Tail []NodeRow // shown, folded, shown; Middle is empty for a short path
+	Len                int       // steps in all, the root and the target included
+}
+
+// TotalsView sums the tree's unsplit batches.
+type TotalsView struct {
+	ActiveCredits, ActiveKg   string      // unsplit active batches, in credits and kg
+	RetiredCredits, RetiredKg string      // retired batches, in credits and kg
+	Batches, Missing          string      // batches present and missing, formatted
+	MissingCount              int         // batches missing, as a number
+	Holders                   []HolderRow // largest first, at most MaxHolders
+	// MoreHolders is how many holders are beyond the table; their credits are in More*.
+	MoreHolders             int
+	MoreActive, MoreRetired string // credits of the holders beyond the table
+	Check                   string // whether the leaves add up to the root
+	CheckState              string // "ok", "bad" or "unknown"
+}
+
+// HolderRow is one organisation's share of a tree.
+type HolderRow struct {
+	Holder  OrgView // owner for active credits, beneficiary for retired ones
+	Active  string  // credits
+	Retired string  // credits
+	Share   string  // of the root
+}
+
+// ProblemView is one problem of the walk, linked to where it is marked.
+type ProblemView struct {
+	Kind    string // label, e.g. "Dangling link"
+	Class   string // the kind as the registry names it, for styling and tests
+	BatchID string // where it is marked
+	Href    string // the row's anchor on this page, or the batch's own page
+	Detail  string // our own words, ids and figures only
+}
+
+// NewBatchPage builds the lineage page of t.Target from the tree a walk returned. walked is
+// when the walk started.
+func NewBatchPage(base Base, t *registry.Tree, walked time.Time, opt LineageOptions) BatchPage {
+	opt = opt.withDefaults()
+	l := newLayout(t, t.Target.ID, opt)
+	p := BatchPage{Base: base, Header: newHeader(t.Target)}
+	p.Tree = l.page()
+	p.Path = l.path()
+	p.Totals = newTotals(t, opt)
+	p.Problems, p.ProblemsNotListed = l.problems()
+	for _, pr := range t.Problems {
+		if pr.Kind == registry.ProblemFetchFailed {
+			p.FetchFailed++
+		}
+	}
+	p.Truncated = t.Truncated
+	if p.FetchFailed > 0 {
+		p.RetryURL = RetryURL(t.Target.ID)
+	}
+	p.Batches = FormatCount(t.Len())
+	p.Depth = l.maxDepth
+	if !walked.IsZero() {
+		p.WalkedAt = walked.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	p.WalkTook = FormatDuration(t.Duration)
+	return p
+}
+
+// NewSubtree builds the fragment that fills a collapsed node when it is opened: the node's
+// children and as much below them as MaxFragmentRows allows. target is the batch whose page
+// showed the tree. ok is false when the tree has no such node.
+func NewSubtree(t *registry.Tree, target, nodeID string, opt LineageOptions) (TreeView, bool) {
+	opt = opt.withDefaults()
+	n, ok := t.Nodes[nodeID]
+	if !ok {
+		return TreeView{}, false
+	}
+	l := newLayout(t, target, opt)
+	return l.fragment(n), true
+}
+
+// layout decides which rows a tree renders, which are open, and how they nest.
+type layout struct {
+	t      *registry.Tree
+	target string
+	opt    LineageOptions
+	rootKg int64
+
+	desc     map[*registry.Node]int // descendants
+	probs    map[*registry.Node]int // problems marked in the subtree, the node included
+	run      map[*registry.Node]int // length of the single-continuation run starting here
+	expanded map[*registry.Node]bool
+	open     map[*registry.Node]bool
+	onPath   map[*registry.Node]bool
+	rows     int
+	maxDepth int
+	rendered map[string]bool // ids whose row carries the anchor on this page
+}
+
+func newLayout(t *registry.Tree, target string, opt LineageOptions) *layout {
+	l := &layout{t: t, target: target, opt: opt,
+		desc: map[*registry.Node]int{}, probs: map[*registry.Node]int{}, run: map[*registry.Node]int{},
+		expanded: map[*registry.Node]bool{}, open: map[*registry.Node]bool{}, onPath: map[*registry.Node]bool{},
+		rendered: map[string]bool{}}
+	if t.Root != nil && t.Root.Batch != nil {
+		l.rootKg = t.Root.Batch.Size.CreditKgs
+	}
+	// Post-order sums without recursion: a chain can be thousands deep.
+	var order []*registry.Node
+	t.Each(func(n *registry.Node) bool {
+		order = append(order, n)
+		l.maxDepth = max(l.maxDepth, n.Depth)
+		return true
+	})
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		if l.canonical(n) {
+			l.probs[n] += len(t.ProblemsAt(n.ID))
+		}
+		var cont *registry.Node
+		branches := 0
+		for _, c := range n.Children {
+			l.desc[n] += 1 + l.desc[c]
+			l.probs[n] += l.probs[c]
+			if len(c.Children) > 0 {
+				branches++
+				cont = c
+			}
+		}
+		if branches == 1 {
+			l.run[n] = 1 + l.run[cont]
+		}
+	}
+	return l
+}
+
+// canonical reports whether n is the node its id names in the tree: a repeated id's second
+// place is not, and must not carry the anchor or the problems of the first.
+func (l *layout) canonical(n *registry.Node) bool { return l.t.Nodes[n.ID] == n }
+
+// expand marks n's children as rendered if the row budget allows (or force).
+func (l *layout) expand(n *registry.Node, force bool, budget int) bool {
+	if l.expanded[n] || len(n.Children) == 0 {
+		return false
+	}
+	if !force && l.rows+len(n.Children) > budget {
+		return false
+	}
+	l.expanded[n] = true
+	l.rows += len(n.Children)
+	return true
+}
+
+// page lays out the whole tree: the path to the target open, the target's subtree open as
+// far as the budget goes, then the rest of the tree breadth first, collapsed.
+func (l *layout) page() TreeView {
+	t := l.t
+	if t.Root == nil {
+		return TreeView{}
+	}
+	l.rows = 1
+	path := t.Path()
+	for _, n := range path {
+		l.onPath[n] = true
+	}
+	for _, n := range path[:len(path)-1] {
+		l.expand(n, true, 0)
+		l.open[n] = true
+	}
+	l.bfs(t.Target, l.opt.MaxRows, true)
+	l.bfs(t.Root, l.opt.MaxRows, false)
+	tv := TreeView{Total: t.Len(), Rows: l.rows}
+	tv.Items = l.items(t.Root, 0)
+	tv.Collapsed = t.Len() - l.rows
+	return tv
+}
+
+// fragment lays out the children of n, collapsed, as far as the fragment budget goes.
+func (l *layout) fragment(n *registry.Node) TreeView {
+	l.rows = 0
+	l.expand(n, true, 0)
+	for _, c := range n.Children {
+		l.bfs(c, l.opt.MaxFragmentRows, false)
+	}
+	tv := TreeView{Total: l.t.Len(), Rows: l.rows}
+	for _, c := range n.Children {
+		tv.Items = append(tv.Items, l.items(c, 0)...)
+	}
+	tv.Collapsed = l.desc[n] - l.rows
+	return tv
+}
+
+func (l *layout) bfs(from *registry.Node, budget int, open bool) {
+	queue := []*registry.Node{from}
+	for len(queue) > 0 && l.rows < budget {
+		n := queue[0]
+		queue = queue[1:]
+		if !l.expanded[n] && !l.expand(n, false, budget) {
+			continue
+		}
+		if open {
+			l.open[n] = true
+		}
+		queue = append(queue, n.Children...)
+	}
+}
+
+// items renders start's row and its subtree as the items of one list at nesting level.
+// Runs that continue in one half only, and subtrees past MaxNest, continue in the same list
+// (labelled with their parent) instead of nesting deeper, so that the HTML stays shallow
+// whatever the tree's depth. It recurses only to nest, which MaxNest bounds.
+func (l *layout) items(start *registry.Node, level int) []TreeItem {
+	type work struct {
+		n       *registry.Node
+		hoisted bool
+	}
+	var out []TreeItem
+	stack := []work{{start, false}}
+	for len(stack) > 0 {
+		w := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n := w.n
+		it := TreeItem{Row: l.row(n), Open: l.open[n]}
+		if w.hoisted {
+			it.ContinuesFrom = n.Parent.ID
+		}
+		var hoisted []*registry.Node
+		switch {
+		case l.expanded[n]:
+			for _, c := range n.Children {
+				if l.hoist(n, c, level, w.hoisted) {
+					hoisted = append(hoisted, c)
+					continue
+				}
+				it.Children = append(it.Children, l.items(c, level+1)...)
+			}
+		case len(n.Children) > 0:
+			it.LazyURL = SubtreeURL(l.target, n.ID)
+			it.Hidden = l.desc[n]
+			it.HiddenProblems = l.probs[n] - len(it.Row.Problems)
+		}
+		out = append(out, it)
+		for i := len(hoisted) - 1; i >= 0; i-- {
+			stack = append(stack, work{hoisted[i], true})
+		}
+	}
+	return out
+}
+
+// hoist reports whether child c of n renders at n's level rather than nested below n.
+func (l *layout) hoist(n, c *registry.Node, level int, nHoisted bool) bool {
+	if !l.expanded[c] {
+		return false // a row without rendered children adds no nesting
+	}
+	if level >= l.opt.MaxNest {
+		return true
+	}
+	if l.run[n] == 0 {
+		return false
+	}
+	// n continues in exactly one half; fold when the run is long or already folding.
+	if len(c.Children) == 0 {
+		return false
+	}
+	return l.run[n] >= l.opt.FoldRun || nHoisted
+}
+
+// row is the display of one node.
+func (l *layout) row(n *registry.Node) NodeRow {
+	r := NodeRow{ID: n.ID, Depth: n.Depth, Target: n.ID == l.t.Target.ID && l.canonical(n),
+		OnPath: l.onPath[n], Status: missingStatus(n.Missing), Err: n.Err}
+	if n.Missing != registry.MissingInvalidID {
+		r.URL = BatchURL(n.ID)
+	}
+	if l.canonical(n) {
+		r.Anchor = NodeAnchor(n.ID)
+		l.rendered[n.ID] = true
+		for _, p := range l.t.ProblemsAt(n.ID) {
+			r.Problems = append(r.Problems, problemView(p, ""))
+		}
+	}
+	switch n.Link {
+	case registry.LinkLeft:
+		r.Link = "left half"
+	case registry.LinkRight:
+		r.Link = "right half"
+	case registry.LinkClaimed:
+		r.Link = "claims this parent"
+	}
+	if b := n.Batch; b != nil {
+		r.Status = statusView(b.Status)
+		r.Credits = FormatCredits(b.Size.CreditKgs)
+		r.Kg = FormatKg(b.Size.CreditKgs)
+		r.Share = FormatShare(b.Size.CreditKgs, l.rootKg)
+		r.HolderVerb = "held by"
+		if b.Status == registry.StatusRetired {
+			r.HolderVerb = "retired for"
+		}
+		r.Holder = orgView(b.Holder())
+	}
+	return r
+}
+
+func (l *layout) path() PathView {
+	nodes := l.t.Path()
+	rows := make([]NodeRow, len(nodes))
+	for i, n := range nodes {
+		rows[i] = l.row(n)
+		rows[i].Anchor = "" // the tree's row carries the anchor
+	}
+	pv := PathView{Len: len(rows)}
+	const head, tail = 3, 6
+	if len(rows) <= head+tail+2 {
+		pv.Head = rows
+		return pv
+	}
+	pv.Head, pv.Middle, pv.Tail = rows[:head], rows[head:len(rows)-tail], rows[len(rows)-tail:]
+	return pv
+}
+
+func (l *layout) problems() ([]ProblemView, int) {
+	var out []ProblemView
+	for i, p := range l.t.Problems {
+		if i == l.opt.MaxProblems {
+			return out, len(l.t.Problems) - i
+		}
+		href := BatchURL(p.BatchID)
+		if l.rendered[p.BatchID] {
+			href = "#" + NodeAnchor(p.BatchID)
+		}
+		out = append(out, problemView(p, href))
+	}
+	return out, 0
+}
+
+func problemView(p registry.Problem, href string) ProblemView {
+	return ProblemView{Kind: problemLabel(p.Kind), Class: string(p.Kind), BatchID: p.BatchID, Href: href, Detail: p.Detail}
+}
+
+func problemLabel(k registry.ProblemKind) string {
+	switch k {
+	case registry.ProblemDangling:
+		return "Dangling link"
+	case registry.ProblemInvalidLink:
+		return "Malformed link"
+	case registry.ProblemFetchFailed:
+		return "Not fetched"
+	case registry.ProblemParentMismatch:
+		return "Parent mismatch"
+	case registry.ProblemUnlisted:
+		return "Unlisted child"
+	case registry.ProblemCycle:
+		return "Cycle"
+	case registry.ProblemRepeated:
+		return "Repeated id"
+	case registry.ProblemTruncated:
+		return "Tree truncated"
+	}
+	return string(k)
+}
+
+func statusView(s registry.Status) StatusView {
+	switch s {
+	case registry.StatusActive, registry.StatusSplit, registry.StatusRetired:
+		return StatusView{Class: string(s), Label: string(s)}
+	}
+	// An unknown status is upstream text: shown escaped, styled neutrally.
+	return StatusView{Class: "other", Label: string(s)}
+}
+
+func missingStatus(m registry.Missing) StatusView {
+	switch m {
+	case registry.MissingNone:
+		return StatusView{}
+	case registry.MissingNotFound:
+		return StatusView{Class: "missing", Label: "missing: not in the registry"}
+	case registry.MissingInvalidID:
+		return StatusView{Class: "missing", Label: "malformed id"}
+	case registry.MissingFetchFailed:
+		return StatusView{Class: "missing", Label: "not fetched: registry error"}
+	case registry.MissingTruncated:
+		return StatusView{Class: "skipped", Label: "not fetched: tree too large"}
+	case registry.MissingRepeated:
+		return StatusView{Class: "skipped", Label: "repeated: shown elsewhere"}
+	}
+	return StatusView{Class: "missing", Label: string(m)}
+}
+
+func orgView(o registry.Organisation) OrgView { return OrgView{Name: o.Name, ID: o.ID} }
+
+func newHeader(n *registry.Node) BatchHeader {
+	b := n.Batch
+	h := BatchHeader{ID: n.ID}
+	if b == nil {
+		h.Status = missingStatus(n.Missing)
+		return h
+	}
+	h.Serial = b.SerialNumber
+	h.Status = statusView(b.Status)
+	h.Credits = FormatCredits(b.Size.CreditKgs)
+	h.Kg = FormatKg(b.Size.CreditKgs)
+	h.Owner = orgView(b.Owner)
+	if b.Beneficiary != nil {
+		v := orgView(*b.Beneficiary)
+		h.Beneficiary = &v
+	}
+	h.IssuanceID, h.ProjectID, h.SupplierID = b.IssuanceID, b.ProjectID, b.SupplierID
+	h.Retirement, h.RetiredAt = b.RetirementID, FormatTime(b.RetiredAt.Time)
+	h.IssuedAt = FormatTime(b.IssuedAt.Time)
+	h.Sequestered = b.SequesteredOn.String()
+	h.DeliveredAt, h.DeliveryID = FormatTime(b.DeliveredAt.Time), b.DeliveryID
+	h.Country, h.RemovalID = b.CountryOfIssue, b.RemovalID
+	h.CCP = "no"
+	if b.CCPApproved {
+		h.CCP = "yes"
+	}
+	h.ParentID, h.LeftID, h.RightID = b.ParentID, b.LeftChildID, b.RightChildID
+	if d := b.CarbonRemovalData; d != nil {
+		h.Removal = &RemovalView{Gross: FormatKg(d.GrossCarbonRemovedKg), Net: FormatKg(d.NetCarbonRemovedKg),
+			Emissions: FormatKg(d.EmissionsKg), Counterfactuals: FormatKg(d.CounterfactualsKg), Losses: FormatKg(d.LossesKg)}
+	}
+	return h
+}
+
+func newTotals(t *registry.Tree, opt LineageOptions) TotalsView {
+	tot := t.Totals()
+	var rootKg int64
+	if t.Root != nil && t.Root.Batch != nil {
+		rootKg = t.Root.Batch.Size.CreditKgs
+	}
+	v := TotalsView{
+		ActiveCredits: FormatCredits(tot.ActiveKg), ActiveKg: FormatKg(tot.ActiveKg),
+		RetiredCredits: FormatCredits(tot.RetiredKg), RetiredKg: FormatKg(tot.RetiredKg),
+		Batches: FormatCount(tot.Batches), Missing: FormatCount(tot.Missing), MissingCount: tot.Missing,
+	}
+	var moreActive, moreRetired int64
+	for i, h := range tot.ByHolder {
+		if i >= opt.MaxHolders {
+			v.MoreHolders++
+			moreActive += h.ActiveKg
+			moreRetired += h.RetiredKg
+			continue
+		}
+		v.Holders = append(v.Holders, HolderRow{Holder: orgView(h.Holder), Active: FormatCredits(h.ActiveKg),
+			Retired: FormatCredits(h.RetiredKg), Share: FormatShare(h.ActiveKg+h.RetiredKg, rootKg)})
+	}
+	v.MoreActive, v.MoreRetired = FormatCredits(moreActive), FormatCredits(moreRetired)
+
+	sum := tot.ActiveKg + tot.RetiredKg
+	switch {
+	case rootKg == 0 || tot.Missing > 0 || t.Truncated > 0:
+		v.CheckState = "unknown"
+		v.Check = "Cannot be checked: " + FormatCount(tot.Missing+t.Truncated) + " " +
+			plural(tot.Missing+t.Truncated, "batch is", "batches are") + " missing from the tree."
+	case sum == rootKg:
+		v.CheckState = "ok"
+		v.Check = "Adds up: active and retired batches hold the root's " + FormatKg(rootKg) + " kg exactly."
+	default:
+		v.CheckState = "bad"
+		diff := sum - rootKg
+		word := "more"
+		if diff < 0 {
+			diff, word = -diff, "less"
+		}
+		v.Check = "Does not add up: active and retired batches hold " + FormatKg(diff) + " kg " + word +
+			" than the root's " + FormatKg(rootKg) + " kg."
+	}
+	return v
+}

@@ -1,0 +1,146 @@
+// Package views renders the explorer's pages with templ. Components take display-ready page
+// models (strings already formatted, URLs already built); the converters in this package turn
+// registry data into those models. Views never call the registry: they only read its types.
+package views
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/lineage-explorer/explorer/static"
+)
+
+// Base is what the layout of every page needs.
+type Base struct {
+	// Title is the page's own title; the layout appends the product name.
+	Title string
+	// Query pre-fills the search box in the page header (untrusted; rendered escaped).
+	Query string
+	// Demo marks pages served from the built-in demo registry with a banner.
+	Demo bool
+	// Refresh, when positive, makes the page reload itself after that many seconds (progress
+	// pages), through a meta refresh so that no inline script is needed.
+	Refresh int
+	// RefreshURL is where the refresh goes; "" reloads the page itself.
+	RefreshURL string
+	// HideSearch leaves the search box out of the header (the home page has its own).
+	HideSearch bool
+}
+
+// AssetURL is the URL of an embedded asset with the build's version, so that it can be cached
+// for long and still change with a new build.
+func AssetURL(name string) string { return "/static/" + name + "?v=" + static.Version }
+
+// BatchURL is the canonical page of a credit batch.
+func BatchURL(id string) string { return "/batches/" + url.PathEscape(id) }
+
+// NodeAnchor is the fragment id of a batch's row in the tree of a lineage page.
+func NodeAnchor(id string) string { return "n-" + id }
+
+// SubtreeURL is the HTML fragment with the children of node in the lineage tree of the batch
+// target (the tree the page showed), fetched when a collapsed subtree is opened.
+func SubtreeURL(target, node string) string {
+	return "/batches/" + url.PathEscape(target) + "/subtree/" + url.PathEscape(node)
+}
+
+// SerialURL is the canonical page of a serial number.
+func SerialURL(serial string) string { return "/serial/" + url.PathEscape(serial) }
+
+// SearchURL is the search route with a query.
+func SearchURL(q string) string { return "/search?q=" + url.QueryEscape(q) }
+
+// RetryURL is the lineage page of a batch that walks the tree again instead of reusing a walk
+// that has just failed.
+func RetryURL(id string) string { return BatchURL(id) + "?retry=1" }
+
+// Example is a batch worth opening, listed on the home page (the demo registry's fixtures).
+type Example struct {
+	Label       string // what it shows, e.g. "A chain 300 splits deep"
+	ID          string // the credit batch id
+	Description string // one sentence
+}
+
+// HomePage is the search box and the guide.
+type HomePage struct {
+	Base
+	ExampleID     string    // a well-formed batch id, shown as the expected shape
+	ExampleSerial string    // a well-formed serial number
+	Examples      []Example // batches worth opening (demo mode)
+}
+
+// SearchOutcome says why the search page is shown instead of a redirect.
+type SearchOutcome int
+
+// The outcomes of a search that does not redirect.
+const (
+	SearchEmpty        SearchOutcome = iota // nothing was typed
+	SearchUnrecognised                      // nothing in the query looks like an id, serial or URL of ours
+	SearchSeveral                           // several things matched; the user picks one
+	SearchNotYet                            // it names something this version cannot look up yet
+)
+
+// Choice is one of several things a search matched.
+type Choice struct {
+	Kind  string // "credit batch", "serial number", ...
+	Value string // the id or serial
+	URL   string // where to go; "" when this version has no page for it
+	Note  string // why there is no page yet, when URL is ""
+}
+
+// SearchPage is the answer to a search that could not simply redirect.
+type SearchPage struct {
+	Base
+	Outcome       SearchOutcome // why there is no redirect
+	Choices       []Choice      // what the query named (SearchSeveral, SearchNotYet)
+	ExampleID     string        // a well-formed batch id, to show the expected shape
+	ExampleSerial string        // a well-formed serial number
+}
+
+// NotYetPage answers a route whose feature is not built yet, rather than guess an answer.
+type NotYetPage struct {
+	Base
+	Heading string // e.g. "Serial number lookup is not available yet"
+	Value   string // what was asked for (untrusted; rendered escaped)
+	Message string // what to do instead
+}
+
+// ErrorPage is the page of a failed request.
+type ErrorPage struct {
+	Base
+	Status  int    // the HTTP status the page is served with
+	Heading string // what went wrong, in a few words
+	Message string // what it means for the reader
+	// Hint tells what to do next, e.g. what a valid id looks like.
+	Hint string
+	// Example, when set, is shown as a well-formed value next to the hint.
+	Example string
+	// Detail is a technical summary for a support ticket (our own text or escaped upstream
+	// text, never a secret); shown folded.
+	Detail string
+	// RetryURL, when set, is offered as a retry link.
+	RetryURL string
+}
+
+// StatusText is the status line shown on the page ("404 Not Found").
+func (p ErrorPage) StatusText() string {
+	return strconv.Itoa(p.Status) + " " + http.StatusText(p.Status)
+}
+
+// ProgressPage is shown while a lineage walk is under way; it reloads itself.
+type ProgressPage struct {
+	Base
+	ID         string // the batch whose lineage is being walked
+	Fetched    int64  // batches fetched so far
+	Discovered int64  // batch ids known so far
+	Elapsed    string // time since the walk started
+}
+
+// ProgressPercent is how far the walk is, as far as can be told (0..99): the share of the ids
+// known so far that have been fetched. It never says 100 while the walk runs.
+func (p ProgressPage) ProgressPercent() int64 {
+	if p.Discovered <= 0 {
+		return 0
+	}
+	return min(p.Fetched*100/p.Discovered, 99)
+}
