@@ -108,6 +108,23 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 	if j, ok := e.jobs[id]; ok && !(fresh && !j.finished.IsZero()) {
 		return j
 	}
+	if !fresh {
+		// Moving from batch to batch within one tree needs no new walk: a tree walked moments
+		// ago from another of its batches is the same tree, seen from here.
+		for _, j := range e.jobs {
+			if j.finished.IsZero() || j.err != nil {
+				continue
+			}
+			if n := j.tree.Nodes[id]; n != nil && n.Batch != nil && n.Missing == MissingNone {
+				view := j.tree.WithTarget(n)
+				done := make(chan struct{})
+				close(done)
+				seen := &LineageJob{ID: id, Started: j.Started, Progress: j.Progress, done: done, tree: view, finished: j.finished}
+				e.jobs[id] = seen
+				return seen
+			}
+		}
+	}
 	j := &LineageJob{ID: id, Started: now, Progress: &Progress{}, done: make(chan struct{})}
 	e.jobs[id] = j
 	go func() {

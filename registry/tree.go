@@ -100,6 +100,14 @@ type Tree struct {
 	problemsAt map[string][]int
 }
 
+// WithTarget returns the same tree seen from another of its nodes: nodes, problems and
+// figures are shared (and must not be modified), only Target differs.
+func (t *Tree) WithTarget(n *Node) *Tree {
+	view := *t
+	view.Target = n
+	return &view
+}
+
 // Len is the number of nodes, missing ones included.
 func (t *Tree) Len() int { return len(t.Nodes) }
 

@@ -425,3 +425,35 @@ func TestAuditFlagsNothingOnConsistentTrees(t *testing.T) {
 		t.Errorf("only %d batches audited: the big trees were not reached", batches)
 	}
 }
+
+func TestExplorerReusesARecentTreeForAnotherOfItsBatches(t *testing.T) {
+	reg, c := newDemo(t, demo.Options{})
+	f := reg.Fixtures()
+	e := registry.NewExplorer(c, registry.ExplorerConfig{})
+	first, err := e.Lineage(context.Background(), f.WideRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := reg.Requests()
+	second, err := e.Lineage(context.Background(), f.WideLeafDeep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := reg.Requests() - before; n != 0 {
+		t.Errorf("moving to another batch of a walked tree made %d requests", n)
+	}
+	if second.Target.ID != f.WideLeafDeep || first.Target.ID != f.WideRoot || second.Root != first.Root {
+		t.Errorf("targets %s and %s over roots %s and %s", first.Target.ID, second.Target.ID, first.Root.ID, second.Root.ID)
+	}
+	if len(second.Path()) != 11 {
+		t.Errorf("path of %d nodes from the reused tree, want 11", len(second.Path()))
+	}
+	// A fresh walk (a retry) does walk again.
+	third, err := e.StartLineage(f.WideLeafDeep, true).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Root == first.Root {
+		t.Error("a fresh walk reused the old tree")
+	}
+}
