@@ -1,0 +1,280 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gin-gonic/gin"
+)
+
+// The identity modes of AUTH_MODE.
+const (
+	AuthNone   = "none"   // no identity; anyone who reaches the app may use it
+	AuthHeader = "header" // the SSO proxy names the user in a header (oauth2-proxy, Authelia)
+	AuthJWT    = "jwt"    // the SSO proxy sends a signed assertion (Pomerium, Cloudflare Access, IAP)
+)
+
+// DefaultJWTHeaders are where the common SSO proxies put their signed assertion, tried in order
+// when AuthConfig.JWTHeader is empty.
+var DefaultJWTHeaders = []string{"X-Pomerium-Jwt-Assertion", "Cf-Access-Jwt-Assertion", "X-Goog-Iap-Jwt-Assertion"}
+
+// AuthConfig says who may use the explorer and how it learns who they are.
+type AuthConfig struct {
+	// Mode is AuthNone (default), AuthHeader or AuthJWT.
+	Mode string
+	// Header names the header carrying the user's identity in AuthHeader mode
+	// (default X-Forwarded-Email, as oauth2-proxy sends; Authelia sends Remote-User).
+	Header string
+	// GroupsHeader names the header carrying the user's groups (comma separated) in AuthHeader
+	// mode (default X-Forwarded-Groups; Authelia sends Remote-Groups).
+	GroupsHeader string
+	// TrustedProxies are the networks the SSO proxy connects from (TRUSTED_PROXIES). In header
+	// mode an identity header is believed only from a direct peer inside them.
+	TrustedProxies []netip.Prefix
+	// JWTHeader is the header carrying the proxy's signed assertion in AuthJWT mode; empty
+	// tries DefaultJWTHeaders.
+	JWTHeader string
+	// JWKSURL, Issuer and Audience are what an assertion is verified against in AuthJWT mode.
+	JWKSURL, Issuer, Audience string
+	// AllowEmails, AllowDomains and AllowGroups restrict access when any is non-empty: a user
+	// is let in when their email, its domain or one of their groups is listed (case-insensitive).
+	AllowEmails, AllowDomains, AllowGroups []string
+	// Public are path prefixes reachable without identity (health, readiness, metrics, assets),
+	// so that probes and the error page's stylesheet keep working.
+	Public []string
+}
+
+// Identity is the signed-in user as the SSO proxy vouched for them.
+type Identity struct {
+	User   string   // email or user name; "" in AuthNone mode
+	Groups []string // as the proxy sent them
+}
+
+type identityKey struct{}
+
+// IdentityFrom returns the identity the auth middleware attached to ctx, if any.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// errForbidden is answered 403: the request came through the wrong path or the user is not
+// allowed; errUnauthenticated 401: no identity arrived at all.
+var (
+	errForbidden       = errors.New("forbidden")
+	errUnauthenticated = errors.New("unauthenticated")
+)
+
+// authError carries what the 401/403 page tells the user; it never repeats a token.
+type authError struct {
+	kind   error
+	reason string
+}
+
+func (e *authError) Error() string { return e.reason }
+func (e *authError) Unwrap() error { return e.kind }
+
+// authenticator checks every request against an AuthConfig.
+type authenticator struct {
+	cfg      AuthConfig
+	verifier *oidc.IDTokenVerifier
+}
+
+// newAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
+// well-kept verifier oauth2-proxy and others use; it fetches and caches the JWKS, checks the
+// signature, issuer, audience and expiry). It returns an error naming the setting at fault.
+func newAuthenticator(ctx context.Context, cfg AuthConfig) (*authenticator, error) {
+	a := &authenticator{cfg: cfg}
+	if a.cfg.Header == "" {
+		a.cfg.Header = "X-Forwarded-Email"
+	}
+	if a.cfg.GroupsHeader == "" {
+		a.cfg.GroupsHeader = "X-Forwarded-Groups"
+	}
+	switch cfg.Mode {
+	case "", AuthNone:
+		a.cfg.Mode = AuthNone
+	case AuthHeader:
+		if len(cfg.TrustedProxies) == 0 {
+			return nil, errors.New("TRUSTED_PROXIES: header mode needs the networks the SSO proxy connects from")
+		}
+	case AuthJWT:
+		if cfg.JWKSURL == "" || cfg.Issuer == "" || cfg.Audience == "" {
+			return nil, errors.New("AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: all three are needed in jwt mode")
+		}
+		keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+		a.verifier = oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.Audience,
+			SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.PS256, oidc.EdDSA}})
+	default:
+		return nil, fmt.Errorf("AUTH_MODE: must be none, header or jwt, got %q", cfg.Mode)
+	}
+	return a, nil
+}
+
+// middleware attaches the caller's Identity to the request, or stops it with 401/403.
+func (a *authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		path := c.Request.URL.Path
+		for _, p := range a.cfg.Public {
+			if strings.HasPrefix(path, p) {
+				c.Next()
+				return
+			}
+		}
+		id, err := a.identify(c.Request)
+		if err == nil {
+			err = a.allowed(id)
+		}
+		if err != nil {
+			c.Set(userKey, id.User)
+			fail(c, err)
+			c.Abort()
+			return
+		}
+		c.Set(userKey, id.User)
+		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), identityKey{}, id))
+		c.Next()
+	}
+}
+
+// userKey is where the middleware leaves the user for the access log.
+const userKey = "user"
+
+func (a *authenticator) identify(r *http.Request) (Identity, error) {
+	switch a.cfg.Mode {
+	case AuthHeader:
+		if !a.fromTrustedProxy(r) {
+			return Identity{}, &authError{errForbidden, "requests must come through the sign-in proxy"}
+		}
+		user := strings.TrimSpace(r.Header.Get(a.cfg.Header))
+		if user == "" || !printable(user) || len(user) > 320 {
+			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy did not say who you are"}
+		}
+		return Identity{User: user, Groups: splitList(r.Header.Get(a.cfg.GroupsHeader))}, nil
+	case AuthJWT:
+		raw := ""
+		for _, h := range a.jwtHeaders() {
+			if raw = strings.TrimSpace(r.Header.Get(h)); raw != "" {
+				break
+			}
+		}
+		if raw == "" {
+			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy sent no signed assertion"}
+		}
+		tok, err := a.verifier.Verify(r.Context(), raw)
+		if err != nil {
+			// go-oidc's message says what failed (expiry, audience, signature) without the token.
+			return Identity{}, &authError{errForbidden, "the sign-in assertion was not accepted: " + err.Error()}
+		}
+		var claims struct {
+			Email  string   `json:"email"`
+			Groups []string `json:"groups"`
+		}
+		_ = tok.Claims(&claims) // absent claims leave the subject as the user
+		user := claims.Email
+		if user == "" {
+			user = tok.Subject
+		}
+		return Identity{User: user, Groups: claims.Groups}, nil
+	}
+	return Identity{}, nil
+}
+
+func (a *authenticator) jwtHeaders() []string {
+	if a.cfg.JWTHeader != "" {
+		return []string{a.cfg.JWTHeader}
+	}
+	return DefaultJWTHeaders
+}
+
+// fromTrustedProxy looks at the direct peer only: a forwarded-for header is what a client
+// could forge.
+func (a *authenticator) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	return slices.ContainsFunc(a.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip) })
+}
+
+func (a *authenticator) allowed(id Identity) error {
+	cfg := a.cfg
+	if cfg.Mode == AuthNone || len(cfg.AllowEmails)+len(cfg.AllowDomains)+len(cfg.AllowGroups) == 0 {
+		return nil
+	}
+	user := strings.ToLower(id.User)
+	if containsFold(cfg.AllowEmails, user) {
+		return nil
+	}
+	if _, domain, ok := strings.Cut(user, "@"); ok && containsFold(cfg.AllowDomains, domain) {
+		return nil
+	}
+	for _, g := range id.Groups {
+		if containsFold(cfg.AllowGroups, g) {
+			return nil
+		}
+	}
+	return &authError{errForbidden, "your account is not on this explorer's allow-list"}
+}
+
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseCIDRs reads TRUSTED_PROXIES: comma-separated CIDRs or single addresses. It returns an
+// error naming the entry at fault; "*" or 0.0.0.0/0 are refused, since trusting every peer
+// would let any client claim any identity.
+func ParseCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range splitList(s) {
+		var p netip.Prefix
+		var err error
+		if strings.Contains(part, "/") {
+			p, err = netip.ParsePrefix(part)
+		} else {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(part); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a CIDR or an address", part)
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q would trust every peer; name the proxy's networks", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
