@@ -38,11 +38,17 @@ type CacheConfig struct {
 	// indexes (the serial number index, say) learn from every batch the app sees. It must be
 	// fast and safe for concurrent use, and must not modify the batch.
 	OnStore func(*CreditBatch)
+	// Shared, if set, is a tier shared by replicas (Redis, see registry/rediscache) between
+	// memory and the source: a miss in memory asks it, what it returns fills memory, and what
+	// the source returns (batches, 404s) is stored in it, so that one fetch serves every
+	// replica. nil keeps the cache in process only.
+	Shared SharedTier
 }
 
 // Cache is a BatchSource that keeps batches from another BatchSource in memory (go-cache) and
 // shares concurrent fetches of one id (singleflight): however many walks ask for a batch at
-// the same moment, the source is asked once.
+// the same moment, the source is asked once. With CacheConfig.Shared, a miss in memory goes to
+// the shared tier before the source, and the tier's lease extends "asked once" across replicas.
 type Cache struct {
 	src   BatchSource
 	items *gocache.Cache
@@ -100,14 +106,7 @@ func (c *Cache) CreditBatch(ctx context.Context, id string) (*CreditBatch, error
 		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FetchTimeout)
 		defer cancel()
-		b, err := c.src.CreditBatch(fctx, id)
-		switch {
-		case err == nil:
-			c.Put(b)
-		case errors.Is(err, ErrNotFound):
-			c.store(id, cacheEntry{err: err}, c.cfg.NotFoundTTL)
-		}
-		return b, err
+		return c.fetch(fctx, id)
 	})
 	select {
 	case <-ctx.Done():
@@ -121,6 +120,57 @@ func (c *Cache) CreditBatch(ctx context.Context, id string) (*CreditBatch, error
 	}
 }
 
+// fetch runs in the singleflight leader: the shared tier first (when there is one), then the
+// source, whose outcome is stored in both tiers before the shared tier's lease is released, so
+// that the replicas waiting on the lease find it.
+func (c *Cache) fetch(ctx context.Context, id string) (*CreditBatch, error) {
+	if c.cfg.Shared != nil {
+		e, release := c.cfg.Shared.ClaimBatch(ctx, id)
+		if e != nil {
+			return c.keepShared(id, e)
+		}
+		defer release()
+	}
+	b, err := c.src.CreditBatch(ctx, id)
+	switch {
+	case err == nil:
+		c.Put(b)
+	case errors.Is(err, ErrNotFound):
+		c.store(id, cacheEntry{err: err}, c.cfg.NotFoundTTL)
+		if c.cfg.Shared != nil {
+			_ = c.cfg.Shared.PutNotFound(ctx, id, c.cfg.NotFoundTTL)
+		}
+	}
+	return b, err
+}
+
+// keepShared fills memory with what the shared tier returned. An active batch is kept only for
+// what remains of its shared TTL, so that it is never trusted longer than CACHE_TTL after the
+// replica that fetched it did.
+func (c *Cache) keepShared(id string, e *SharedEntry) (*CreditBatch, error) {
+	if e.Batch == nil {
+		err := &APIError{Kind: ErrNotFound, Endpoint: "/credit_batches/{id}", Status: 404}
+		ttl := c.cfg.NotFoundTTL
+		if e.TTL > 0 {
+			ttl = min(ttl, e.TTL)
+		}
+		c.store(id, cacheEntry{err: err}, ttl)
+		return nil, err
+	}
+	ttl := c.cfg.TTL
+	switch {
+	case e.Batch.Status.Final():
+		ttl = gocache.NoExpiration
+	case e.TTL > 0:
+		ttl = min(ttl, e.TTL)
+	}
+	c.store(id, cacheEntry{batch: e.Batch}, ttl)
+	if c.cfg.OnStore != nil {
+		c.cfg.OnStore(e.Batch)
+	}
+	return e.Batch, nil
+}
+
 // Peek returns the batch if it is in memory and fresh, without fetching or counting a hit.
 func (c *Cache) Peek(id string) (*CreditBatch, bool) {
 	b, err, ok := c.lookup(id)
@@ -128,16 +178,33 @@ func (c *Cache) Peek(id string) (*CreditBatch, bool) {
 }
 
 // Put stores a batch learnt some other way (a list route returns whole batches), with the
-// same rule as a fetch: final batches without expiry, active ones for TTL.
+// same rule as a fetch: final batches without expiry, active ones for TTL. With a shared tier
+// it is written there too (within the tier's short timeout), except a final batch already in
+// memory: that one is in the shared tier already (this replica stored it or read it there) and
+// cannot have changed.
 func (c *Cache) Put(b *CreditBatch) {
 	if b == nil || b.ID == "" {
 		return
 	}
 	ttl := c.cfg.TTL
-	if b.Status.Final() {
+	final := b.Status.Final()
+	if final {
 		ttl = gocache.NoExpiration
 	}
+	share := c.cfg.Shared != nil
+	if share && final {
+		if old, _, ok := c.lookup(b.ID); ok && old != nil && old.Status.Final() {
+			share = false
+		}
+	}
 	c.store(b.ID, cacheEntry{batch: b}, ttl)
+	if share {
+		sharedTTL := c.cfg.TTL
+		if final {
+			sharedTTL = 0
+		}
+		_ = c.cfg.Shared.PutBatch(context.Background(), b, sharedTTL)
+	}
 	if c.cfg.OnStore != nil {
 		c.cfg.OnStore(b)
 	}

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -71,10 +72,28 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&opts.Concurrency, "concurrency", 8, "UPSTREAM_CONCURRENCY of the client under test")
 	fs.IntVar(&opts.Users, "users", 100, "concurrent cold walks of one tree, sharing one cache")
 	fs.BoolVar(&opts.Naive, "naive", true, "also time a naive sequential walk (takes nodes × latency)")
+	replicas := fs.Int("replicas", 0, "run only the replicas scenario: this many replicas sharing one Redis (0: the walk scenarios)")
+	replicaUsers := fs.Int("replica-users", 10, "concurrent cold walks on each replica in the replicas scenario")
+	rounds := fs.Int("rounds", 5, "fresh replicas timed warm in the replicas scenario (the median is reported)")
+	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis for the replicas scenario (default $REDIS_URL; none: start redis-server from PATH)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	reg := demo.New(demo.Options{Latency: opts.Latency})
+	if *replicas > 0 {
+		url, stop, err := redisForBench(*redisURL)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		r, err := MeasureReplicas(ctx, reg, ReplicaOptions{Latency: opts.Latency, Concurrency: opts.Concurrency,
+			Replicas: *replicas, Users: *replicaUsers, Rounds: *rounds, RedisURL: url})
+		if err != nil {
+			return err
+		}
+		ReportReplicas(stdout, r)
+		return nil
+	}
 	f := reg.Fixtures()
 	scenarios := []Scenario{
 		{"deep chain, from its tip", f.DeepChainLeaf},
