@@ -15,6 +15,9 @@ type ExplorerConfig struct {
 	// KeepFinished is how long a finished walk's result stays available to the requests that
 	// were waiting for it (a progress page polling, say). Default 30s.
 	KeepFinished time.Duration
+	// OnWalk, if set, is called after every background lineage walk with its tree (nil on
+	// error), its error and how long it took, for metrics. It must be fast.
+	OnWalk func(tree *Tree, err error, took time.Duration)
 	// SerialIndex configures the serial number index (refresh interval, indexer concurrency).
 	SerialIndex SerialIndexConfig
 }
@@ -27,6 +30,7 @@ type Explorer struct {
 	cache   *Cache
 	walker  *Walker
 	serials *SerialIndex
+	reports *reportSet // issuance and retirement reports (reports.go)
 	cfg     ExplorerConfig
 
 	mu   sync.Mutex
@@ -43,8 +47,10 @@ func NewExplorer(client *Client, cfg ExplorerConfig) *Explorer {
 	cache := NewCache(client, cacheCfg)
 	walker := NewWalker(cache, cfg.Walker)
 	serials.attach(cache, walker)
-	return &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
+	e := &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
 		jobs: map[string]*LineageJob{}}
+	e.reports = newReportSet(e)
+	return e
 }
 
 // ResolveSerial finds the credit batch of a serial number: the batch whose serial_number it is
@@ -131,6 +137,9 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.WalkTimeout)
 		defer cancel()
 		tree, err := e.walker.Lineage(ctx, id, j.Progress)
+		if e.cfg.OnWalk != nil {
+			e.cfg.OnWalk(tree, err, time.Since(j.Started))
+		}
 		e.mu.Lock()
 		j.tree, j.err, j.finished = tree, err, time.Now()
 		e.mu.Unlock()
