@@ -75,7 +75,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// The node bound is raised from the walker's default so that trees of a few tens of
 		// thousands of batches show whole; pages stay small because views collapse them.
 		Walker: registry.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
+		// The indexer takes at most two upstream slots of UPSTREAM_CONCURRENCY, so pages
+		// keep the rest; lookups never wait for a pass beyond the root they need.
+		SerialIndex: registry.SerialIndexConfig{Interval: cfg.serialIndexInterval},
 	})
+	// Serial lookups need the index of issuances: build it now rather than on the first
+	// lookup, and keep it fresh. It stops before the server returns.
+	stopIndex := explorer.SerialIndex().Start(ctx)
+	defer stopIndex()
 
 	gin.SetMode(gin.ReleaseMode)
 	srv := &http.Server{
@@ -126,7 +133,10 @@ type config struct {
 	demo         bool // serve the built-in demo registry (DEMO=1, or no client secret)
 	concurrency  int
 	cacheTTL     time.Duration
-	warnings     []string
+	// serialIndexInterval is how often the serial number index lists the issuances again to
+	// learn new ones (SERIAL_INDEX_INTERVAL).
+	serialIndexInterval time.Duration
+	warnings            []string
 }
 
 // loadConfig reads and checks the configuration. Every error names the variable at fault.
@@ -144,6 +154,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")
 	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
+	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -164,6 +175,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if c.cacheTTL, err = time.ParseDuration(*ttl); err != nil || c.cacheTTL < time.Second {
 		return c, fmt.Errorf("CACHE_TTL: must be a duration of at least 1s, such as 5m or 90s, got %q", *ttl)
+	}
+	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
+		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
 	}
 	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)
@@ -219,12 +233,13 @@ func connect(cfg config) (*registry.Client, []views.Example, func(), error) {
 		stop()
 		return nil, nil, nil, err
 	}
-	return c, demoExamples(r.Fixtures()), stop, nil
+	return c, demoExamples(r), stop, nil
 }
 
-func demoExamples(f demo.Fixtures) []views.Example {
+func demoExamples(r *demo.Registry) []views.Example {
+	f := r.Fixtures()
 	n := views.FormatCount[int]
-	return []views.Example{
+	ex := []views.Example{
 		{Label: "The tip of a deep chain", ID: f.DeepChainLeaf, Description: "An active remainder " + n(f.DeepChainDepth) + " splits below its root, each split a small retirement."},
 		{Label: "Deep in a wide tree", ID: f.WideLeafDeep, Description: "A leaf ten splits down a tree of " + n(f.WideNodeCount) + " batches: deliveries, transfers, retirements."},
 		{Label: "A very large tree", ID: f.HugeRoot, Description: "About " + n(f.HugeNodeCount) + " batches: branches load as you open them."},
@@ -235,7 +250,20 @@ func demoExamples(f demo.Fixtures) []views.Example {
 		{Label: "Sizes that do not add up", ID: f.SizeMismatch, Description: "Two halves 1,000 kg short of their parent."},
 		{Label: "A cycle", ID: f.Cycle, Description: "A batch lists its own parent as a child."},
 		{Label: "A repeated batch", ID: f.RepeatedChild, Description: "Two batches list the same half."},
+		{Label: "Where an issuance’s credits went", ID: f.Issuance, Description: "Sixteen trees, supplier and buffer pool: who holds and who retired what."},
+		{Label: "What a retirement retired", ID: f.Retirement, Description: "Batches from several issuances, each with its path back to its root."},
+		{Label: "Markup in a beneficiary and notes", ID: f.HostileRetirement, Description: "A retirement whose upstream text is shown as text."},
 	}
+	// A range cut from the middle of a batch's serial, as from a certificate: no batch has it,
+	// and the lookup finds the one that holds it.
+	if b, ok := r.Batch(f.WideLeafDeep); ok {
+		if s, err := registry.ParseSerial(b.SerialNumber); err == nil && s.Size() > 2 {
+			s.First, s.Last = s.First+1, s.Last-1
+			ex = append(ex, views.Example{Label: "A serial cut from a certificate", ID: s.String(),
+				Description: "A range inside a batch's serial number: the lookup finds the smallest batch that holds it."})
+		}
+	}
+	return ex
 }
 
 // healthcheck is the container health check (distroless images have no curl): it asks the

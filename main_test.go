@@ -22,7 +22,7 @@ func TestLoadConfig(t *testing.T) {
 		check   func(t *testing.T, c config)
 	}{
 		{name: "nothing set serves the demo", env: nil, check: func(t *testing.T, c config) {
-			if !c.demo || c.port != 8080 || c.concurrency != 8 || c.cacheTTL != 5*time.Minute {
+			if !c.demo || c.port != 8080 || c.concurrency != 8 || c.cacheTTL != 5*time.Minute || c.serialIndexInterval != 5*time.Minute {
 				t.Errorf("defaults: %+v", c)
 			}
 		}},
@@ -49,6 +49,13 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad DEMO", env: map[string]string{"DEMO": "maybe"}, wantErr: "DEMO"},
 		{name: "bad UPSTREAM_CONCURRENCY", env: map[string]string{"UPSTREAM_CONCURRENCY": "0"}, wantErr: "UPSTREAM_CONCURRENCY"},
 		{name: "bad CACHE_TTL", env: map[string]string{"CACHE_TTL": "5"}, wantErr: "CACHE_TTL"},
+		{name: "SERIAL_INDEX_INTERVAL", env: map[string]string{"SERIAL_INDEX_INTERVAL": "1h"}, check: func(t *testing.T, c config) {
+			if c.serialIndexInterval != time.Hour {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "SERIAL_INDEX_INTERVAL too short", env: map[string]string{"SERIAL_INDEX_INTERVAL": "1s"}, wantErr: "SERIAL_INDEX_INTERVAL"},
+		{name: "bad SERIAL_INDEX_INTERVAL", env: map[string]string{"SERIAL_INDEX_INTERVAL": "often"}, wantErr: "SERIAL_INDEX_INTERVAL"},
 		{name: "bad ISOMETRIC_API_URL", env: map[string]string{"ISOMETRIC_API_URL": "api.isometric.com"}, wantErr: "ISOMETRIC_API_URL"},
 		{name: "secret without token", env: map[string]string{"ISOMETRIC_CLIENT_SECRET": "s"}, wantErr: "ISOMETRIC_ACCESS_TOKEN"},
 	} {
@@ -106,6 +113,21 @@ func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
 	}
 	if resp.Header.Get("Content-Security-Policy") == "" {
 		t.Error("no security headers: middleware missing")
+	}
+	// The demo's serial example (a range cut from a batch's serial) resolves with the index
+	// the program started.
+	ms := regexp.MustCompile(`href="(/serial/[^"]+)"`).FindStringSubmatch(string(body))
+	if ms == nil {
+		t.Fatal("the home page lists no serial example")
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	sr, err := noFollow.Get("http://localhost:" + m[1] + ms[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr.Body.Close()
+	if sr.StatusCode != http.StatusSeeOther || !strings.Contains(sr.Header.Get("Location"), "?serial=") {
+		t.Errorf("%s: %d to %q", ms[1], sr.StatusCode, sr.Header.Get("Location"))
 	}
 	if err := run(ctx, []string{"healthcheck"}, envOf(map[string]string{"PORT": m[1]}), io.Discard, io.Discard); err != nil {
 		t.Errorf("healthcheck: %v", err)

@@ -40,6 +40,7 @@ func (s *server) batch(c *gin.Context) error {
 		return &lookupError{what: "credit batch", value: id, retry: views.RetryURL(id), err: err}
 	}
 	p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
+	p.Within = withinNotice(c, tree)
 	s.render(c, http.StatusOK, views.Batch(p))
 	return nil
 }
@@ -75,28 +76,12 @@ func (s *server) subtree(c *gin.Context) error {
 
 // wait reports whether job finished within d (or had already).
 func (s *server) wait(ctx context.Context, job *registry.LineageJob, d time.Duration) bool {
-	select {
-	case <-job.Done():
-		return true
-	default:
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-job.Done():
-		return true
-	case <-t.C:
-	case <-ctx.Done():
-	}
-	return false
+	return waitFor(ctx, job.Done(), d)
 }
 
 // renderProgress answers 202 with a page that reloads itself every second.
 func (s *server) renderProgress(c *gin.Context, job *registry.LineageJob) {
-	p := views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID,
+	s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: batchPageURL(c, job.ID),
 		Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
-		Elapsed: views.FormatDuration(time.Since(job.Started))}
-	p.Refresh, p.RefreshURL = 1, views.BatchURL(job.ID)
-	c.Header("Retry-After", "1")
-	s.render(c, http.StatusAccepted, views.Progress(p))
+		Elapsed: views.FormatDuration(time.Since(job.Started))})
 }

@@ -164,6 +164,26 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("follow a bar of the chart", func(t *testing.T) {
+		b.do(t, chromedp.Navigate(a.url+"/batches/"+a.fx.WideLeafDeep), chromedp.WaitVisible(chromedp.CSS("[data-testid=icicle] svg")))
+		// The bars take their colours from the stylesheet (the CSP allows no inline style): an
+		// unstyled SVG rect would be filled black.
+		if fill := run(t, b, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("[data-testid=icicle] svg rect")).fill`)); fill == "" || fill == "rgb(0, 0, 0)" {
+			t.Errorf("the chart's bars are not styled: fill %q", fill)
+		}
+		root := a.fx.WideRoot
+		b.do(t, chromedp.Click(chromedp.CSS(`[data-testid=icicle] svg a[href="`+views.BatchURL(root)+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS("ul.tree li.target#"+views.NodeAnchor(root))))
+		loc := run(t, b, chromedp.Location())
+		if u, err := url.Parse(loc); err != nil || u.Path != "/batches/"+root {
+			t.Errorf("the root's bar led to %q, want /batches/%s", loc, root)
+		}
+		// On the root's page, the root's own bar is the one outlined.
+		if got := run(t, b, chromedp.Evaluate[string](`document.querySelector("[data-testid=icicle] svg a.cur").getAttribute("href")`)); got != views.BatchURL(root) {
+			t.Errorf("outlined bar links to %q", got)
+		}
+	})
+
 	t.Run("search by id", func(t *testing.T) {
 		id := a.fx.AllFinalRoot
 		b.do(t, chromedp.Navigate(a.url+"/"), chromedp.WaitVisible(chromedp.ID("q")),

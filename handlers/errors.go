@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,6 +78,7 @@ func (s *server) fail(c *gin.Context, err error) {
 func (s *server) errorPage(status int, err error) views.ErrorPage {
 	p := views.ErrorPage{Base: s.base(http.StatusText(status)), Status: status}
 	var le *lookupError
+	var snf *registry.SerialNotFoundError
 	what, value := "page", ""
 	if errors.As(err, &le) {
 		what, value = le.what, le.value
@@ -97,6 +99,14 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Heading = fmt.Sprintf("That is not a valid %s", noun)
 		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
 		p.Hint, p.Example = exampleFor(what)
+		if what == "serial number" {
+			p.Detail = err.Error() // which part of it is wrong, in our own words
+		}
+		p.RetryURL = ""
+	case status == http.StatusNotFound && errors.As(err, &snf):
+		p.Heading = fmt.Sprintf("No credit batch has serial number %s", value)
+		p.Message = fmt.Sprintf("No credit batch in the registry has serial number %s or holds its units. %s", value, indexFreshness(snf.IndexedAsOf))
+		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number."
 		p.RetryURL = ""
 	case status == http.StatusNotFound:
 		p.Heading = fmt.Sprintf("No %s %s in the registry", what, value)
@@ -132,9 +142,23 @@ func exampleFor(what string) (hint, example string) {
 	case "credit batch":
 		return "A credit batch id is “ctb_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixCreditBatch)
 	case "serial number":
-		return "A serial number has eight parts: registry, version, pathway, country, project code, vintage and the two ends of its unit range, like", exampleSerial
+		return "A serial number has eight parts: registry, version, pathway, country, project code, vintage and the two ends of its unit range, like", registry.ExampleSerial
+	case "issuance":
+		return "An issuance id is “iss_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixIssuance)
+	case "retirement":
+		return "A retirement id is “ret_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixRetirement)
 	}
 	return "", ""
+}
+
+// indexFreshness says how fresh the index of issuances behind serial lookups is: a batch of an
+// issuance made since is not known yet.
+func indexFreshness(asOf time.Time) string {
+	if asOf.IsZero() {
+		return "The index of the registry’s issuances is still being built, so a batch of a recent issuance may not be known yet; try again in a minute."
+	}
+	return "The index of the registry’s issuances is as of " + asOf.UTC().Format("2006-01-02 15:04:05 UTC") +
+		": a batch of an issuance made since then is not known yet."
 }
 
 func (s *server) noRoute(c *gin.Context) error  { return errRouteNotFound }

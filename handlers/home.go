@@ -12,7 +12,7 @@ import (
 // home is GET /: the search box and a short guide.
 func (s *server) home(c *gin.Context) error {
 	p := views.HomePage{Base: s.base("Search"), ExampleID: registry.ExampleID(registry.PrefixCreditBatch),
-		ExampleSerial: exampleSerial, Examples: s.examples}
+		ExampleSerial: registry.ExampleSerial, Examples: s.examples}
 	p.HideSearch = true
 	s.render(c, http.StatusOK, views.Home(p))
 	return nil

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -27,26 +26,6 @@ type target struct {
 // maxQueryLen bounds what the parser looks at: an id, a serial or a URL is far shorter, and a
 // huge pasted text must not cost more than a glance.
 const maxQueryLen = 4096
-
-// exampleSerial is a well-formed serial number, for messages (the registry's documentation's own).
-const exampleSerial = "ISO-1-BSTORE-GBR-F5X7-2024-78177-81177"
-
-// serialRe is the shape of a serial number: registry prefix, version, pathway code, country
-// (ISO 3166-1 alpha-3), project short code, vintage year, then the two ends of the unit range.
-var serialRe = regexp.MustCompile(`^[A-Z]{2,12}-[0-9]{1,4}-[A-Z0-9]{1,20}-[A-Z]{3}-[A-Z0-9]{1,16}-[0-9]{4}-[0-9]{1,19}-[0-9]{1,19}$`)
-
-// parseSerial returns the serial number in canonical (upper-case) form, or ok false when s
-// does not have a serial number's shape.
-func parseSerial(s string) (string, bool) {
-	if len(s) > 160 {
-		return "", false
-	}
-	u := strings.ToUpper(s)
-	if !serialRe.MatchString(u) {
-		return "", false
-	}
-	return u, true
-}
 
 // parseQuery finds what a search query names: credit batch, issuance and retirement ids,
 // and serial numbers, alone, in a pasted URL (path segments, query values, fragment) or in
@@ -121,8 +100,10 @@ func classify(tok string) (target, bool) {
 		}
 		return target{}, false
 	}
-	if s, ok := parseSerial(tok); ok {
-		return target{targetSerial, s}, true
+	// The one serial parser (registry.ParseSerial) also undoes what spreadsheets do to a
+	// serial; the canonical form is what the lookup and its URL use.
+	if s, err := registry.ParseSerial(tok); err == nil {
+		return target{targetSerial, s.String()}, true
 	}
 	return target{}, false
 }

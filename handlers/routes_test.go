@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/static"
 )
 
@@ -18,7 +19,10 @@ func TestEveryPageAnswersHEADLikeGET(t *testing.T) {
 	for _, path := range []string{
 		"/", "/search?q=" + a.fx.WideRoot, "/search?q=nothing", "/batches/" + a.fx.WideRoot,
 		"/batches/ctb_bad", "/serial/ISO-1-BSTORE-GBR-F5X7-2024-78177-81177", "/no/such/page",
-		"/healthz", "/static/style.css",
+		"/healthz", "/static/style.css", "/issuances/" + a.fx.Issuance, "/retirements/" + a.fx.Retirement,
+		"/issuances/iss_bad", "/retirements/" + registry.ExampleID(registry.PrefixRetirement),
+		"/serial/not-a-serial", "/api/v1/serial/ISO-1-BSTORE-GBR-F5X7-2024-78177-81177",
+		"/api/v1/issuances/" + a.fx.Issuance, "/api/v1/retirements/" + a.fx.Retirement,
 	} {
 		g, h := a.get(t, path), a.do(t, http.MethodHead, path)
 		if g.status != h.status {
@@ -43,8 +47,10 @@ func TestEveryHTMLPageHasTheDemoBannerAndASafePolicy(t *testing.T) {
 		status int
 	}{
 		{"/", 200}, {"/batches/" + a.fx.AllFinalRoot, 200}, {"/batches/ctb_bad", 400},
-		{"/batches/ctb_1ZZZZZZZZZZZZZZZ", 404}, {"/search?q=", 400}, {"/serial/ISO-1-X-GBR-01P4-2024-1-2", 501},
-		{"/nowhere", 404},
+		{"/batches/ctb_1ZZZZZZZZZZZZZZZ", 404}, {"/search?q=", 400}, {"/serial/ISO-1-X-GBR-01P4-2024-1-2", 404},
+		{"/serial/ISO-1-X-GBR-01P4-2024-2-1", 400}, {"/nowhere", 404},
+		{"/issuances/" + a.fx.Issuance, 200}, {"/retirements/" + a.fx.HostileRetirement, 200},
+		{"/issuances/iss_bad", 400}, {"/retirements/" + registry.ExampleID(registry.PrefixRetirement), 404},
 	} {
 		doc, r := a.page(t, tc.path, tc.status)
 		if doc.Find("[data-testid=demo-banner]").Length() != 1 {
@@ -79,24 +85,6 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	r := a.do(t, http.MethodPost, "/batches/"+a.fx.WideRoot)
 	if r.status != http.StatusMethodNotAllowed || !strings.Contains(r.header.Get("Allow"), "GET") {
 		t.Errorf("POST = %d, Allow %q", r.status, r.header.Get("Allow"))
-	}
-}
-
-func TestSerialLookupSaysNotYet(t *testing.T) {
-	a := newApp(t, appOptions{})
-	doc, _ := a.page(t, "/serial/iso-1-bstore-gbr-f5x7-2024-78177-81177", http.StatusNotImplemented)
-	if !strings.Contains(text(doc.Find("h1")), "not available yet") {
-		t.Errorf("heading %q", text(doc.Find("h1")))
-	}
-	if !strings.Contains(text(doc.Find("main")), "ISO-1-BSTORE-GBR-F5X7-2024-78177-81177") {
-		t.Error("the serial asked for is not named")
-	}
-	doc, _ = a.page(t, "/serial/not-a-serial", http.StatusBadRequest)
-	if !strings.Contains(text(doc.Find(".hint")), exampleSerial) {
-		t.Errorf("400 for a serial does not show a valid one: %s", text(doc.Find("main")))
-	}
-	if a.reg.Requests() != 0 {
-		t.Error("serial pages asked the registry")
 	}
 }
 

@@ -19,12 +19,6 @@ type searchAction struct {
 	choices  []views.Choice
 }
 
-// notYetNote is said of things the explorer has no page for yet, rather than guess.
-var notYetNote = map[targetKind]string{
-	targetIssuance:   "issuance pages come in a later version of the explorer; open one of its batches meanwhile",
-	targetRetirement: "retirement pages come in a later version of the explorer; open one of its batches meanwhile",
-}
-
 var kindLabel = map[targetKind]string{
 	targetBatch:      "credit batch",
 	targetSerial:     "serial number",
@@ -37,12 +31,16 @@ func decideSearch(q string) searchAction {
 	targets := parseQuery(q)
 	choices := make([]views.Choice, 0, len(targets))
 	for _, t := range targets {
-		c := views.Choice{Kind: kindLabel[t.kind], Value: t.value, Note: notYetNote[t.kind]}
+		c := views.Choice{Kind: kindLabel[t.kind], Value: t.value}
 		switch t.kind {
 		case targetBatch:
 			c.URL = views.BatchURL(t.value)
 		case targetSerial:
 			c.URL = views.SerialURL(t.value)
+		case targetIssuance:
+			c.URL = views.IssuanceURL(t.value)
+		case targetRetirement:
+			c.URL = views.RetirementURL(t.value)
 		}
 		choices = append(choices, c)
 	}
@@ -53,8 +51,6 @@ func decideSearch(q string) searchAction {
 		return searchAction{status: http.StatusBadRequest, outcome: views.SearchUnrecognised}
 	case len(targets) > 1:
 		return searchAction{status: http.StatusOK, outcome: views.SearchSeveral, choices: choices}
-	case choices[0].URL == "":
-		return searchAction{status: http.StatusNotImplemented, outcome: views.SearchNotYet, choices: choices}
 	}
 	return searchAction{redirect: choices[0].URL}
 }
@@ -68,7 +64,7 @@ func (s *server) search(c *gin.Context) error {
 		return nil
 	}
 	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices,
-		ExampleID: registry.ExampleID(registry.PrefixCreditBatch), ExampleSerial: exampleSerial}
+		ExampleID: registry.ExampleID(registry.PrefixCreditBatch), ExampleSerial: registry.ExampleSerial}
 	p.Query = trimQuery(q)
 	s.render(c, a.status, views.Search(p))
 	return nil

@@ -65,7 +65,9 @@ func TestDecideSearch(t *testing.T) {
 		{"empty", "", "", http.StatusBadRequest, views.SearchEmpty},
 		{"nothing recognisable", "hello", "", http.StatusBadRequest, views.SearchUnrecognised},
 		{"several", idA + " " + idB, "", http.StatusOK, views.SearchSeveral},
-		{"issuance, no page yet", "iss_1EWT8R5FY1S0GFCY", "", http.StatusNotImplemented, views.SearchNotYet},
+		{"serial pasted from a spreadsheet", "\"iso-1-bstore-gbr-f5x7-2024-78177-81177.\"\t", "/serial/ISO-1-BSTORE-GBR-F5X7-2024-78177-81177", 0, 0},
+		{"issuance", "iss_1EWT8R5FY1S0GFCY", "/issuances/iss_1EWT8R5FY1S0GFCY", 0, 0},
+		{"retirement link", "https://registry.example/retirements/ret_1FYBH4QDT1S0SVKF", "/retirements/ret_1FYBH4QDT1S0SVKF", 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := decideSearch(tc.q)
@@ -131,7 +133,7 @@ func FuzzParseQuery(f *testing.F) {
 					t.Fatalf("%q: retirement target %q is not a valid id", q, tg.value)
 				}
 			case targetSerial:
-				if s, ok := parseSerial(tg.value); !ok || s != tg.value {
+				if s, err := registry.ParseSerial(tg.value); err != nil || s.String() != tg.value {
 					t.Fatalf("%q: serial target %q is not canonical", q, tg.value)
 				}
 			default:

@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"fmt"
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -10,20 +10,83 @@ import (
 	"github.com/lineage-explorer/explorer/views"
 )
 
-// serial is GET /serial/{serial}. Resolving a serial number to its batch is not built yet: a
-// well-formed serial gets a clear "not yet" page (501) rather than a guess, a malformed one
-// the usual 400 page.
+// serial is GET /serial/{serial}: it finds the batch of a serial number and redirects (303) to
+// its lineage page. A serial that is no batch's own but lies inside one leads to the smallest
+// batch that holds it, with ?serial= so that the page says so. Malformed: 400, nothing sent
+// upstream; unknown: 404 naming the serial and how fresh the index of issuances is.
 func (s *server) serial(c *gin.Context) error {
-	raw := c.Param("serial")
-	serial, ok := parseSerial(trimQuery(raw))
-	if !ok {
-		return &lookupError{what: "serial number", value: raw,
-			err: fmt.Errorf("%w: not a serial number", registry.ErrInvalid)}
+	res, err := s.resolveSerial(c)
+	if err != nil {
+		return err
 	}
-	p := views.NotYetPage{Base: s.base("Serial " + serial), Value: serial,
-		Heading: "Serial number lookup is not available yet",
-		Message: "This version of the explorer cannot yet find the batch that holds a serial number, and it will not guess. " +
-			"Search by the credit batch id instead: the registry shows it next to the serial number."}
-	s.render(c, http.StatusNotImplemented, views.NotYet(p))
+	c.Redirect(http.StatusSeeOther, serialTarget(res))
 	return nil
+}
+
+// serialJSON is GET /api/v1/serial/{serial}: the resolution as JSON (registry.Resolution plus
+// the page it leads to), with the statuses of the page route.
+func (s *server) serialJSON(c *gin.Context) error {
+	res, err := s.resolveSerial(c)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(c, http.StatusOK, struct {
+		registry.Resolution
+		URL string `json:"url"` // the lineage page the HTML route redirects to
+	}{res, serialTarget(res)})
+	return nil
+}
+
+// resolveSerial resolves the route's :serial; errors name the serial as asked (malformed) or in
+// canonical form (unknown), and offer a retry when the registry failed.
+func (s *server) resolveSerial(c *gin.Context) (registry.Resolution, error) {
+	raw := c.Param("serial")
+	res, err := s.explorer.ResolveSerial(c.Request.Context(), raw)
+	if err == nil {
+		return res, nil
+	}
+	le := &lookupError{what: "serial number", value: trimQuery(raw), err: err}
+	var snf *registry.SerialNotFoundError
+	switch {
+	case errors.As(err, &snf):
+		le.value = snf.Serial.String()
+	case errors.Is(err, registry.ErrInvalid):
+	default:
+		if p, perr := registry.ParseSerial(raw); perr == nil {
+			le.value = p.String()
+			le.retry = views.SerialURL(le.value)
+		}
+	}
+	return res, le
+}
+
+// serialTarget is the lineage page a resolution leads to.
+func serialTarget(res registry.Resolution) string {
+	if res.Exact {
+		return views.BatchURL(res.BatchID)
+	}
+	return views.BatchWithinURL(res.BatchID, res.Serial.String())
+}
+
+// withinNotice is the lineage page's notice for ?serial= (set by a serial lookup that found the
+// range inside the batch), or nil when there is none or it is not true of this tree.
+func withinNotice(c *gin.Context, tree *registry.Tree) *views.SerialNotice {
+	raw := c.Query("serial")
+	if raw == "" {
+		return nil
+	}
+	asked, err := registry.ParseSerial(raw)
+	if err != nil {
+		return nil
+	}
+	return views.NewSerialNotice(tree, asked)
+}
+
+// batchPageURL is the lineage page of id as the request asked for it: with its ?serial=, so
+// that a progress page's reloads keep the notice.
+func batchPageURL(c *gin.Context, id string) string {
+	if asked, err := registry.ParseSerial(c.Query("serial")); c.Query("serial") != "" && err == nil {
+		return views.BatchWithinURL(id, asked.String())
+	}
+	return views.BatchURL(id)
 }

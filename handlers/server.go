@@ -107,7 +107,18 @@ func (s *server) routes() *gin.Engine {
 	page("/search", s.search)
 	page("/batches/:id", s.batch)
 	page("/batches/:id/subtree/:node", s.subtree)
+	page("/batches/:id/lineage.csv", s.lineageCSV)
+	r.GET("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
+	r.HEAD("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
 	page("/serial/:serial", s.serial)
+	page("/issuances/:id", s.issuanceRoute().html(s))
+	page("/retirements/:id", s.retirementRoute().html(s))
+	r.GET("/api/v1/serial/:serial", s.api(s.serialJSON))
+	r.HEAD("/api/v1/serial/:serial", s.api(s.serialJSON))
+	r.GET("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
+	r.HEAD("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
+	r.GET("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
+	r.HEAD("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		r.Handle(m, "/healthz", s.healthz)

@@ -28,6 +28,8 @@ type LineageOptions struct {
 	// MaxHolders bounds the rows of the totals-by-holder table; the rest are summed in one
 	// row. Default 50.
 	MaxHolders int
+	// Chart sizes and bounds the icicle chart (its Current is always the page's batch).
+	Chart IcicleOptions
 }
 
 func (o LineageOptions) withDefaults() LineageOptions {
@@ -48,13 +50,14 @@ func (o LineageOptions) withDefaults() LineageOptions {
 // BatchPage is the lineage page of one credit batch.
 type BatchPage struct {
 	Base
-	Header   BatchHeader   // the batch itself
-	Path     PathView      // root to batch
-	Tree     TreeView      // the whole tree, bounded by LineageOptions
-	Totals   TotalsView    // sums of the unsplit batches
-	Problems []ProblemView // what the walk found, in the order found
-	// ProblemsNotListed is how many problems are beyond MaxProblems (still marked in the tree).
-	ProblemsNotListed int
+	Header  BatchHeader // the batch itself
+	Path    PathView    // root to batch
+	Tree    TreeView    // the whole tree, bounded by LineageOptions
+	Totals  TotalsView  // sums of the unsplit batches
+	Chart   IcicleView  // the tree at a glance
+	Audit   AuditView   // whether the record adds up, and every problem found
+	JSONURL string      // the lineage as JSON (/api/v1/batches/{id}/lineage)
+	CSVURL  string      // the lineage as CSV (/batches/{id}/lineage.csv)
 	// FetchFailed is how many batches could not be fetched (upstream errors); the page then
 	// offers RetryURL.
 	FetchFailed int
@@ -65,6 +68,9 @@ type BatchPage struct {
 	Depth     int    // depth of the deepest node (splits below the root)
 	WalkedAt  string // when the walk started
 	WalkTook  string // how long it took
+	// Within, when set, says that the page was reached from a serial number that is not the
+	// batch's own but lies inside its range (see NewSerialNotice).
+	Within *SerialNotice
 }
 
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.
@@ -195,13 +201,16 @@ type HolderRow struct {
 	Share   string  // of the root
 }
 
-// ProblemView is one problem of the walk, linked to where it is marked.
+// ProblemView is one problem of the walk or the audit, linked to where it is marked.
 type ProblemView struct {
 	Kind    string // label, e.g. "Dangling link"
 	Class   string // the kind as the registry names it, for styling and tests
 	BatchID string // where it is marked
 	Href    string // the row's anchor on this page, or the batch's own page
 	Detail  string // our own words, ids and figures only
+	// Related is the other batch involved, "" when none; RelatedHref links to it like Href,
+	// and RelatedRole says how it is involved ("linked from", "root", ...).
+	Related, RelatedHref, RelatedRole string
 }
 
 // NewBatchPage builds the lineage page of t.Target from the tree a walk returned. walked is
@@ -213,7 +222,11 @@ func NewBatchPage(base Base, t *registry.Tree, walked time.Time, opt LineageOpti
 	p.Tree = l.page()
 	p.Path = l.path()
 	p.Totals = newTotals(t, opt)
-	p.Problems, p.ProblemsNotListed = l.problems()
+	p.Audit = newAudit(t, opt.MaxProblems, l.href)
+	chart := opt.Chart
+	chart.Current = t.Target.ID
+	p.Chart = NewIcicle(t, chart)
+	p.JSONURL, p.CSVURL = LineageJSONURL(t.Target.ID), LineageCSVURL(t.Target.ID)
 	for _, pr := range t.Problems {
 		if pr.Kind == registry.ProblemFetchFailed {
 			p.FetchFailed++
@@ -484,19 +497,13 @@ func (l *layout) path() PathView {
 	return pv
 }
 
-func (l *layout) problems() ([]ProblemView, int) {
-	var out []ProblemView
-	for i, p := range l.t.Problems {
-		if i == l.opt.MaxProblems {
-			return out, len(l.t.Problems) - i
-		}
-		href := BatchURL(p.BatchID)
-		if l.rendered[p.BatchID] {
-			href = "#" + NodeAnchor(p.BatchID)
-		}
-		out = append(out, problemView(p, href))
+// href is where a batch id links from the foot of the page: its row when the page renders
+// it, else its own page.
+func (l *layout) href(id string) string {
+	if l.rendered[id] {
+		return "#" + NodeAnchor(id)
 	}
-	return out, 0
+	return BatchURL(id)
 }
 
 func problemView(p registry.Problem, href string) ProblemView {
@@ -521,6 +528,18 @@ func problemLabel(k registry.ProblemKind) string {
 		return "Repeated id"
 	case registry.ProblemTruncated:
 		return "Tree truncated"
+	case registry.ProblemSizeMismatch:
+		return "Size mismatch"
+	case registry.ProblemSplitShape:
+		return "Split shape"
+	case registry.ProblemStatus:
+		return "Incoherent status"
+	case registry.ProblemMixedLineage:
+		return "Mixed lineage"
+	case registry.ProblemSerial:
+		return "Serial number"
+	case registry.ProblemRangePartition:
+		return "Range partition"
 	}
 	return string(k)
 }

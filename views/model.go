@@ -54,10 +54,16 @@ func SearchURL(q string) string { return "/search?q=" + url.QueryEscape(q) }
 // that has just failed.
 func RetryURL(id string) string { return BatchURL(id) + "?retry=1" }
 
-// Example is a batch worth opening, listed on the home page (the demo registry's fixtures).
+// LineageJSONURL is the lineage of a batch as JSON, for tools.
+func LineageJSONURL(id string) string { return "/api/v1/batches/" + url.PathEscape(id) + "/lineage" }
+
+// LineageCSVURL is the lineage of a batch as CSV, one row per batch, for spreadsheets.
+func LineageCSVURL(id string) string { return BatchURL(id) + "/lineage.csv" }
+
+// Example is a page worth opening, listed on the home page (the demo registry's fixtures).
 type Example struct {
 	Label       string // what it shows, e.g. "A chain 300 splits deep"
-	ID          string // the credit batch id
+	ID          string // a credit batch, issuance or retirement id, or a serial number (see ExampleURL)
 	Description string // one sentence
 }
 
@@ -77,32 +83,22 @@ const (
 	SearchEmpty        SearchOutcome = iota // nothing was typed
 	SearchUnrecognised                      // nothing in the query looks like an id, serial or URL of ours
 	SearchSeveral                           // several things matched; the user picks one
-	SearchNotYet                            // it names something this version cannot look up yet
 )
 
 // Choice is one of several things a search matched.
 type Choice struct {
-	Kind  string // "credit batch", "serial number", ...
+	Kind  string // "credit batch", "serial number", "issuance", "retirement"
 	Value string // the id or serial
-	URL   string // where to go; "" when this version has no page for it
-	Note  string // why there is no page yet, when URL is ""
+	URL   string // where to go
 }
 
 // SearchPage is the answer to a search that could not simply redirect.
 type SearchPage struct {
 	Base
 	Outcome       SearchOutcome // why there is no redirect
-	Choices       []Choice      // what the query named (SearchSeveral, SearchNotYet)
+	Choices       []Choice      // what the query named (SearchSeveral)
 	ExampleID     string        // a well-formed batch id, to show the expected shape
 	ExampleSerial string        // a well-formed serial number
-}
-
-// NotYetPage answers a route whose feature is not built yet, rather than guess an answer.
-type NotYetPage struct {
-	Base
-	Heading string // e.g. "Serial number lookup is not available yet"
-	Value   string // what was asked for (untrusted; rendered escaped)
-	Message string // what to do instead
 }
 
 // ErrorPage is the page of a failed request.
@@ -130,7 +126,9 @@ func (p ErrorPage) StatusText() string {
 // ProgressPage is shown while a lineage walk is under way; it reloads itself.
 type ProgressPage struct {
 	Base
-	ID         string // the batch whose lineage is being walked
+	ID         string // the batch whose lineage is being walked (or issuance, retirement)
+	Heading    string // words before the id; "" for "Tracing the lineage of"
+	URL        string // the page it stands for; "" for the batch's lineage page
 	Fetched    int64  // batches fetched so far
 	Discovered int64  // batch ids known so far
 	Elapsed    string // time since the walk started

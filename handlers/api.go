@@ -1,0 +1,128 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// The JSON routes for tools (/api/v1/...) answer the same questions as the pages, with the
+// same statuses (statusFor), as JSON: kg as JSON integers, never floats. Errors are an
+// apiError body rather than a page.
+
+// apiHandler serves one JSON route: it writes its answer on success and returns an error
+// otherwise, which api turns into an apiError body with the status statusFor picks.
+type apiHandler func(c *gin.Context) error
+
+func (s *server) api(h apiHandler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.failJSON(c, err)
+		}
+	}
+}
+
+// apiError is the body of every JSON error answer.
+type apiError struct {
+	Status int    `json:"status"`                  // the HTTP status, repeated for tools that lose it
+	Code   string `json:"code"`                    // "invalid", "not_found", "credentials_rejected", "throttled", "unavailable", "timeout", "internal"
+	Error  string `json:"error"`                   // what went wrong, in words (our text; never a secret)
+	What   string `json:"what"`                    // what was looked for: "serial number", "issuance", ...
+	Value  string `json:"value"`                   // the id or serial as asked
+	Retry  bool   `json:"retry"`                   // whether trying again later may help
+	Hint   string `json:"hint,omitempty"`          // what a valid value looks like, for "invalid"
+	AsOf   string `json:"indexed_as_of,omitempty"` // for an unknown serial: how fresh the index of issuances was (RFC 3339), "" before the first pass
+}
+
+// apiPending is the body of a 202 answer: the report asked for is being built; ask again
+// (Retry-After says when).
+type apiPending struct {
+	Status     string `json:"status"` // "pending"
+	ID         string `json:"id"`
+	Fetched    int64  `json:"fetched"`    // batches and records obtained so far
+	Discovered int64  `json:"discovered"` // known so far
+	ElapsedMS  int64  `json:"elapsed_ms"`
+}
+
+// failJSON writes the apiError for err. Only 5xx is logged as an error.
+func (s *server) failJSON(c *gin.Context, err error) {
+	if c.Request.Context().Err() != nil && errors.Is(err, c.Request.Context().Err()) {
+		c.Abort()
+		return
+	}
+	status := statusFor(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+	}
+	body := apiError{Status: status, Code: apiCode(status, err), Error: err.Error()}
+	var le *lookupError
+	if errors.As(err, &le) {
+		body.What, body.Value = le.what, le.value
+		body.Error = le.err.Error()
+	}
+	body.Retry = status >= 500 && !errors.Is(err, registry.ErrCredentials)
+	if status == http.StatusBadRequest {
+		hint, example := exampleFor(body.What)
+		if hint != "" {
+			body.Hint = hint + " " + example
+		}
+	}
+	var snf *registry.SerialNotFoundError
+	if errors.As(err, &snf) && !snf.IndexedAsOf.IsZero() {
+		body.AsOf = snf.IndexedAsOf.UTC().Format(time.RFC3339)
+	}
+	if status == http.StatusMethodNotAllowed {
+		c.Header("Allow", "GET, HEAD")
+	}
+	s.writeJSON(c, status, body)
+}
+
+func apiCode(status int, err error) string {
+	switch {
+	case status == http.StatusBadRequest:
+		return "invalid"
+	case status == http.StatusNotFound:
+		return "not_found"
+	case errors.Is(err, registry.ErrCredentials):
+		return "credentials_rejected"
+	case status == http.StatusGatewayTimeout:
+		return "timeout"
+	case errors.Is(err, registry.ErrThrottled):
+		return "throttled"
+	case status == http.StatusBadGateway:
+		return "unavailable"
+	case status == http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	}
+	return "internal"
+}
+
+// writeJSON writes v encoded in full first, so that an encoding failure is a clean 500.
+// Markup in upstream text is escaped (\u003c), so that a body opened in a browser runs
+// nothing.
+func (s *server) writeJSON(c *gin.Context, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		s.log.Error("JSON encoding failed", "path", c.Request.URL.Path, "err", err)
+		buf.Reset()
+		buf.WriteString(`{"status":500,"code":"internal","error":"the answer could not be encoded"}` + "\n")
+		status = http.StatusInternalServerError
+	}
+	h := c.Writer.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if status != http.StatusOK {
+		h.Set("Cache-Control", "no-store")
+	}
+	c.Status(status)
+	_, _ = c.Writer.Write(buf.Bytes())
+}

@@ -1,0 +1,192 @@
+package views
+
+import (
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// maxRowLinks bounds the tree and retirement links shown in one row of a holder table; the
+// rest are counted ("+12 more"), and the JSON for tools has them all.
+const maxRowLinks = 8
+
+// maxReportRows bounds the rows of a holder or beneficiary table; the rest are summed in one
+// row.
+const maxReportRows = 100
+
+// IssuancePage is where an issuance's credits went.
+type IssuancePage struct {
+	Base
+	ID          string  // "iss_…"
+	ProjectID   string  // "prj_…"
+	Supplier    OrgView // the supplier's organisation (untrusted name)
+	SupplierID  string  // "spl_…"
+	Period      string  // reporting period, "2024-01-01 to 2024-03-31"
+	IssuedAt    string  // "2024-05-12 14:03 UTC"
+	Issued      Amount  // credit_batch_size_total
+	SupplierKg  Amount  // supplier_credit_batch_size_total
+	BufferKg    Amount  // buffer_pool_credit_batch_size_total
+	RootsCheck  Check   // the roots' sizes against the issued total
+	Active      Amount  // unsplit active batches, every tree
+	Retired     Amount  // retired batches, every tree
+	ActiveShare string  // of the issued total, "62.5%"
+	RetiredShr  string  // of the issued total
+	Check       Check   // active + retired against the roots
+	Batches     string  // batches in every tree, formatted
+	Problems    int     // found by the walks and audits, listed on each tree's page
+	Missing     int     // linked batches not shown
+	FetchFailed int     // of which the registry failed to send; RetryURL is then set
+	RetryURL    string
+
+	Holders       []IssuanceHolderRow // largest first, at most maxReportRows
+	MoreHolders   int                 // holders beyond the table, summed in MoreActive/MoreRetired
+	MoreActive    Amount
+	MoreRetired   Amount
+	Beneficiaries []BeneficiaryRow // largest first, at most maxReportRows
+	MoreBenefs    int
+	MoreBenefKg   Amount
+
+	SupplierRoots []RootRow // in the registry's order
+	BufferRoots   []RootRow
+
+	WalkedAt string // when the report started
+	WalkTook string
+}
+
+// IssuanceHolderRow is one current owner's share of an issuance.
+type IssuanceHolderRow struct {
+	Holder    OrgView
+	Active    Amount // held now
+	Retired   Amount // retired by it
+	Share     string // of the issued total
+	Batches   string
+	Trees     []Link // the trees where it holds or retired credits (their roots' lineage pages)
+	MoreTrees int
+}
+
+// BeneficiaryRow is what was retired for one beneficiary.
+type BeneficiaryRow struct {
+	Beneficiary     OrgView // zero when None
+	None            bool    // retired without a beneficiary named
+	Retired         Amount
+	Share           string // of the issued total
+	Batches         string
+	Retirements     []Link // retirement pages
+	MoreRetirements int
+	Trees           []Link
+	MoreTrees       int
+}
+
+// RootRow is one root batch of an issuance and its tree's figures.
+type RootRow struct {
+	ID, URL  string
+	Serial   string
+	Status   StatusView
+	Size     Amount // the root's size ("" when it could not be fetched)
+	Active   string // credits still active in its tree
+	Retired  string // credits retired from its tree
+	Batches  string
+	Depth    string // deepest split below the root
+	Problems int
+	Check    Check  // the tree's unsplit batches against the root
+	Err      string // why the tree could not be walked
+}
+
+// NewIssuancePage builds the issuance page from its report.
+func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
+	iss := r.Issuance
+	issued := iss.CreditBatchSizeTotal.CreditKgs
+	p := IssuancePage{Base: base, ID: iss.ID, ProjectID: iss.ProjectID,
+		Supplier: orgView(iss.Supplier.Organisation), SupplierID: iss.Supplier.ID,
+		IssuedAt: FormatTime(iss.IssuedAt.Time),
+		Issued:   amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
+		BufferKg: amount(iss.BufferPoolCreditBatchSizeTotal.CreditKgs),
+		Active:   amount(r.ActiveKg), Retired: amount(r.RetiredKg),
+		ActiveShare: FormatShare(r.ActiveKg, issued), RetiredShr: FormatShare(r.RetiredKg, issued),
+		Batches: FormatCount(r.Batches), Problems: r.Problems, Missing: r.Missing, FetchFailed: r.FetchFailed,
+		WalkTook: FormatDuration(r.Took)}
+	if s, e := iss.ReportingPeriodStartAt.String(), iss.ReportingPeriodEndAt.String(); s != "" || e != "" {
+		p.Period = or(s, "?") + " to " + or(e, "?")
+	}
+	if !r.WalkedAt.IsZero() {
+		p.WalkedAt = r.WalkedAt.UTC().Format(time.DateTime + " UTC")
+	}
+	if r.FetchFailed > 0 {
+		p.RetryURL = IssuanceRetryURL(p.ID)
+	}
+	missingRoots := 0
+	for _, root := range r.Roots {
+		if root.Batch == nil {
+			missingRoots++
+		}
+	}
+	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance")
+	p.Check = checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots")
+
+	var moreActive, moreRetired, moreBenef int64
+	for i, h := range r.ByHolder {
+		if i >= maxReportRows {
+			p.MoreHolders++
+			moreActive += h.ActiveKg
+			moreRetired += h.RetiredKg
+			continue
+		}
+		row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
+			Share: FormatShare(h.ActiveKg+h.RetiredKg, issued), Batches: FormatCount(h.Batches)}
+		row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
+		p.Holders = append(p.Holders, row)
+	}
+	p.MoreActive, p.MoreRetired = amount(moreActive), amount(moreRetired)
+	for i, b := range r.ByBeneficiary {
+		if i >= maxReportRows {
+			p.MoreBenefs++
+			moreBenef += b.RetiredKg
+			continue
+		}
+		row := BeneficiaryRow{None: b.Beneficiary == nil, Retired: amount(b.RetiredKg),
+			Share: FormatShare(b.RetiredKg, issued), Batches: FormatCount(b.Batches)}
+		if b.Beneficiary != nil {
+			row.Beneficiary = orgView(*b.Beneficiary)
+		}
+		row.Retirements, row.MoreRetirements = links(b.Retirements, maxRowLinks, RetirementURL)
+		row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
+		p.Beneficiaries = append(p.Beneficiaries, row)
+	}
+	p.MoreBenefKg = amount(moreBenef)
+
+	for _, root := range r.Roots {
+		row := rootRow(root)
+		if root.Pool == registry.PoolBufferPool {
+			p.BufferRoots = append(p.BufferRoots, row)
+		} else {
+			p.SupplierRoots = append(p.SupplierRoots, row)
+		}
+	}
+	return p
+}
+
+func rootRow(r registry.IssuanceRoot) RootRow {
+	row := RootRow{ID: r.ID, Err: r.Error, Problems: r.Problems,
+		Active: FormatCredits(r.ActiveKg), Retired: FormatCredits(r.RetiredKg),
+		Batches: FormatCount(r.Batches), Depth: FormatCount(r.Depth)}
+	if registry.ValidateID(registry.PrefixCreditBatch, r.ID) == nil {
+		row.URL = BatchURL(r.ID)
+	}
+	if r.Batch == nil {
+		row.Status = StatusView{Class: "missing", Label: "not shown"}
+		row.Check = Check{"unknown", "Cannot be checked: the root could not be fetched."}
+		return row
+	}
+	row.Serial = r.Batch.SerialNumber
+	row.Status = statusView(r.Batch.Status)
+	row.Size = amount(r.Batch.Size.CreditKgs)
+	row.Check = checkSum(r.ActiveKg+r.RetiredKg, r.Batch.Size.CreditKgs, r.Missing, "its active and retired batches", "the root")
+	return row
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}

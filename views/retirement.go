@@ -1,0 +1,121 @@
+package views
+
+import (
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// maxPathMiddle bounds the folded middle of one batch's path on a retirement page: a retirement
+// can take dozens of batches from a chain hundreds of splits deep, and the whole path of each
+// is one click away on the batch's own page.
+const maxPathMiddle = 40
+
+// RetirementPage is what a retirement retired and where each batch came from.
+type RetirementPage struct {
+	Base
+	ID          string   // "ret_…"
+	Beneficiary OrgView  // for whom (untrusted name)
+	Owner       OrgView  // who retired
+	Purposes    []string // upstream text, rendered escaped
+	RetiredAt   string   // "2024-05-12 14:03 UTC"
+	Notes       string   // upstream text, rendered escaped; "" when none
+	Total       Amount   // credit_batch_size_total
+	RegistryURL string   // the registry's own page of it, when it gave an http(s) one
+	Check       Check    // the batches' sizes against the total
+	Issuances   []Link   // the issuances its batches came from
+	Batches     []RetiredBatchView
+	Problems    int
+	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
+	RetryURL    string // builds the page again
+	WalkedAt    string
+	WalkTook    string
+}
+
+// RetiredBatchView is one retired batch and its path from the root.
+type RetiredBatchView struct {
+	ID, URL     string
+	Serial      string
+	Size        Amount
+	IssuanceID  string
+	IssuanceURL string
+	ProjectID   string
+	Depth       string // splits below the root (below the top of the path when not Complete)
+	Splits      int    // the same, as a number
+	Complete    bool   // the path reaches a root
+	// Path runs from the root to the batch (the batch is the Target row). When the middle is
+	// longer than maxPathMiddle it is left out and PathHidden counts it.
+	Path       PathView
+	PathHidden int
+	Problems   []ProblemView
+}
+
+// NewRetirementPage builds the retirement page from its report.
+func NewRetirementPage(base Base, r *registry.RetirementReport) RetirementPage {
+	ret := r.Retirement
+	p := RetirementPage{Base: base, ID: ret.ID, Beneficiary: orgView(ret.Beneficiary), Owner: orgView(ret.Owner),
+		Purposes: ret.Purposes, RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
+		Total: amount(ret.CreditBatchSizeTotal.CreditKgs), RegistryURL: httpURL(ret.URL),
+		Problems: r.Problems, FetchFailed: r.FetchFailed, WalkTook: FormatDuration(r.Took)}
+	if !r.WalkedAt.IsZero() {
+		p.WalkedAt = r.WalkedAt.UTC().Format(time.DateTime + " UTC")
+	}
+	if r.FetchFailed > 0 {
+		p.RetryURL = RetirementRetryURL(p.ID)
+	}
+	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement")
+	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)
+	for _, b := range r.Batches {
+		p.Batches = append(p.Batches, retiredBatchView(b))
+	}
+	return p
+}
+
+func retiredBatchView(rb registry.RetiredBatch) RetiredBatchView {
+	b := rb.Batch
+	v := RetiredBatchView{ID: b.ID, URL: BatchURL(b.ID), Serial: b.SerialNumber, Size: amount(b.Size.CreditKgs),
+		IssuanceID: b.IssuanceID, ProjectID: b.ProjectID, Depth: FormatCount(rb.Depth()), Splits: rb.Depth(), Complete: rb.Complete}
+	if registry.ValidateID(registry.PrefixIssuance, b.IssuanceID) == nil {
+		v.IssuanceURL = IssuanceURL(b.IssuanceID)
+	}
+	rows := make([]NodeRow, len(rb.Path))
+	for i, s := range rb.Path {
+		r := NodeRow{ID: s.ID, URL: BatchURL(s.ID), Status: statusView(s.Status), Credits: FormatCredits(s.CreditKgs),
+			Kg: FormatKg(s.CreditKgs), Depth: i, Target: i == len(rb.Path)-1, OnPath: i < len(rb.Path)-1,
+			HolderVerb: "held by", Holder: orgView(s.Owner)}
+		if s.Status == registry.StatusRetired {
+			r.HolderVerb = "retired by" // the owner of a retired batch is who retired it
+		}
+		switch s.Link {
+		case registry.LinkLeft:
+			r.Link = "left half"
+		case registry.LinkRight:
+			r.Link = "right half"
+		case registry.LinkClaimed:
+			r.Link = "claims this parent"
+		}
+		rows[i] = r
+	}
+	v.Path, v.PathHidden = foldPath(rows)
+	for _, pr := range rb.Problems {
+		v.Problems = append(v.Problems, problemView(pr, BatchURL(pr.BatchID)))
+	}
+	return v
+}
+
+// foldPath shows a path's ends and folds its middle, as the lineage page does; a middle longer
+// than maxPathMiddle is left out and counted.
+func foldPath(rows []NodeRow) (PathView, int) {
+	pv := PathView{Len: len(rows)}
+	const head, tail = 3, 6
+	if len(rows) <= head+tail+2 {
+		pv.Head = rows
+		return pv, 0
+	}
+	pv.Head, pv.Middle, pv.Tail = rows[:head], rows[head:len(rows)-tail], rows[len(rows)-tail:]
+	if n := len(pv.Middle); n > maxPathMiddle {
+		pv.Middle = nil
+		return pv, n
+	}
+	return pv, 0
+}
