@@ -30,6 +30,7 @@ import (
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/benchmark"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -60,18 +61,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := newLogger(stderr)
 	for _, w := range cfg.warnings {
 		log.Warn(w)
 	}
+	authCfg, err := handlers.AuthConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	auth, err := handlers.NewAuthenticator(ctx, authCfg)
+	if err != nil {
+		return err
+	}
+	if authCfg.Mode == handlers.AuthNone {
+		log.Warn("AUTH_MODE=none: anyone who can reach this port can use the explorer; run it behind your SSO proxy with AUTH_MODE=header or jwt")
+	}
+	shared, err := openShared(getenv("REDIS_URL"), log)
+	if err != nil {
+		return err
+	}
+	if shared != nil {
+		defer shared.Close()
+	}
+	metrics := handlers.NewMetrics()
 
 	client, examples, stopDemo, err := connect(cfg)
 	if err != nil {
 		return err
 	}
 	defer stopDemo()
+	cacheCfg := registry.CacheConfig{TTL: cfg.cacheTTL}
+	if shared != nil {
+		cacheCfg.Shared = shared
+	}
 	explorer := registry.NewExplorer(client, registry.ExplorerConfig{
-		Cache: registry.CacheConfig{TTL: cfg.cacheTTL},
+		Cache:  cacheCfg,
+		OnWalk: metrics.ObserveWalk,
 		// The node bound is raised from the walker's default so that trees of a few tens of
 		// thousands of batches show whole; pages stay small because views collapse them.
 		Walker: registry.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
@@ -83,10 +108,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// lookup, and keep it fresh. It stops before the server returns.
 	stopIndex := explorer.SerialIndex().Start(ctx)
 	defer stopIndex()
+	metrics.Attach(explorer)
 
 	gin.SetMode(gin.ReleaseMode)
 	srv := &http.Server{
-		Handler:           handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log}),
+		Handler: handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
+			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, Shared: shared}),
+		MaxHeaderBytes:    64 << 10, // ids and serials are short; large headers are abuse
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // a collapsed branch may wait for a walk (30 s)
@@ -118,6 +146,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newLogger logs as text on a terminal and as JSON otherwise (a container's log collector).
+func newLogger(w io.Writer) *slog.Logger {
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, nil))
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// openShared opens the Redis tier shared by replicas when REDIS_URL is set (nil otherwise).
+// Opening does no I/O: a Redis that is down only degrades the tier, never stops start-up.
+func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
+	if strings.TrimSpace(url) == "" {
+		return nil, nil
+	}
+	rediscache.SetLogger(log)
+	tier, err := rediscache.Open(strings.TrimSpace(url), rediscache.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	log.Info("shared cache", "redis", tier.Target(), "state", tier.State())
+	return tier, nil
 }
 
 // maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
@@ -194,9 +247,6 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 	case c.accessToken == "":
 		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
-	}
-	if getenv("REDIS_URL") != "" {
-		c.warnings = append(c.warnings, "REDIS_URL is set, but this version keeps its cache in process only")
 	}
 	return c, nil
 }

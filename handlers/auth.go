@@ -12,6 +12,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/views"
 )
 
 // The identity modes of AUTH_MODE.
@@ -24,6 +26,10 @@ const (
 // DefaultJWTHeaders are where the common SSO proxies put their signed assertion, tried in order
 // when AuthConfig.JWTHeader is empty.
 var DefaultJWTHeaders = []string{"X-Pomerium-Jwt-Assertion", "Cf-Access-Jwt-Assertion", "X-Goog-Iap-Jwt-Assertion"}
+
+// DefaultPublic are the paths reachable without identity when AuthConfig.Public is nil: probes,
+// metrics scrapes and the stylesheet of the sign-in error page.
+var DefaultPublic = []string{"/healthz", "/readyz", "/metrics", "/static/"}
 
 // AuthConfig says who may use the explorer and how it learns who they are.
 type AuthConfig struct {
@@ -81,22 +87,25 @@ type authError struct {
 func (e *authError) Error() string { return e.reason }
 func (e *authError) Unwrap() error { return e.kind }
 
-// authenticator checks every request against an AuthConfig.
-type authenticator struct {
+// Authenticator checks every request against an AuthConfig (see NewAuthenticator).
+type Authenticator struct {
 	cfg      AuthConfig
 	verifier *oidc.IDTokenVerifier
 }
 
-// newAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
+// NewAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
 // well-kept verifier oauth2-proxy and others use; it fetches and caches the JWKS, checks the
 // signature, issuer, audience and expiry). It returns an error naming the setting at fault.
-func newAuthenticator(ctx context.Context, cfg AuthConfig) (*authenticator, error) {
-	a := &authenticator{cfg: cfg}
+func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, error) {
+	a := &Authenticator{cfg: cfg}
 	if a.cfg.Header == "" {
 		a.cfg.Header = "X-Forwarded-Email"
 	}
 	if a.cfg.GroupsHeader == "" {
 		a.cfg.GroupsHeader = "X-Forwarded-Groups"
+	}
+	if a.cfg.Public == nil {
+		a.cfg.Public = DefaultPublic
 	}
 	switch cfg.Mode {
 	case "", AuthNone:
@@ -119,7 +128,7 @@ func newAuthenticator(ctx context.Context, cfg AuthConfig) (*authenticator, erro
 }
 
 // middleware attaches the caller's Identity to the request, or stops it with 401/403.
-func (a *authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFunc {
+func (a *Authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		path := c.Request.URL.Path
 		for _, p := range a.cfg.Public {
@@ -139,7 +148,8 @@ func (a *authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFu
 			return
 		}
 		c.Set(userKey, id.User)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), identityKey{}, id))
+		ctx := context.WithValue(c.Request.Context(), identityKey{}, id)
+		c.Request = c.Request.WithContext(views.WithUser(ctx, id.User))
 		c.Next()
 	}
 }
@@ -147,7 +157,7 @@ func (a *authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFu
 // userKey is where the middleware leaves the user for the access log.
 const userKey = "user"
 
-func (a *authenticator) identify(r *http.Request) (Identity, error) {
+func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 	switch a.cfg.Mode {
 	case AuthHeader:
 		if !a.fromTrustedProxy(r) {
@@ -187,7 +197,7 @@ func (a *authenticator) identify(r *http.Request) (Identity, error) {
 	return Identity{}, nil
 }
 
-func (a *authenticator) jwtHeaders() []string {
+func (a *Authenticator) jwtHeaders() []string {
 	if a.cfg.JWTHeader != "" {
 		return []string{a.cfg.JWTHeader}
 	}
@@ -196,7 +206,7 @@ func (a *authenticator) jwtHeaders() []string {
 
 // fromTrustedProxy looks at the direct peer only: a forwarded-for header is what a client
 // could forge.
-func (a *authenticator) fromTrustedProxy(r *http.Request) bool {
+func (a *Authenticator) fromTrustedProxy(r *http.Request) bool {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -209,7 +219,7 @@ func (a *authenticator) fromTrustedProxy(r *http.Request) bool {
 	return slices.ContainsFunc(a.cfg.TrustedProxies, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
 
-func (a *authenticator) allowed(id Identity) error {
+func (a *Authenticator) allowed(id Identity) error {
 	cfg := a.cfg
 	if cfg.Mode == AuthNone || len(cfg.AllowEmails)+len(cfg.AllowDomains)+len(cfg.AllowGroups) == 0 {
 		return nil
@@ -277,4 +287,26 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// AuthConfigFromEnv reads the identity settings: AUTH_MODE (none, header, jwt), AUTH_HEADER,
+// AUTH_GROUPS_HEADER, TRUSTED_PROXIES (comma-separated CIDRs), AUTH_JWKS_URL, AUTH_JWT_ISSUER,
+// AUTH_JWT_AUDIENCE, AUTH_JWT_HEADER, and the allow-lists AUTH_ALLOW_EMAILS,
+// AUTH_ALLOW_DOMAINS, AUTH_ALLOW_GROUPS (comma-separated). Errors name the variable at fault.
+func AuthConfigFromEnv(getenv func(string) string) (AuthConfig, error) {
+	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	cfg := AuthConfig{Mode: strings.ToLower(env("AUTH_MODE")), Header: env("AUTH_HEADER"), GroupsHeader: env("AUTH_GROUPS_HEADER"),
+		JWKSURL: env("AUTH_JWKS_URL"), Issuer: env("AUTH_JWT_ISSUER"), Audience: env("AUTH_JWT_AUDIENCE"), JWTHeader: env("AUTH_JWT_HEADER"),
+		AllowEmails: splitList(env("AUTH_ALLOW_EMAILS")), AllowDomains: splitList(env("AUTH_ALLOW_DOMAINS")), AllowGroups: splitList(env("AUTH_ALLOW_GROUPS"))}
+	if cfg.Mode == "" {
+		cfg.Mode = AuthNone
+	}
+	var err error
+	if cfg.TrustedProxies, err = ParseCIDRs(env("TRUSTED_PROXIES")); err != nil {
+		return cfg, err
+	}
+	if cfg.JWKSURL != "" && !strings.HasPrefix(cfg.JWKSURL, "https://") && !strings.HasPrefix(cfg.JWKSURL, "http://") {
+		return cfg, fmt.Errorf("AUTH_JWKS_URL: must be an http(s) URL, got %q", cfg.JWKSURL)
+	}
+	return cfg, nil
 }

@@ -22,7 +22,7 @@ import (
 // with the identity it saw, or the status the failure maps to.
 func authProbe(t *testing.T, cfg AuthConfig) *httptest.Server {
 	t.Helper()
-	a, err := newAuthenticator(context.Background(), cfg)
+	a, err := NewAuthenticator(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestAuthConfigErrorsNameTheSetting(t *testing.T) {
 		{Mode: AuthHeader}: "TRUSTED_PROXIES",
 		{Mode: AuthJWT}:    "AUTH_JWKS_URL",
 	} {
-		if _, err := newAuthenticator(context.Background(), *cfg); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := NewAuthenticator(context.Background(), *cfg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: err = %v, want it to name %s", *cfg, err, want)
 		}
 	}

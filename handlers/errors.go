@@ -43,6 +43,10 @@ func statusFor(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, errUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, errForbidden):
+		return http.StatusForbidden
 	case errors.Is(err, registry.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, registry.ErrNotFound):
@@ -88,6 +92,10 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case status == http.StatusNotFound && errors.Is(err, errRouteNotFound):
 		p.Heading = "There is no page at this address"
 		p.Message = "Start from the search box: paste a credit batch id, a serial number or a registry link."
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		p.Heading = "You cannot use this explorer from here"
+		p.Message = err.Error() + ". Open the explorer through your organisation's sign-in, or ask whoever runs it for access."
+		p.RetryURL = ""
 	case status == http.StatusMethodNotAllowed:
 		p.Heading = "This address only answers GET and HEAD"
 		p.Message = "The explorer only reads: nothing here can be changed."

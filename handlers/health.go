@@ -23,11 +23,20 @@ func (s *server) healthz(c *gin.Context) {
 // answer is reused for a few seconds so that frequent probes cost one upstream call.
 func (s *server) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	// The shared tier is an optimisation: when it is down the replica still serves (from memory
+	// and the upstream), so it is reported, never a reason to be taken out of rotation.
+	shared := ""
+	if s.shared != nil {
+		shared = "shared cache: ok\n"
+		if err := s.shared.Health(c.Request.Context()); err != nil {
+			shared = "shared cache: " + err.Error() + "\n"
+		}
+	}
 	if err := s.ready.check(c.Request.Context()); err != nil {
-		c.String(http.StatusServiceUnavailable, "not ready: %s\n", readinessReason(err))
+		c.String(http.StatusServiceUnavailable, "not ready: %s\n%s", readinessReason(err), shared)
 		return
 	}
-	c.String(http.StatusOK, "ready\n")
+	c.String(http.StatusOK, "ready\n%s", shared)
 }
 
 // readinessReason names why the registry is not usable, in our own words (never upstream text).

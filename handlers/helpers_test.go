@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,9 @@ type appOptions struct {
 	lineage      views.LineageOptions
 	clientTweak  func(*registry.ClientConfig)
 	maxNodes     int // the walk's node bound; default as in main.go
+	auth         *AuthConfig
+	metrics      bool
+	log          io.Writer // where the access log goes; default discarded
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -70,8 +74,24 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.progressWait == 0 {
 		o.progressWait = time.Minute // most tests want the finished page, not the progress page
 	}
-	h := New(Config{Explorer: ex, Demo: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		ProgressWait: o.progressWait, Lineage: o.lineage, Examples: []views.Example{{Label: "Wide", ID: reg.Fixtures().WideRoot}}})
+	logTo := o.log
+	if logTo == nil {
+		logTo = io.Discard
+	}
+	cfg := Config{Explorer: ex, Demo: true, Logger: slog.New(slog.NewJSONHandler(logTo, nil)),
+		ProgressWait: o.progressWait, Lineage: o.lineage, Examples: []views.Example{{Label: "Wide", ID: reg.Fixtures().WideRoot}}}
+	if o.auth != nil {
+		a, err := NewAuthenticator(context.Background(), *o.auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
+	}
+	if o.metrics {
+		cfg.Metrics = NewMetrics()
+		cfg.Metrics.Attach(ex)
+	}
+	h := New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &testApp{reg: reg, fx: reg.Fixtures(), explorer: ex, url: srv.URL,

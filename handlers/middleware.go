@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -37,7 +39,8 @@ func (s *server) logRequests(c *gin.Context) {
 	}
 	s.log.Log(c.Request.Context(), level, "request",
 		"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
-		"bytes", c.Writer.Size(), "duration", time.Since(start).Round(time.Microsecond).String())
+		"bytes", c.Writer.Size(), "duration", time.Since(start).Round(time.Microsecond).String(),
+		"user", c.GetString(userKey), "request_id", c.GetString(requestIDKey), "client", c.ClientIP())
 }
 
 // recoverPanics turns a panic in a handler into a logged 500 page; the stack goes to the log,
@@ -64,4 +67,34 @@ func (s *server) recoverPanics(c *gin.Context) {
 		_, _ = c.Writer.Write(s.fallback500)
 	}()
 	c.Next()
+}
+
+// requestIDKey is where requestID leaves the id for the access log.
+const requestIDKey = "request_id"
+
+// requestID gives every request an id, echoed in X-Request-Id and logged, so that a user's
+// report and the log line meet. A proxy's id is kept when it looks like one (short, plain
+// characters); anything else is replaced, so that log lines cannot be forged through it.
+func requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !plainToken(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+func plainToken(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

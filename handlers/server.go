@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -42,6 +44,16 @@ type Config struct {
 	ReadyTTL time.Duration
 	// Lineage bounds what a lineage page renders (see views.LineageOptions).
 	Lineage views.LineageOptions
+	// Auth checks who may use the explorer (NewAuthenticator); nil lets everyone in.
+	Auth *Authenticator
+	// TrustedProxies are the networks of the reverse proxy in front (TRUSTED_PROXIES): gin reads
+	// client addresses from forwarded headers only when they come from there.
+	TrustedProxies []netip.Prefix
+	// Metrics, if set, counts every request and serves /metrics.
+	Metrics *Metrics
+	// Shared is the Redis tier shared by replicas (REDIS_URL), if any: /readyz reports its
+	// state and /metrics its counters.
+	Shared *rediscache.Tier
 }
 
 type server struct {
@@ -54,6 +66,10 @@ type server struct {
 	lineage      views.LineageOptions
 	ready        *readiness
 	fallback500  []byte
+	auth         *Authenticator
+	proxies      []netip.Prefix
+	metrics      *Metrics
+	shared       *rediscache.Tier
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -70,6 +86,10 @@ func New(cfg Config) *gin.Engine {
 		progressWait: cfg.ProgressWait,
 		fragmentWait: cfg.FragmentWait,
 		lineage:      cfg.Lineage,
+		auth:         cfg.Auth,
+		proxies:      cfg.TrustedProxies,
+		metrics:      cfg.Metrics,
+		shared:       cfg.Shared,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -94,10 +114,23 @@ func (s *server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	// No proxy is trusted for client addresses: they are only logged, and a forged
-	// X-Forwarded-For must not end up there.
-	_ = r.SetTrustedProxies(nil)
-	r.Use(s.recoverPanics, s.logRequests, securityHeaders)
+	// Client addresses come from forwarded headers only when the direct peer is the configured
+	// proxy (never "trust all"): a forged X-Forwarded-For must not end up in the logs.
+	proxies := make([]string, len(s.proxies))
+	for i, p := range s.proxies {
+		proxies[i] = p.String()
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		panic("handlers: trusted proxies: " + err.Error()) // ParseCIDRs has checked them
+	}
+	r.Use(s.recoverPanics, requestID, s.logRequests, securityHeaders)
+	if s.metrics != nil {
+		r.Use(s.metrics.middleware)
+		s.metrics.attachShared(s.shared)
+	}
+	if s.auth != nil {
+		r.Use(s.auth.middleware(s.fail))
+	}
 
 	page := func(path string, h pageHandler) {
 		r.GET(path, s.page(h))
@@ -124,6 +157,9 @@ func (s *server) routes() *gin.Engine {
 		r.Handle(m, "/healthz", s.healthz)
 		r.Handle(m, "/readyz", s.readyz)
 		r.Handle(m, "/static/*file", s.static())
+		if s.metrics != nil {
+			r.Handle(m, "/metrics", gin.WrapH(s.metrics.handler()))
+		}
 	}
 	r.NoRoute(s.page(s.noRoute))
 	r.NoMethod(s.page(s.noMethod))

@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// lockedBuffer is an io.Writer the server's goroutines can share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestSignedInUserOnPagesAndInTheAccessLog(t *testing.T) {
+	var logs lockedBuffer
+	a := newApp(t, appOptions{log: &logs, metrics: true, auth: &AuthConfig{Mode: AuthHeader,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}})
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/batches/"+a.fx.HostileOrgBatch, nil)
+	req.Header.Set("X-Forwarded-Email", `ana<b>@registry.example`)
+	req.Header.Set("X-Request-Id", "req-123")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "ana&lt;b&gt;@registry.example") {
+		t.Fatalf("status %d; the page does not show the signed-in user escaped", resp.StatusCode)
+	}
+	if resp.Header.Get("X-Request-Id") != "req-123" {
+		t.Errorf("X-Request-Id = %q", resp.Header.Get("X-Request-Id"))
+	}
+	log := logs.String()
+	if !strings.Contains(log, `"user":"ana<b>@registry.example"`) || !strings.Contains(log, `"request_id":"req-123"`) {
+		t.Errorf("the access log lacks the user or request id:\n%s", log)
+	}
+	// Without identity: 401 for pages, while probes and metrics stay reachable.
+	for path, want := range map[string]int{"/": 401, "/batches/" + a.fx.WideRoot: 401, "/healthz": 200, "/readyz": 200, "/metrics": 200} {
+		resp, err := a.http.Get(a.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s without identity: %d, want %d", path, resp.StatusCode, want)
+		}
+		if path == "/metrics" && !strings.Contains(string(b), `lineage_http_requests_total{method="GET",route="/batches/:id",status="200"} 1`) {
+			t.Errorf("/metrics does not count the page by route:\n%.2000s", b)
+		}
+	}
+	// A forged id is replaced rather than logged.
+	req, _ = http.NewRequest(http.MethodGet, a.url+"/healthz", nil)
+	req.Header.Set("X-Request-Id", "x\"}, {\"forged\":1")
+	resp, _ = a.http.Do(req)
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Request-Id"); got == "" || strings.ContainsAny(got, `"{}`) {
+		t.Errorf("forged request id came back as %q", got)
+	}
+}
+
+func TestUntrustedPeerIsRefusedThroughTheRouter(t *testing.T) {
+	a := newApp(t, appOptions{auth: &AuthConfig{Mode: AuthHeader, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/", nil)
+	req.Header.Set("X-Forwarded-Email", "ana@registry.example")
+	req.Header.Set("X-Forwarded-For", "10.0.0.1")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "sign-in proxy") {
+		t.Errorf("status %d for an untrusted peer claiming an identity", resp.StatusCode)
+	}
+}

@@ -1,0 +1,163 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/rediscache"
+)
+
+// Metrics are the explorer's Prometheus metrics (prometheus/client_golang), in a registry of
+// their own so that tests can make several. Create it before the Explorer and pass ObserveWalk
+// as ExplorerConfig.OnWalk; then Attach the explorer.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	httpRequests   *prometheus.CounterVec
+	httpDuration   *prometheus.HistogramVec
+	upstream       *prometheus.CounterVec
+	upstreamTime   *prometheus.HistogramVec
+	upstreamRetry  prometheus.Counter
+	walkDuration   *prometheus.HistogramVec
+	treeBatches    prometheus.Histogram
+	treeProblems   prometheus.Histogram
+	serialLookups  *prometheus.CounterVec
+	attached       bool
+	sharedAttached bool
+}
+
+// NewMetrics registers every metric but those read from an Explorer (see Attach).
+func NewMetrics() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	m.httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lineage_http_requests_total",
+		Help: "HTTP requests answered, by route template, method and status."}, []string{"route", "method", "status"})
+	m.httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lineage_http_request_duration_seconds",
+		Help: "Time to answer an HTTP request, by route template.", Buckets: prometheus.DefBuckets}, []string{"route"})
+	m.upstream = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lineage_upstream_requests_total",
+		Help: "Requests sent to the Isometric Registry API (retries included), by endpoint and status (0: no answer)."}, []string{"endpoint", "status"})
+	m.upstreamTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lineage_upstream_request_duration_seconds",
+		Help: "Time of one upstream request, by endpoint.", Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 20}}, []string{"endpoint"})
+	m.upstreamRetry = prometheus.NewCounter(prometheus.CounterOpts{Name: "lineage_upstream_retries_total",
+		Help: "Upstream requests that were retries (after 429, 502-504 or a transport failure)."})
+	m.walkDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lineage_walk_duration_seconds",
+		Help: "Time of a lineage walk, by outcome.", Buckets: []float64{.005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}, []string{"outcome"})
+	m.treeBatches = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lineage_tree_batches",
+		Help: "Nodes of the lineage trees walked.", Buckets: prometheus.ExponentialBuckets(1, 4, 9)})
+	m.treeProblems = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lineage_tree_problems",
+		Help: "Problems found in the lineage trees walked.", Buckets: []float64{0, 1, 2, 5, 10, 50, 100}})
+	m.serialLookups = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lineage_serial_lookups_total",
+		Help: "Serial number lookups, by outcome (exact, contained, not_found, invalid, error)."}, []string{"outcome"})
+	for _, c := range []prometheus.Collector{m.httpRequests, m.httpDuration, m.upstream, m.upstreamTime, m.upstreamRetry,
+		m.walkDuration, m.treeBatches, m.treeProblems, m.serialLookups} {
+		f(c)
+	}
+	return m
+}
+
+// Attach reads the cache's counters at scrape time and observes every upstream request of the
+// explorer's client. Call it once.
+func (m *Metrics) Attach(e *registry.Explorer) {
+	if m.attached {
+		return
+	}
+	m.attached = true
+	e.Client().SetObserver(m.observeUpstream)
+	cache := e.Cache()
+	gauge := func(name, help string, v func(registry.CacheStats) float64, counter bool) {
+		fn := func() float64 { return v(cache.Stats()) }
+		if counter {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+		} else {
+			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+		}
+	}
+	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s registry.CacheStats) float64 { return float64(s.Hits) }, true)
+	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s registry.CacheStats) float64 { return float64(s.Misses) }, true)
+	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s registry.CacheStats) float64 { return float64(s.Shared) }, true)
+	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s registry.CacheStats) float64 { return float64(s.Evictions) }, true)
+	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s registry.CacheStats) float64 { return float64(s.Entries) }, false)
+	client := e.Client()
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_upstream_in_flight",
+		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(client.Stats().InFlight) }))
+}
+
+// attachShared reads the shared tier's counters at scrape time; t may be nil.
+func (m *Metrics) attachShared(t *rediscache.Tier) {
+	if t == nil || m.sharedAttached {
+		return
+	}
+	m.sharedAttached = true
+	counter := func(name, help string, v func(rediscache.Stats) int64) {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(t.Stats())) }))
+	}
+	counter("lineage_shared_cache_hits_total", "Batch lookups answered from the shared tier (Redis).", func(s rediscache.Stats) int64 { return s.Hits })
+	counter("lineage_shared_cache_misses_total", "Batch lookups the shared tier could not answer.", func(s rediscache.Stats) int64 { return s.Misses })
+	counter("lineage_shared_cache_errors_total", "Shared tier calls that failed (timeouts, refused connections, error replies).", func(s rediscache.Stats) int64 { return s.Errors })
+	counter("lineage_shared_cache_skipped_total", "Shared tier calls skipped while its circuit breaker was open.", func(s rediscache.Stats) int64 { return s.Skipped })
+	counter("lineage_shared_cache_lease_waits_total", "Lookups that waited for another replica's fetch of the same batch.", func(s rediscache.Stats) int64 { return s.LeaseWaits })
+	counter("lineage_shared_cache_leases_total", "Batches this replica fetched on behalf of all replicas.", func(s rediscache.Stats) int64 { return s.Leases })
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_shared_cache_degraded",
+		Help: "1 while the shared tier is degraded (down, slow or full), else 0."}, func() float64 {
+		if t.State() == "ok" {
+			return 0
+		}
+		return 1
+	}))
+}
+
+func (m *Metrics) observeUpstream(ev registry.RequestEvent) {
+	m.upstream.WithLabelValues(ev.Endpoint, strconv.Itoa(ev.Status)).Inc()
+	m.upstreamTime.WithLabelValues(ev.Endpoint).Observe(ev.Duration.Seconds())
+	if ev.Retry {
+		m.upstreamRetry.Inc()
+	}
+}
+
+// ObserveWalk records one lineage walk; it has the shape of registry.ExplorerConfig.OnWalk.
+func (m *Metrics) ObserveWalk(tree *registry.Tree, err error, took time.Duration) {
+	outcome := "ok"
+	switch {
+	case err == nil:
+		m.treeBatches.Observe(float64(tree.Len()))
+		m.treeProblems.Observe(float64(len(tree.Problems)))
+	case errors.Is(err, registry.ErrNotFound):
+		outcome = "not_found"
+	case errors.Is(err, registry.ErrInvalid):
+		outcome = "invalid"
+	default:
+		outcome = "error"
+	}
+	m.walkDuration.WithLabelValues(outcome).Observe(took.Seconds())
+}
+
+// ObserveSerialLookup counts one serial number lookup by outcome.
+func (m *Metrics) ObserveSerialLookup(outcome string) { m.serialLookups.WithLabelValues(outcome).Inc() }
+
+// middleware counts every request by route template (never the raw path: ids would make the
+// label set unbounded).
+func (m *Metrics) middleware(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	m.httpRequests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+	m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+}
+
+// handler serves /metrics in the Prometheus text format.
+func (m *Metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
