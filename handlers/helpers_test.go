@@ -15,6 +15,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -42,6 +43,7 @@ type appOptions struct {
 	maxNodes     int // the walk's node bound; default as in main.go
 	auth         *AuthConfig
 	metrics      bool
+	shared       *rediscache.Tier
 	log          io.Writer // where the access log goes; default discarded
 }
 
@@ -70,7 +72,11 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.maxNodes == 0 {
 		o.maxNodes = 60_000
 	}
-	ex := registry.NewExplorer(client, registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: o.maxNodes}})
+	ecfg := registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: o.maxNodes}}
+	if o.shared != nil {
+		ecfg.Cache.Shared = o.shared
+	}
+	ex := registry.NewExplorer(client, ecfg)
 	if o.progressWait == 0 {
 		o.progressWait = time.Minute // most tests want the finished page, not the progress page
 	}
@@ -87,6 +93,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		}
 		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
 	}
+	cfg.Shared = o.shared
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
 		cfg.Metrics.Attach(ex)
