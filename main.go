@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gin.SetMode(gin.ReleaseMode)
 	srv := &http.Server{
 		Handler: handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
-			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, Shared: shared}),
+			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, Shared: shared, BasePath: cfg.basePath}),
 		MaxHeaderBytes:    64 << 10, // ids and serials are short; large headers are abuse
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -127,9 +127,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	if cfg.demo {
-		fmt.Fprintf(stdout, "Serving the built-in demo registry (made-up data). Open http://localhost:%d/\n", port)
+		fmt.Fprintf(stdout, "Serving the built-in demo registry (made-up data). Open http://localhost:%d%s/\n", port, cfg.basePath)
 	} else {
-		fmt.Fprintf(stdout, "Serving %s. Open http://localhost:%d/\n", cfg.apiURL, port)
+		fmt.Fprintf(stdout, "Serving %s. Open http://localhost:%d%s/\n", cfg.apiURL, port, cfg.basePath)
 	}
 
 	errc := make(chan error, 1)
@@ -189,7 +189,10 @@ type config struct {
 	// serialIndexInterval is how often the serial number index lists the issuances again to
 	// learn new ones (SERIAL_INDEX_INTERVAL).
 	serialIndexInterval time.Duration
-	warnings            []string
+	// basePath is the path prefix the app is served under (BASE_PATH): "" at the root, else
+	// such as "/lineage", as handlers.CleanBasePath returns it.
+	basePath string
+	warnings []string
 }
 
 // loadConfig reads and checks the configuration. Every error names the variable at fault.
@@ -208,6 +211,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
 	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
+	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -231,6 +235,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
 		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
+	}
+	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
+		return c, fmt.Errorf("BASE_PATH: %w", err)
 	}
 	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)

@@ -58,6 +58,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad SERIAL_INDEX_INTERVAL", env: map[string]string{"SERIAL_INDEX_INTERVAL": "often"}, wantErr: "SERIAL_INDEX_INTERVAL"},
 		{name: "bad ISOMETRIC_API_URL", env: map[string]string{"ISOMETRIC_API_URL": "api.isometric.com"}, wantErr: "ISOMETRIC_API_URL"},
 		{name: "secret without token", env: map[string]string{"ISOMETRIC_CLIENT_SECRET": "s"}, wantErr: "ISOMETRIC_ACCESS_TOKEN"},
+		{name: "BASE_PATH", env: map[string]string{"BASE_PATH": "/tools/lineage"}, check: func(t *testing.T, c config) {
+			if c.basePath != "/tools/lineage" {
+				t.Errorf("basePath = %q", c.basePath)
+			}
+		}},
+		{name: "BASE_PATH / is the root", env: map[string]string{"BASE_PATH": "/"}, check: func(t *testing.T, c config) {
+			if c.basePath != "" {
+				t.Errorf("basePath = %q, want the root", c.basePath)
+			}
+		}},
+		{name: "BASE_PATH without leading slash", env: map[string]string{"BASE_PATH": "lineage"}, wantErr: "BASE_PATH"},
+		{name: "BASE_PATH with trailing slash", env: map[string]string{"BASE_PATH": "/lineage/"}, wantErr: "BASE_PATH"},
+		{name: "BASE_PATH with a dot segment", env: map[string]string{"BASE_PATH": "/a/../b"}, wantErr: "BASE_PATH"},
+		{name: "BASE_PATH with a double slash", env: map[string]string{"BASE_PATH": "//evil.example"}, wantErr: "BASE_PATH"},
+		{name: "BASE_PATH with a quote", env: map[string]string{"BASE_PATH": `/a"b`}, wantErr: "BASE_PATH"},
+		{name: "BASE_PATH with a query", env: map[string]string{"BASE_PATH": "/a?b"}, wantErr: "BASE_PATH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := loadConfig(tc.args, envOf(tc.env), io.Discard)

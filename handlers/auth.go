@@ -53,7 +53,8 @@ type AuthConfig struct {
 	// is let in when their email, its domain or one of their groups is listed (case-insensitive).
 	AllowEmails, AllowDomains, AllowGroups []string
 	// Public are path prefixes reachable without identity (health, readiness, metrics, assets),
-	// so that probes and the error page's stylesheet keep working.
+	// so that probes and the error page's stylesheet keep working. They are matched against
+	// the path without BASE_PATH, so the same list holds under any base path.
 	Public []string
 }
 
@@ -127,10 +128,11 @@ func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, erro
 	return a, nil
 }
 
-// middleware attaches the caller's Identity to the request, or stops it with 401/403.
-func (a *Authenticator) middleware(fail func(*gin.Context, error)) gin.HandlerFunc {
+// middleware attaches the caller's Identity to the request, or stops it with 401/403. Public
+// paths are matched without the base path, so that they stay public under any BASE_PATH.
+func (a *Authenticator) middleware(base string, fail func(*gin.Context, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		path := c.Request.URL.Path
+		path := appPath(base, c.Request.URL.Path)
 		for _, p := range a.cfg.Public {
 			if strings.HasPrefix(path, p) {
 				c.Next()

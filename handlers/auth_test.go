@@ -27,7 +27,7 @@ func authProbe(t *testing.T, cfg AuthConfig) *httptest.Server {
 		t.Fatal(err)
 	}
 	r := gin.New()
-	r.Use(a.middleware(func(c *gin.Context, err error) {
+	r.Use(a.middleware("", func(c *gin.Context, err error) {
 		status := http.StatusForbidden
 		if errors.Is(err, errUnauthenticated) {
 			status = http.StatusUnauthorized

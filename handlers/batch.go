@@ -24,7 +24,7 @@ func (s *server) batch(c *gin.Context) error {
 		// Walk again instead of reusing a walk that has just failed, then drop the parameter
 		// so that the progress page's reloads do not restart it.
 		s.explorer.StartLineage(id, true)
-		c.Redirect(http.StatusSeeOther, views.BatchURL(id))
+		c.Redirect(http.StatusSeeOther, s.url(views.BatchURL(id)))
 		return nil
 	}
 	job := s.explorer.StartLineage(id, false)

@@ -195,6 +195,31 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("under a base path", func(t *testing.T) {
+		// app.js fetches a branch from the data-src the server rendered, so the fragment
+		// request carries BASE_PATH; the search form posts to it too.
+		a := newApp(t, appOptions{progressWait: 300 * time.Millisecond, basePath: "/lineage"})
+		b.do(t, chromedp.Navigate(a.url+"/lineage/batches/"+a.fx.HugeRoot))
+		b.settle(t, "ul.tree details.lazy")
+		id := run(t, b, chromedp.Evaluate[string](`document.querySelector("ul.tree details.lazy").parentElement.id`))
+		sel := "li#" + id + " > details.lazy"
+		b.do(t, chromedp.Click(chromedp.CSS(sel+" > summary")),
+			chromedp.WaitVisible(chromedp.CSS(sel+"[data-state=loaded] > .lazy-body li")))
+		href := run(t, b, chromedp.Evaluate[string](`document.querySelector("`+sel+` > .lazy-body li a").getAttribute("href")`))
+		if !strings.HasPrefix(href, "/lineage/batches/") {
+			t.Errorf("a loaded row links to %q, outside /lineage", href)
+		}
+
+		target := a.fx.AllFinalRoot
+		b.do(t, chromedp.Navigate(a.url+"/lineage/"), chromedp.WaitVisible(chromedp.ID("q")),
+			chromedp.SendKeys(chromedp.ID("q"), target+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS("ul.tree li.target#"+views.NodeAnchor(target))))
+		loc := run(t, b, chromedp.Location())
+		if u, err := url.Parse(loc); err != nil || u.Path != "/lineage/batches/"+target {
+			t.Errorf("search under /lineage landed on %q", loc)
+		}
+	})
+
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -45,6 +45,7 @@ type appOptions struct {
 	metrics      bool
 	shared       *rediscache.Tier
 	log          io.Writer // where the access log goes; default discarded
+	basePath     string    // BASE_PATH, such as "/lineage"; "" serves at the root
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -94,6 +95,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
 	}
 	cfg.Shared = o.shared
+	cfg.BasePath = o.basePath
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
 		cfg.Metrics.Attach(ex)

@@ -34,7 +34,7 @@ func (s *server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	level := slog.LevelInfo
-	if p := c.Request.URL.Path; p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") {
+	if p := appPath(s.basePath, c.Request.URL.Path); p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/") {
 		level = slog.LevelDebug
 	}
 	s.log.Log(c.Request.Context(), level, "request",

@@ -48,7 +48,7 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 			// Build again instead of reusing a report that has just failed, then drop the
 			// parameter so that the progress page's reloads do not restart it.
 			r.start(id, true)
-			c.Redirect(http.StatusSeeOther, r.url(id))
+			c.Redirect(http.StatusSeeOther, s.url(r.url(id)))
 			return nil
 		}
 		job := r.start(id, false)

@@ -60,7 +60,7 @@ func (s *server) search(c *gin.Context) error {
 	q := c.Query("q")
 	a := decideSearch(trimQuery(q))
 	if a.redirect != "" {
-		c.Redirect(http.StatusSeeOther, a.redirect)
+		c.Redirect(http.StatusSeeOther, s.url(a.redirect))
 		return nil
 	}
 	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices,

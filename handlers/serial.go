@@ -19,7 +19,7 @@ func (s *server) serial(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Redirect(http.StatusSeeOther, serialTarget(res))
+	c.Redirect(http.StatusSeeOther, s.url(serialTarget(res)))
 	return nil
 }
 
@@ -33,7 +33,7 @@ func (s *server) serialJSON(c *gin.Context) error {
 	s.writeJSON(c, http.StatusOK, struct {
 		registry.Resolution
 		URL string `json:"url"` // the lineage page the HTML route redirects to
-	}{res, serialTarget(res)})
+	}{res, s.url(serialTarget(res))})
 	return nil
 }
 

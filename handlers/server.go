@@ -54,6 +54,10 @@ type Config struct {
 	// Shared is the Redis tier shared by replicas (REDIS_URL), if any: /readyz reports its
 	// state and /metrics its counters.
 	Shared *rediscache.Tier
+	// BasePath is the path prefix the app is served under (BASE_PATH, such as "/lineage"),
+	// as checked by CleanBasePath; "" or "/" serves it at the root. Every route, link, asset,
+	// redirect and fragment URL carries it; the probes also stay at the root.
+	BasePath string
 }
 
 type server struct {
@@ -70,6 +74,7 @@ type server struct {
 	proxies      []netip.Prefix
 	metrics      *Metrics
 	shared       *rediscache.Tier
+	basePath     string // "" at the root, else "/prefix" with no trailing slash
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -78,7 +83,12 @@ func New(cfg Config) *gin.Engine {
 	if cfg.Explorer == nil {
 		panic("handlers: Config.Explorer is required")
 	}
+	base, err := CleanBasePath(cfg.BasePath)
+	if err != nil {
+		panic("handlers: Config.BasePath: " + err.Error()) // the caller was to check it
+	}
 	s := &server{
+		basePath:     base,
 		explorer:     cfg.Explorer,
 		demo:         cfg.Demo,
 		examples:     cfg.Examples,
@@ -123,42 +133,54 @@ func (s *server) routes() *gin.Engine {
 	if err := r.SetTrustedProxies(proxies); err != nil {
 		panic("handlers: trusted proxies: " + err.Error()) // ParseCIDRs has checked them
 	}
-	r.Use(s.recoverPanics, requestID, s.logRequests, securityHeaders)
+	r.Use(s.recoverPanics, s.withBasePath, requestID, s.logRequests, securityHeaders)
 	if s.metrics != nil {
 		r.Use(s.metrics.middleware)
 		s.metrics.attachShared(s.shared)
 	}
 	if s.auth != nil {
-		r.Use(s.auth.middleware(s.fail))
+		r.Use(s.auth.middleware(s.basePath, s.fail))
 	}
 
+	// Every route lives under the base path (the root group when there is none); a request
+	// outside it finds no route and gets the 404 page, whose links lead back inside.
+	g := r.Group(s.basePath)
 	page := func(path string, h pageHandler) {
-		r.GET(path, s.page(h))
-		r.HEAD(path, s.page(h))
+		g.GET(path, s.page(h))
+		g.HEAD(path, s.page(h))
 	}
 	page("/", s.home)
 	page("/search", s.search)
 	page("/batches/:id", s.batch)
 	page("/batches/:id/subtree/:node", s.subtree)
 	page("/batches/:id/lineage.csv", s.lineageCSV)
-	r.GET("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
-	r.HEAD("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
+	g.GET("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
+	g.HEAD("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
 	page("/serial/:serial", s.serial)
 	page("/issuances/:id", s.issuanceRoute().html(s))
 	page("/retirements/:id", s.retirementRoute().html(s))
-	r.GET("/api/v1/serial/:serial", s.api(s.serialJSON))
-	r.HEAD("/api/v1/serial/:serial", s.api(s.serialJSON))
-	r.GET("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
-	r.HEAD("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
-	r.GET("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
-	r.HEAD("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
+	g.GET("/api/v1/serial/:serial", s.api(s.serialJSON))
+	g.HEAD("/api/v1/serial/:serial", s.api(s.serialJSON))
+	g.GET("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
+	g.HEAD("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
+	g.GET("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
+	g.HEAD("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		r.Handle(m, "/healthz", s.healthz)
-		r.Handle(m, "/readyz", s.readyz)
-		r.Handle(m, "/static/*file", s.static())
-		if s.metrics != nil {
-			r.Handle(m, "/metrics", gin.WrapH(s.metrics.handler()))
+		g.Handle(m, "/static/*file", s.static())
+		// Probes and scrapes are also answered at the root under a base path: kubelets,
+		// container health checks (explorer healthcheck) and Prometheus usually reach the
+		// pod directly, not through the proxy that owns the prefix.
+		groups := []*gin.RouterGroup{g}
+		if s.basePath != "" {
+			groups = append(groups, &r.RouterGroup)
+		}
+		for _, pg := range groups {
+			pg.Handle(m, "/healthz", s.healthz)
+			pg.Handle(m, "/readyz", s.readyz)
+			if s.metrics != nil {
+				pg.Handle(m, "/metrics", gin.WrapH(s.metrics.handler()))
+			}
 		}
 	}
 	r.NoRoute(s.page(s.noRoute))
@@ -238,7 +260,7 @@ func (s *server) renderFallback() []byte {
 	var buf bytes.Buffer
 	p := views.ErrorPage{Base: s.base("Error"), Status: http.StatusInternalServerError,
 		Heading: "Something went wrong on our side", Message: "The page could not be rendered. Please try again; if it keeps happening, tell the team that runs this explorer."}
-	if err := views.Error(p).Render(context.Background(), &buf); err != nil {
+	if err := views.Error(p).Render(views.WithBasePath(context.Background(), s.basePath), &buf); err != nil {
 		return []byte("<!DOCTYPE html><title>Error</title><h1>500 Internal Server Error</h1>")
 	}
 	return buf.Bytes()

@@ -12,7 +12,7 @@ import (
 // static serves the embedded assets under /static/. An asset asked for with the build's
 // version (as pages do) is cached for a year; without it, revalidated every time.
 func (s *server) static() gin.HandlerFunc {
-	files := http.StripPrefix("/static/", http.FileServerFS(static.FS))
+	files := http.StripPrefix(s.basePath+"/static/", http.FileServerFS(static.FS))
 	return func(c *gin.Context) {
 		name := strings.TrimPrefix(c.Param("file"), "/")
 		if name == "" || strings.HasSuffix(name, "/") {
