@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -85,7 +86,7 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	var snf *registry.SerialNotFoundError
 	what, value := "page", ""
 	if errors.As(err, &le) {
-		what, value = le.what, le.value
+		what, value = le.what, shown(le.value)
 		p.RetryURL = le.retry
 	}
 	switch {
@@ -171,3 +172,26 @@ func indexFreshness(asOf time.Time) string {
 
 func (s *server) noRoute(c *gin.Context) error  { return errRouteNotFound }
 func (s *server) noMethod(c *gin.Context) error { return errMethodNotAllowed }
+
+// shown makes untrusted input fit to print in a page: valid UTF-8 (a raw byte would make the
+// whole page invalid), control characters (NUL, CR, LF) as visible replacement characters,
+// and at most 120 characters, so that a pasted essay does not fill the screen. Escaping is
+// templ's job; this is about legibility.
+func shown(s string) string {
+	const limit = 120
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == limit {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}

@@ -1,15 +1,18 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
@@ -146,5 +149,26 @@ func TestPartialTreeShowsWhatWasFetchedAndOffersRetry(t *testing.T) {
 	doc, _ = a.page(t, r.header.Get("Location"), http.StatusOK)
 	if doc.Find("[data-testid=partial]").Length() != 0 || doc.Find("li#n-"+broken+" .st-missing").Length() != 0 {
 		t.Error("after a retry the page still shows the old failure")
+	}
+}
+
+func TestErrorPagesShowHostileInputLegibly(t *testing.T) {
+	a := newApp(t, appOptions{})
+	for _, path := range []string{"/batches/ctb_1DHMR1Z3MR9A5V6M%00", "/retirements/ret_%00%ff", "/batches/" + strings.Repeat("x", 3000)} {
+		resp, err := a.http.Get(a.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%.60s: status %d, want 400", path, resp.StatusCode)
+		}
+		if !utf8.Valid(body) || bytes.ContainsRune(body, 0) {
+			t.Errorf("%.60s: the page is not valid UTF-8 text", path)
+		}
+		if len(body) > 64<<10 {
+			t.Errorf("%.60s: a %d-byte page for a long id", path, len(body))
+		}
 	}
 }

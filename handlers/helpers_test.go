@@ -43,6 +43,7 @@ type appOptions struct {
 	maxNodes     int // the walk's node bound; default as in main.go
 	auth         *AuthConfig
 	metrics      bool
+	fragmentWait time.Duration
 	shared       *rediscache.Tier
 	log          io.Writer // where the access log goes; default discarded
 	basePath     string    // BASE_PATH, such as "/lineage"; "" serves at the root
@@ -86,7 +87,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		logTo = io.Discard
 	}
 	cfg := Config{Explorer: ex, Demo: true, Logger: slog.New(slog.NewJSONHandler(logTo, nil)),
-		ProgressWait: o.progressWait, Lineage: o.lineage, Examples: []views.Example{{Label: "Wide", ID: reg.Fixtures().WideRoot}}}
+		ProgressWait: o.progressWait, FragmentWait: o.fragmentWait, Lineage: o.lineage, Examples: []views.Example{{Label: "Wide", ID: reg.Fixtures().WideRoot}}}
 	if o.auth != nil {
 		a, err := NewAuthenticator(context.Background(), *o.auth)
 		if err != nil {

@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/views"
 )
 
 // utf8BOM starts the CSV export: without it, Excel reads a CSV in the machine's legacy code
@@ -21,9 +23,15 @@ const utf8BOM = "\ufeff"
 // (registry.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
 // waits for the walk rather than answer with a progress page, for as long as the client does.
 func (s *server) lineageJSON(c *gin.Context) error {
-	tree, err := s.walkedLineage(c)
+	tree, job, err := s.walkedLineage(c)
 	if err != nil {
 		return err
+	}
+	if tree == nil {
+		c.Header("Retry-After", "1")
+		s.writeJSON(c, http.StatusAccepted, apiPending{Status: "pending", ID: job.ID, Fetched: job.Progress.Fetched(),
+			Discovered: job.Progress.Discovered(), ElapsedMS: time.Since(job.Started).Milliseconds()})
+		return nil
 	}
 	w, done := s.exportWriter(c, "application/json; charset=utf-8")
 	if err := json.NewEncoder(w).Encode(tree.Export()); err != nil {
@@ -37,9 +45,18 @@ func (s *server) lineageJSON(c *gin.Context) error {
 // one row per batch, streamed as it is written. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
-	tree, err := s.walkedLineage(c)
+	tree, job, err := s.walkedLineage(c)
 	if err != nil {
 		return err
+	}
+	if tree == nil {
+		// A browser follows the download link: show the walk advancing, then come back here.
+		base := s.base("Tracing " + job.ID)
+		base.RefreshURL = views.LineageCSVURL(job.ID)
+		s.showProgress(c, views.ProgressPage{Base: base, ID: job.ID, URL: batchPageURL(c, job.ID),
+			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
+			Elapsed: views.FormatDuration(time.Since(job.Started))})
+		return nil
 	}
 	// The id is well formed (letters, digits, one underscore), so it needs no quoting rules.
 	c.Header("Content-Disposition", `attachment; filename="lineage-`+tree.Target.ID+`.csv"`)
@@ -57,17 +74,26 @@ func (s *server) lineageCSV(c *gin.Context) error {
 }
 
 // walkedLineage validates the id (nothing is sent upstream for a malformed one) and waits
-// for its lineage walk, sharing one under way, bounded by the request's context.
-func (s *server) walkedLineage(c *gin.Context) (*registry.Tree, error) {
+// for its lineage walk, sharing one under way, for at most FragmentWait: a cold walk of a
+// large tree can take minutes, longer than the server's write timeout, so past that it
+// returns no tree and the walk under way, for a 202 that says how far it got.
+func (s *server) walkedLineage(c *gin.Context) (*registry.Tree, *registry.LineageJob, error) {
 	id := strings.TrimSpace(c.Param("id"))
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
-		return nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
+		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
-	tree, err := s.explorer.Lineage(c.Request.Context(), id)
+	job := s.explorer.StartLineage(id, false)
+	if !waitFor(c.Request.Context(), job.Done(), s.fragmentWait) {
+		if err := c.Request.Context().Err(); err != nil {
+			return nil, nil, err
+		}
+		return nil, job, nil
+	}
+	tree, err := job.Result()
 	if err != nil {
-		return nil, &lookupError{what: "credit batch", value: id, err: err}
+		return nil, nil, &lookupError{what: "credit batch", value: id, err: err}
 	}
-	return tree, nil
+	return tree, job, nil
 }
 
 // exportWriter starts a 200 answer of the given type and returns where to write its body,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -266,5 +267,47 @@ func TestLineagePageLinksToItsExports(t *testing.T) {
 		if r := a.get(t, href); r.status != http.StatusOK {
 			t.Errorf("GET %s: %d", href, r.status)
 		}
+	}
+}
+
+// A cold walk of a large tree outlasts the server's write timeout: the exports then answer
+// 202 with how far the walk got, instead of a connection cut mid-wait.
+func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
+	a := newApp(t, appOptions{demo: demo.Options{Latency: 3 * time.Millisecond}, fragmentWait: 20 * time.Millisecond})
+	id := a.fx.HugeRoot
+	resp, err := a.http.Get(a.url + "/api/v1/batches/" + id + "/lineage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pending struct {
+		Status  string
+		Fetched int64
+	}
+	json.NewDecoder(resp.Body).Decode(&pending)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || pending.Status != "pending" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("JSON export of a cold huge tree: %d %+v", resp.StatusCode, pending)
+	}
+	resp, err = a.http.Get(a.url + "/batches/" + id + "/lineage.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(body), `url=/batches/`+id+`/lineage.csv`) {
+		t.Errorf("CSV export of a cold huge tree: %d, refresh to the CSV missing", resp.StatusCode)
+	}
+	// Once the walk is done, the same URL gives the file.
+	if _, err := a.explorer.StartLineage(id, false).Result(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = a.http.Get(a.url + "/batches/" + id + "/lineage.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("CSV after the walk: %d", resp.StatusCode)
 	}
 }

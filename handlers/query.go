@@ -88,8 +88,14 @@ func classify(tok string) (target, bool) {
 		return target{}, false
 	}
 	if tok[3] == '_' {
-		// Ids are case-sensitive after the prefix; the prefix itself is always lower case.
-		id := strings.ToLower(tok[:3]) + tok[3:]
+		// The prefix is always lower case and the registry's ids are upper case after it. A body
+		// wholly in lower case is what a spreadsheet's LOWER() or a chat client did to one, so
+		// it is restored; a mixed-case body is left as typed.
+		body := tok[3:]
+		if strings.ToLower(body) == body {
+			body = strings.ToUpper(body)
+		}
+		id := strings.ToLower(tok[:3]) + body
 		for _, k := range []struct {
 			prefix string
 			kind   targetKind

@@ -27,6 +27,8 @@ func TestParseQuery(t *testing.T) {
 		{"spaces around", "  \t" + idA + " \n", []target{b(idA)}},
 		{"zero-width and no-break spaces", "\u200b\u00a0" + idA + "\ufeff", []target{b(idA)}},
 		{"upper-case prefix", "CTB_1DRBTYA8Q1S07CBY", []target{b(idA)}},
+		{"all lower case", "ctb_1drbtya8q1s07cby", []target{b(idA)}},
+		{"mixed case kept as typed", "ctb_1DrbTYA8Q1S07CBY", []target{b("ctb_1DrbTYA8Q1S07CBY")}},
 		{"quoted", `"` + idA + `".`, []target{b(idA)}},
 		{"serial", "ISO-1-VAULT-USA-01P4-2026-40170350-40182796", []target{{targetSerial, "ISO-1-VAULT-USA-01P4-2026-40170350-40182796"}}},
 		{"serial in lower case", "iso-1-vault-usa-01p4-2026-40170350-40182796", []target{{targetSerial, "ISO-1-VAULT-USA-01P4-2026-40170350-40182796"}}},

@@ -192,7 +192,7 @@ type Totals struct {
 	// ByHolder: active kg by owner, retired kg by beneficiary (owner when none), largest first.
 	ByHolder []HolderTotal
 	Batches  int // batches present in the tree
-	Missing  int // nodes without a batch
+	Missing  int // nodes whose batch could not be shown (repeated-id placeholders excluded)
 }
 
 // Totals sums the tree. Split batches are not counted (their kg are in their children);
@@ -202,7 +202,10 @@ func (t *Tree) Totals() Totals {
 	by := map[string]*HolderTotal{}
 	t.Each(func(n *Node) bool {
 		if n.Batch == nil {
-			tot.Missing++
+			// A repeated id's placeholder stands for a batch shown elsewhere in the tree.
+			if n.Missing != MissingRepeated {
+				tot.Missing++
+			}
 			return true
 		}
 		tot.Batches++

@@ -177,6 +177,11 @@ type TreeItem struct {
 type PathView struct {
 	Head, Middle, Tail []NodeRow // shown, folded, shown; Middle is empty for a short path
 	Len                int       // steps in all, the root and the target included
+	// Incomplete: the climb stopped before a batch its issuance created (an ancestor could not
+	// be fetched, or the links loop), so Len-1 is only a lower bound on the depth and the top
+	// of the path is not the tree's true root. TopID is that topmost batch.
+	Incomplete bool
+	TopID      string
 }
 
 // TotalsView sums the tree's unsplit batches.
@@ -488,6 +493,9 @@ func (l *layout) path() PathView {
 		rows[i].Anchor = "" // the tree's row carries the anchor
 	}
 	pv := PathView{Len: len(rows)}
+	if top := l.t.Root; top != nil && (top.Batch == nil || top.Batch.ParentID != "") {
+		pv.Incomplete, pv.TopID = true, top.ID
+	}
 	const head, tail = 3, 6
 	if len(rows) <= head+tail+2 {
 		pv.Head = rows
@@ -635,8 +643,9 @@ func newTotals(t *registry.Tree, opt LineageOptions) TotalsView {
 	switch {
 	case rootKg == 0 || tot.Missing > 0 || t.Truncated > 0:
 		v.CheckState = "unknown"
-		v.Check = "Cannot be checked: " + FormatCount(tot.Missing+t.Truncated) + " " +
-			plural(tot.Missing+t.Truncated, "batch is", "batches are") + " missing from the tree."
+		// Truncated nodes are among tot.Missing already: they hang in the tree unfetched.
+		v.Check = "Cannot be checked: " + FormatCount(tot.Missing) + " " +
+			plural(tot.Missing, "batch is", "batches are") + " missing from the tree."
 	case sum == rootKg:
 		v.CheckState = "ok"
 		v.Check = "Adds up: active and retired batches hold the root's " + FormatKg(rootKg) + " kg exactly."
