@@ -57,6 +57,13 @@ func TestIssuancePage(t *testing.T) {
 			if got := text(doc.Find("h1 code.id")); got != id {
 				t.Errorf("h1 %q", got)
 			}
+			// The chart draws every root's tree: each root of the issuance has its bar,
+			// linking to its lineage page.
+			for _, r := range append(icb.SupplierCreditBatches, icb.BufferPoolCreditBatches...) {
+				if doc.Find(`svg a[href="/batches/`+r.ID+`"]`).Length() == 0 {
+					t.Errorf("the chart has no bar for root %s", r.ID)
+				}
+			}
 			if got := digits(text(doc.Find(".headline .muted"))); got != strconv.FormatInt(iss.CreditBatchSizeTotal.CreditKgs, 10) {
 				t.Errorf("issued kg shown %s, registry %d", got, iss.CreditBatchSizeTotal.CreditKgs)
 			}

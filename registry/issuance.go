@@ -52,6 +52,9 @@ type IssuanceReport struct {
 	// WalkedAt is when the report started; Took how long it took.
 	WalkedAt time.Time     `json:"walked_at"`
 	Took     time.Duration `json:"-"`
+	// Trees are the roots' lineage trees that could be walked, in Roots' order, for the
+	// page's chart (not in the JSON: the lineage export has each tree). Shared: do not modify.
+	Trees []*Tree `json:"-"`
 }
 
 // IssuanceRoot is one root batch of an issuance and the figures of the tree below it.
@@ -242,6 +245,9 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 	for i := range roots {
 		r := &roots[i]
 		t := trees[i]
+		if t != nil {
+			rep.Trees = append(rep.Trees, t)
+		}
 		if t == nil {
 			// The root itself could not be walked: unknown (404), malformed, or not fetched
 			// (then retrying may help).

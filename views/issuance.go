@@ -17,6 +17,8 @@ const maxReportRows = 100
 // IssuancePage is where an issuance's credits went.
 type IssuancePage struct {
 	Base
+	// Chart shows every root's tree side by side, as wide as its share of the issuance's kg.
+	Chart       IcicleView
 	ID          string  // "iss_…"
 	ProjectID   string  // "prj_…"
 	Supplier    OrgView // the supplier's organisation (untrusted name)
@@ -96,7 +98,7 @@ type RootRow struct {
 func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 	iss := r.Issuance
 	issued := iss.CreditBatchSizeTotal.CreditKgs
-	p := IssuancePage{Base: base, ID: iss.ID, ProjectID: iss.ProjectID,
+	p := IssuancePage{Base: base, Chart: NewIcicleForest(r.Trees, IcicleOptions{}), ID: iss.ID, ProjectID: iss.ProjectID,
 		Supplier: orgView(iss.Supplier.Organisation), SupplierID: iss.Supplier.ID,
 		IssuedAt: FormatTime(iss.IssuedAt.Time),
 		Issued:   amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
