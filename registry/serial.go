@@ -62,7 +62,7 @@ func ParseSerial(s string) (Serial, error) {
 	}
 	parts := strings.Split(norm, "-")
 	if len(parts) != 8 {
-		return Serial{}, serialError(s, fmt.Sprintf("it has %d parts separated by hyphens, not 8", len(parts)))
+		return Serial{}, serialError(s, fmt.Sprintf("it has %d %s separated by hyphens, not 8", len(parts), map[bool]string{true: "part", false: "parts"}[len(parts) == 1]))
 	}
 	var v Serial
 	var err string
