@@ -51,6 +51,14 @@ type apiPending struct {
 	ElapsedMS  int64  `json:"elapsed_ms"`
 }
 
+// writePending answers 202: what was asked for is still being built; Retry-After says when to
+// ask again.
+func (s *server) writePending(c *gin.Context, id string, fetched, discovered int64, started time.Time) {
+	c.Header("Retry-After", "1")
+	s.writeJSON(c, http.StatusAccepted, apiPending{Status: "pending", ID: id, Fetched: fetched,
+		Discovered: discovered, ElapsedMS: time.Since(started).Milliseconds()})
+}
+
 // failJSON writes the apiError for err. Only 5xx is logged as an error.
 func (s *server) failJSON(c *gin.Context, err error) {
 	if c.Request.Context().Err() != nil && errors.Is(err, c.Request.Context().Err()) {

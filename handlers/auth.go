@@ -143,13 +143,12 @@ func (a *Authenticator) middleware(base string, fail func(*gin.Context, error)) 
 		if err == nil {
 			err = a.allowed(id)
 		}
+		c.Set(userKey, id.User) // logged whether or not the user is let in
 		if err != nil {
-			c.Set(userKey, id.User)
 			fail(c, err)
 			c.Abort()
 			return
 		}
-		c.Set(userKey, id.User)
 		ctx := context.WithValue(c.Request.Context(), identityKey{}, id)
 		c.Request = c.Request.WithContext(views.WithUser(ctx, id.User))
 		c.Next()

@@ -1,35 +1,15 @@
 package handlers
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// lockedBuffer is an io.Writer the server's goroutines can share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestSignedInUserOnPagesAndInTheAccessLog(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncBuffer
 	a := newApp(t, appOptions{log: &logs, metrics: true, auth: &AuthConfig{Mode: AuthHeader,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}})
 	req, _ := http.NewRequest(http.MethodGet, a.url+"/batches/"+a.fx.HostileOrgBatch, nil)

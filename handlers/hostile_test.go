@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -275,26 +274,6 @@ func (tr inProcessTransport) RoundTrip(r *http.Request) (*http.Response, error) 
 	return rec.Result(), nil
 }
 
-// fuzzLog collects the app's log, which FuzzRoutes reads to report a recovered panic.
-type fuzzLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *fuzzLog) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *fuzzLog) take() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	b.buf.Reset()
-	return s
-}
-
 // FuzzRoutes sends fuzzed paths, queries and methods to every route of the real router, in
 // process. Run it with: go test ./handlers -run '^$' -fuzz FuzzRoutes -fuzztime 3m
 func FuzzRoutes(f *testing.F) {
@@ -317,7 +296,7 @@ func FuzzRoutes(f *testing.F) {
 		f.Fatal(err)
 	}
 	ex := registry.NewExplorer(client, registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: 60_000}})
-	var logs fuzzLog
+	var logs syncBuffer
 	m := NewMetrics()
 	m.Attach(ex)
 	// A long progress wait makes every walk finish inside its request, so that no walk is still

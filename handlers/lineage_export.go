@@ -28,9 +28,7 @@ func (s *server) lineageJSON(c *gin.Context) error {
 		return err
 	}
 	if tree == nil {
-		c.Header("Retry-After", "1")
-		s.writeJSON(c, http.StatusAccepted, apiPending{Status: "pending", ID: job.ID, Fetched: job.Progress.Fetched(),
-			Discovered: job.Progress.Discovered(), ElapsedMS: time.Since(job.Started).Milliseconds()})
+		s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 		return nil
 	}
 	w, done := s.exportWriter(c, "application/json; charset=utf-8")

@@ -82,9 +82,7 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 			if err := c.Request.Context().Err(); err != nil {
 				return err
 			}
-			c.Header("Retry-After", "1")
-			s.writeJSON(c, http.StatusAccepted, apiPending{Status: "pending", ID: id, Fetched: job.Fetched(),
-				Discovered: job.Discovered(), ElapsedMS: time.Since(job.Started).Milliseconds()})
+			s.writePending(c, id, job.Fetched(), job.Discovered(), job.Started)
 			return nil
 		}
 		rep, err := job.Result()

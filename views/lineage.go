@@ -463,14 +463,7 @@ func (l *layout) row(n *registry.Node) NodeRow {
 			r.Problems = append(r.Problems, problemView(p, ""))
 		}
 	}
-	switch n.Link {
-	case registry.LinkLeft:
-		r.Link = "left half"
-	case registry.LinkRight:
-		r.Link = "right half"
-	case registry.LinkClaimed:
-		r.Link = "claims this parent"
-	}
+	r.Link = linkLabel(n.Link)
 	if b := n.Batch; b != nil {
 		r.Status = statusView(b.Status)
 		r.Credits = FormatCredits(b.Size.CreditKgs)
@@ -660,4 +653,17 @@ func newTotals(t *registry.Tree, opt LineageOptions) TotalsView {
 			" than the root's " + FormatKg(rootKg) + " kg."
 	}
 	return v
+}
+
+// linkLabel says in words how a batch hangs from the one above it ("" for a root).
+func linkLabel(l registry.Link) string {
+	switch l {
+	case registry.LinkLeft:
+		return "left half"
+	case registry.LinkRight:
+		return "right half"
+	case registry.LinkClaimed:
+		return "claims this parent"
+	}
+	return ""
 }

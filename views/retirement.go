@@ -86,14 +86,7 @@ func retiredBatchView(rb registry.RetiredBatch) RetiredBatchView {
 		if s.Status == registry.StatusRetired {
 			r.HolderVerb = "retired by" // the owner of a retired batch is who retired it
 		}
-		switch s.Link {
-		case registry.LinkLeft:
-			r.Link = "left half"
-		case registry.LinkRight:
-			r.Link = "right half"
-		case registry.LinkClaimed:
-			r.Link = "claims this parent"
-		}
+		r.Link = linkLabel(s.Link)
 		rows[i] = r
 	}
 	v.Path, v.PathHidden = foldPath(rows)

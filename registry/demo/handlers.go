@@ -86,13 +86,37 @@ func pathID(w http.ResponseWriter, prefix, id string) bool {
 	return true
 }
 
-func (r *Registry) creditBatch(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "ctb", p[0]) {
-		return
+// lookup resolves the {id} parameter in one of the dataset's indexes: it answers 422 for a
+// malformed id and 404 for an unknown one, and returns false then.
+func lookup[I any](w http.ResponseWriter, prefix, id string, index map[string]I) (I, bool) {
+	var zero I
+	if !pathID(w, prefix, id) {
+		return zero, false
 	}
-	i, ok := r.d.index[p[0]]
+	i, ok := index[id]
 	if !ok {
 		notFound(w)
+	}
+	return i, ok
+}
+
+// writePage answers one Relay page of order (indexes into the dataset), each node rendered by wire.
+func writePage[I, T any](w http.ResponseWriter, req *http.Request, order []I, wire func(I) T) {
+	pg, ok := parsePage(w, req.URL.Query(), len(order))
+	if !ok {
+		return
+	}
+	lo, hi, info := pg.window(len(order))
+	nodes := make([]T, 0, hi-lo)
+	for _, i := range order[lo:hi] {
+		nodes = append(nodes, wire(i))
+	}
+	writeJSON(w, http.StatusOK, wirePage[T]{Nodes: nodes, PageInfo: info, TotalCount: len(order)})
+}
+
+func (r *Registry) creditBatch(w http.ResponseWriter, req *http.Request, p []string) {
+	i, ok := lookup(w, "ctb", p[0], r.d.index)
+	if !ok {
 		return
 	}
 	r.fetches[i].Add(1)
@@ -100,62 +124,36 @@ func (r *Registry) creditBatch(w http.ResponseWriter, req *http.Request, p []str
 }
 
 func (r *Registry) issuance(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "iss", p[0]) {
-		return
-	}
-	i, ok := r.d.issIndex[p[0]]
+	i, ok := lookup(w, "iss", p[0], r.d.issIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, r.d.wireIssuance(i))
 }
 
 func (r *Registry) issuanceCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "iss", p[0]) {
-		return
-	}
-	i, ok := r.d.issIndex[p[0]]
+	i, ok := lookup(w, "iss", p[0], r.d.issIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, r.d.wireIssuanceCreditBatches(i))
 }
 
 func (r *Registry) issuanceList(w http.ResponseWriter, req *http.Request, _ []string) {
-	order := r.d.issuancesNewest
-	pg, ok := parsePage(w, req.URL.Query(), len(order))
-	if !ok {
-		return
-	}
-	lo, hi, info := pg.window(len(order))
-	nodes := make([]wireIssuance, 0, hi-lo)
-	for _, i := range order[lo:hi] {
-		nodes = append(nodes, r.d.wireIssuance(i))
-	}
-	writeJSON(w, http.StatusOK, wirePage[wireIssuance]{Nodes: nodes, PageInfo: info, TotalCount: len(order)})
+	writePage(w, req, r.d.issuancesNewest, r.d.wireIssuance)
 }
 
 func (r *Registry) retirement(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "ret", p[0]) {
-		return
-	}
-	i, ok := r.d.retIndex[p[0]]
+	i, ok := lookup(w, "ret", p[0], r.d.retIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, r.d.wireRetirement(i))
 }
 
 func (r *Registry) retirementCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "ret", p[0]) {
-		return
-	}
-	i, ok := r.d.retIndex[p[0]]
+	i, ok := lookup(w, "ret", p[0], r.d.retIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	list := r.d.retBatches[i]
@@ -163,38 +161,20 @@ func (r *Registry) retirementCreditBatches(w http.ResponseWriter, req *http.Requ
 }
 
 func (r *Registry) project(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "prj", p[0]) {
-		return
-	}
-	i, ok := r.d.prjIndex[p[0]]
+	i, ok := lookup(w, "prj", p[0], r.d.prjIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, r.d.wireProject(i))
 }
 
 func (r *Registry) projectList(w http.ResponseWriter, req *http.Request, _ []string) {
-	order := r.d.projectsByName
-	pg, ok := parsePage(w, req.URL.Query(), len(order))
-	if !ok {
-		return
-	}
-	lo, hi, info := pg.window(len(order))
-	nodes := make([]wireProject, 0, hi-lo)
-	for _, i := range order[lo:hi] {
-		nodes = append(nodes, r.d.wireProject(i))
-	}
-	writeJSON(w, http.StatusOK, wirePage[wireProject]{Nodes: nodes, PageInfo: info, TotalCount: len(order)})
+	writePage(w, req, r.d.projectsByName, r.d.wireProject)
 }
 
 func (r *Registry) supplier(w http.ResponseWriter, req *http.Request, p []string) {
-	if !pathID(w, "spl", p[0]) {
-		return
-	}
-	i, ok := r.d.splIndex[p[0]]
+	i, ok := lookup(w, "spl", p[0], r.d.splIndex)
 	if !ok {
-		notFound(w)
 		return
 	}
 	writeJSON(w, http.StatusOK, r.d.wireSupplier(i))
