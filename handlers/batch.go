@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -39,10 +41,16 @@ func (s *server) batch(c *gin.Context) error {
 	if err != nil {
 		return &lookupError{what: "credit batch", value: id, retry: views.RetryURL(id), err: err}
 	}
-	p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
-	p.Within = withinNotice(c, tree)
-	s.render(c, http.StatusOK, views.Batch(p))
-	return nil
+	asked := askedSerial(c)
+	k := renderKey{tree: tree, kind: "page", user: c.GetString(userKey)}
+	if asked != nil {
+		k.arg = asked.String()
+	}
+	return s.serveCached(c, k, htmlType, func(ctx context.Context, w io.Writer) error {
+		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
+		p.Within = withinNotice(tree, asked)
+		return views.Batch(p).Render(ctx, w)
+	})
 }
 
 // subtree is GET /batches/{id}/subtree/{node}: the HTML fragment with the rows below node
@@ -65,12 +73,31 @@ func (s *server) subtree(c *gin.Context) error {
 	if err != nil {
 		return &lookupError{what: "credit batch", value: id, err: err}
 	}
-	tv, ok := views.NewSubtree(tree, id, node, s.lineage)
-	if !ok {
+	if _, ok := tree.Nodes[node]; !ok {
 		return &lookupError{what: "credit batch", value: node, err: registry.ErrNotFound}
 	}
 	c.Header("X-Robots-Tag", "noindex")
-	s.render(c, http.StatusOK, views.Subtree(tv))
+	return s.serveCached(c, renderKey{tree: tree, kind: "subtree", arg: node}, htmlType, func(ctx context.Context, w io.Writer) error {
+		tv, _ := views.NewSubtree(tree, id, node, s.lineage) // the node is in the tree
+		return views.Subtree(tv).Render(ctx, w)
+	})
+}
+
+// htmlType is the Content-Type of every page and fragment.
+const htmlType = "text/html; charset=utf-8"
+
+// serveCached answers 200 with what build writes for k, built once per finished walk and
+// variant and kept in the render cache (see renderCache). It returns build's error, for the
+// error page.
+func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, build func(ctx context.Context, w io.Writer) error) error {
+	r, err := s.renders.get(c.Request.Context(), k, contentType, build)
+	if err != nil {
+		if c.Request.Context().Err() == nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("render failed", "path", c.Request.URL.Path, "err", err)
+		}
+		return err
+	}
+	serveRendered(c, r)
 	return nil
 }
 

@@ -21,17 +21,18 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	httpRequests   *prometheus.CounterVec
-	httpDuration   *prometheus.HistogramVec
-	upstream       *prometheus.CounterVec
-	upstreamTime   *prometheus.HistogramVec
-	upstreamRetry  prometheus.Counter
-	walkDuration   *prometheus.HistogramVec
-	treeBatches    prometheus.Histogram
-	treeProblems   prometheus.Histogram
-	serialLookups  *prometheus.CounterVec
-	attached       bool
-	sharedAttached bool
+	httpRequests    *prometheus.CounterVec
+	httpDuration    *prometheus.HistogramVec
+	upstream        *prometheus.CounterVec
+	upstreamTime    *prometheus.HistogramVec
+	upstreamRetry   prometheus.Counter
+	walkDuration    *prometheus.HistogramVec
+	treeBatches     prometheus.Histogram
+	treeProblems    prometheus.Histogram
+	serialLookups   *prometheus.CounterVec
+	attached        bool
+	sharedAttached  bool
+	rendersAttached bool
 }
 
 // NewMetrics registers every metric but those read from an Explorer (see Attach).
@@ -74,12 +75,7 @@ func (m *Metrics) Attach(e *registry.Explorer) {
 	e.Client().SetObserver(m.observeUpstream)
 	cache := e.Cache()
 	gauge := func(name, help string, v func(registry.CacheStats) float64, counter bool) {
-		fn := func() float64 { return v(cache.Stats()) }
-		if counter {
-			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
-		} else {
-			m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
-		}
+		m.readAtScrape(name, help, counter, func() float64 { return v(cache.Stats()) })
 	}
 	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s registry.CacheStats) float64 { return float64(s.Hits) }, true)
 	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s registry.CacheStats) float64 { return float64(s.Misses) }, true)
@@ -114,6 +110,31 @@ func (m *Metrics) attachShared(t *rediscache.Tier) {
 		}
 		return 1
 	}))
+}
+
+// readAtScrape registers a counter (or gauge) whose value fn reads when Prometheus scrapes.
+func (m *Metrics) readAtScrape(name, help string, counter bool, fn func() float64) {
+	if counter {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+	} else {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	}
+}
+
+// attachRenders reads the render cache's counters at scrape time.
+func (m *Metrics) attachRenders(rc *renderCache) {
+	if m.rendersAttached {
+		return
+	}
+	m.rendersAttached = true
+	read := func(name, help string, counter bool, v func(renderCacheStats) float64) {
+		m.readAtScrape(name, help, counter, func() float64 { return v(rc.stats()) })
+	}
+	read("lineage_render_cache_hits_total", "Lineage pages, fragments and exports served already rendered.", true, func(s renderCacheStats) float64 { return float64(s.Hits) })
+	read("lineage_render_cache_misses_total", "Requests for a lineage page, fragment or export not yet rendered (they render it or join its render).", true, func(s renderCacheStats) float64 { return float64(s.Misses) })
+	read("lineage_render_cache_renders_total", "Lineage pages, fragments and exports built from a finished walk (once per tree and variant while kept).", true, func(s renderCacheStats) float64 { return float64(s.Renders) })
+	read("lineage_render_cache_evictions_total", "Rendered answers dropped to keep the render cache within its byte bound.", true, func(s renderCacheStats) float64 { return float64(s.Evictions) })
+	read("lineage_render_cache_bytes", "Bytes kept by the render cache now (bodies and their gzip forms).", false, func(s renderCacheStats) float64 { return float64(s.Bytes) })
 }
 
 func (m *Metrics) observeUpstream(ev registry.RequestEvent) {

@@ -70,7 +70,16 @@ func serialTarget(res registry.Resolution) string {
 
 // withinNotice is the lineage page's notice for ?serial= (set by a serial lookup that found the
 // range inside the batch), or nil when there is none or it is not true of this tree.
-func withinNotice(c *gin.Context, tree *registry.Tree) *views.SerialNotice {
+func withinNotice(tree *registry.Tree, asked *registry.Serial) *views.SerialNotice {
+	if asked == nil {
+		return nil
+	}
+	return views.NewSerialNotice(tree, *asked)
+}
+
+// askedSerial is the page's ?serial=, or nil when there is none or it does not parse (the
+// page is then shown without the notice).
+func askedSerial(c *gin.Context) *registry.Serial {
 	raw := c.Query("serial")
 	if raw == "" {
 		return nil
@@ -79,7 +88,7 @@ func withinNotice(c *gin.Context, tree *registry.Tree) *views.SerialNotice {
 	if err != nil {
 		return nil
 	}
-	return views.NewSerialNotice(tree, asked)
+	return &asked
 }
 
 // batchPageURL is the lineage page of id as the request asked for it: with its ?serial=, so

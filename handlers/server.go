@@ -58,6 +58,9 @@ type Config struct {
 	// as checked by CleanBasePath; "" or "/" serves it at the root. Every route, link, asset,
 	// redirect and fragment URL carries it; the probes also stay at the root.
 	BasePath string
+	// RenderCacheBytes bounds the memory kept by rendered lineage pages, fragments and exports
+	// of finished walks (raw and gzip-compressed), in bytes. Default DefaultRenderCacheBytes.
+	RenderCacheBytes int64
 }
 
 type server struct {
@@ -75,6 +78,7 @@ type server struct {
 	metrics      *Metrics
 	shared       *rediscache.Tier
 	basePath     string // "" at the root, else "/prefix" with no trailing slash
+	renders      *renderCache
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -100,6 +104,7 @@ func New(cfg Config) *gin.Engine {
 		proxies:      cfg.TrustedProxies,
 		metrics:      cfg.Metrics,
 		shared:       cfg.Shared,
+		renders:      newRenderCache(cfg.RenderCacheBytes),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -137,6 +142,7 @@ func (s *server) routes() *gin.Engine {
 	if s.metrics != nil {
 		r.Use(s.metrics.middleware)
 		s.metrics.attachShared(s.shared)
+		s.metrics.attachRenders(s.renders)
 	}
 	if s.auth != nil {
 		r.Use(s.auth.middleware(s.basePath, s.fail))
