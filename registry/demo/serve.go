@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,7 @@ func NewTestServer(t testing.TB, r *Registry) string {
 //	--latency      added before every answer, e.g. 50ms
 //	--fault-rate   fraction of requests answered 429 or 503, 0..1
 //	--retry-after  Retry-After sent on 429, e.g. 2s
+//	--fixtures     print the ids of the well-known demo objects (Fixtures) and exit
 //
 // It prints the base URL and the demo credentials to stdout, serves until ctx is cancelled and
 // then shuts down gracefully. With -h it prints the usage and returns flag.ErrHelp.
@@ -89,10 +91,13 @@ func RunCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&opts.Latency, "latency", 0, "latency added before every answer")
 	fs.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests (0..1) answered with 429 or 503")
 	fs.DurationVar(&opts.RetryAfter, "retry-after", 0, "Retry-After sent with 429, rounded up to whole seconds")
+	fixtures := fs.Bool("fixtures", false, "print the ids of the well-known demo objects as shell assignments (Name=id) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	switch {
+	case *fixtures:
+		return printFixtures(stdout, New(Options{}).Fixtures())
 	case fs.NArg() > 0:
 		return fmt.Errorf("demo-registry: unexpected argument %q", fs.Arg(0))
 	case opts.FaultRate < 0 || opts.FaultRate > 1:
@@ -129,5 +134,20 @@ func RunCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo-registry: shutdown: %w", err)
 	}
 	<-errc
+	return nil
+}
+
+// printFixtures writes every id and count of f as a shell assignment, Name=value, one a line,
+// so that scripts (the load test) can `eval` them.
+func printFixtures(w io.Writer, f Fixtures) error {
+	v := reflect.ValueOf(f)
+	for i := range v.NumField() {
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%s=%v\n", v.Type().Field(i).Name, v.Field(i).Interface()); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -498,3 +498,27 @@ func TestRunCommand(t *testing.T) {
 		t.Fatal("RunCommand did not stop when its context was cancelled")
 	}
 }
+
+// The load test evals what --fixtures prints: every line must be a shell assignment of a
+// well-formed id (or a count), and the ids must be those the dataset has.
+func TestRunCommandPrintsFixtures(t *testing.T) {
+	var out strings.Builder
+	if err := demo.RunCommand(context.Background(), []string{"--fixtures"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	r := demo.New(demo.Options{})
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || strings.ContainsAny(name+value, " \t'\"$`;&|<>()") || name == "" || value == "" {
+			t.Fatalf("line %q is not a plain shell assignment", line)
+		}
+		got[name] = value
+	}
+	for name, want := range map[string]string{"WideLeafDeep": r.Fixtures().WideLeafDeep, "Issuance": r.Fixtures().Issuance,
+		"DeepChainLeaf": r.Fixtures().DeepChainLeaf, "WideNodeCount": strconv.Itoa(r.Fixtures().WideNodeCount)} {
+		if got[name] != want {
+			t.Errorf("%s=%q, want %q", name, got[name], want)
+		}
+	}
+}
