@@ -67,7 +67,12 @@ func (s *server) subtree(c *gin.Context) error {
 		if err := c.Request.Context().Err(); err != nil {
 			return err
 		}
-		return &lookupError{what: "credit batch", value: id, err: context.DeadlineExceeded}
+		// Not a failure: the walk goes on. The page's script shows this and lets the user retry.
+		c.Header("Retry-After", "1")
+		c.Header("X-Robots-Tag", "noindex")
+		s.render(c, http.StatusAccepted, views.SubtreePending(views.ProgressPage{ID: id,
+			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered()}))
+		return nil
 	}
 	tree, err := job.Result()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
@@ -297,9 +299,23 @@ func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(body), `url=/batches/`+id+`/lineage.csv`) {
 		t.Errorf("CSV export of a cold huge tree: %d, refresh to the CSV missing", resp.StatusCode)
 	}
+	// A branch opened before the walk is done (its result dropped, or a link followed) says
+	// so and is not an error: the page's script offers to try again.
+	sub := a.get(t, "/batches/"+id+"/subtree/"+id)
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(sub.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.status != http.StatusAccepted || sub.header.Get("Retry-After") == "" ||
+		doc.Find("[data-testid=subtree-pending] a").AttrOr("href", "") != views.BatchURL(id) {
+		t.Errorf("subtree of a cold huge tree: %d, Retry-After %q, body %q", sub.status, sub.header.Get("Retry-After"), head(sub.body, 300))
+	}
 	// Once the walk is done, the same URL gives the file.
 	if _, err := a.explorer.StartLineage(id, false).Result(); err != nil {
 		t.Fatal(err)
+	}
+	if sub := a.get(t, "/batches/"+id+"/subtree/"+id); sub.status != http.StatusOK || strings.Contains(sub.body, "subtree-pending") {
+		t.Errorf("subtree after the walk: %d", sub.status)
 	}
 	resp, err = a.http.Get(a.url + "/batches/" + id + "/lineage.csv")
 	if err != nil {

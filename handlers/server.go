@@ -37,7 +37,10 @@ type Config struct {
 	// ProgressWait is how long a lineage page waits for a walk before it answers with a
 	// progress page that refreshes itself. Default 400ms.
 	ProgressWait time.Duration
-	// FragmentWait bounds how long a subtree fragment waits for a walk. Default 30s.
+	// FragmentWait bounds how long a subtree fragment, an export or a JSON answer waits for a
+	// walk before it answers 202 with the walk's progress and Retry-After. Default 5s: clients
+	// and proxies commonly give up after 10 to 30 s, and a 202 they can poll is better than a
+	// connection they cut.
 	FragmentWait time.Duration
 	// ReadyTTL is how long a readiness check's answer is reused, so that probes do not each cost
 	// an upstream call. Default 5s.
@@ -113,7 +116,7 @@ func New(cfg Config) *gin.Engine {
 		s.progressWait = 400 * time.Millisecond
 	}
 	if s.fragmentWait <= 0 {
-		s.fragmentWait = 30 * time.Second
+		s.fragmentWait = 5 * time.Second
 	}
 	ttl := cfg.ReadyTTL
 	if ttl <= 0 {

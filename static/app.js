@@ -11,6 +11,7 @@
 		body.classList.add("loading");
 		fetch(details.dataset.src, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
 			.then(function (r) {
+				if (r.status === 202) throw new Error("the tree is still being traced");
 				if (!r.ok) throw new Error("HTTP " + r.status);
 				return r.text();
 			})
