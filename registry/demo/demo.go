@@ -90,6 +90,21 @@ func (r *Registry) BatchFetches(id string) int64 {
 	return r.fetches[i].Load()
 }
 
+// FetchSummary sums BatchFetches over every batch: answers is their total, distinct the
+// batches fetched at least once, and most the largest count of any one batch (1 when every
+// batch was fetched at most once).
+func (r *Registry) FetchSummary() (answers int64, distinct int, most int64) {
+	for i := range r.fetches {
+		n := r.fetches[i].Load()
+		answers += n
+		if n > 0 {
+			distinct++
+		}
+		most = max(most, n)
+	}
+	return answers, distinct, most
+}
+
 // ResetStats zeroes Requests and every BatchFetches counter.
 func (r *Registry) ResetStats() {
 	r.requests.Store(0)

@@ -82,7 +82,8 @@ func NewTestServer(t testing.TB, r *Registry) string {
 //	--fixtures     print the ids of the well-known demo objects (Fixtures) and exit
 //
 // It prints the base URL and the demo credentials to stdout, serves until ctx is cancelled and
-// then shuts down gracefully. With -h it prints the usage and returns flag.ErrHelp.
+// then shuts down gracefully, printing how many times credit batches were fetched (the load
+// test reads it). With -h it prints the usage and returns flag.ErrHelp.
 func RunCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo-registry", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -134,6 +135,9 @@ func RunCommand(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("demo-registry: shutdown: %w", err)
 	}
 	<-errc
+	answers, distinct, most := r.FetchSummary()
+	fmt.Fprintf(stdout, "demo registry stopped after %d requests; GET /credit_batches/{id}: %d answers for %d distinct batches, at most %d for any one\n",
+		r.Requests(), answers, distinct, most)
 	return nil
 }
 

@@ -481,12 +481,22 @@ func TestRunCommand(t *testing.T) {
 			base = v
 		}
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	rest := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		rest <- string(b)
+	}()
 	if base == "" || !strings.Contains(strings.Join(out, "\n"), "ISOMETRIC_ACCESS_TOKEN="+demo.AccessToken) {
 		t.Fatalf("output lacks the base URL or credentials:\n%s", strings.Join(out, "\n"))
 	}
 	if a := get(t, base+"/projects"); a.status != 200 {
 		t.Errorf("GET /projects: %d", a.status)
+	}
+	id := demo.New(demo.Options{}).Fixtures().DeepChainRoot
+	for range 2 {
+		if a := get(t, base+"/credit_batches/"+id); a.status != 200 {
+			t.Fatalf("GET /credit_batches/%s: %d", id, a.status)
+		}
 	}
 	cancel()
 	select {
@@ -496,6 +506,10 @@ func TestRunCommand(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("RunCommand did not stop when its context was cancelled")
+	}
+	// The load test reads this line to tell whether any batch was fetched twice.
+	if summary := <-rest; !strings.Contains(summary, "after 3 requests; GET /credit_batches/{id}: 2 answers for 1 distinct batches, at most 2 for any one") {
+		t.Errorf("the summary at exit is %q", summary)
 	}
 }
 
