@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -64,9 +63,16 @@ func Start(r *Registry) (baseURL string, stop func(), err error) {
 	return "http://" + ln.Addr().String() + BasePath, stop, nil
 }
 
+// TB is the part of testing.TB that NewTestServer uses. It is declared here so that the
+// explorer's binary, which links this package, does not link the testing package too.
+type TB interface {
+	Helper()
+	Cleanup(func())
+}
+
 // NewTestServer is Start for tests: an httptest server serving r under BasePath, closed by
 // t.Cleanup. It returns the base URL, for a client configured with AccessToken and ClientSecret.
-func NewTestServer(t testing.TB, r *Registry) string {
+func NewTestServer(t TB, r *Registry) string {
 	t.Helper()
 	srv := httptest.NewServer(mount(r))
 	t.Cleanup(srv.Close)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
 
@@ -218,9 +217,19 @@ func (s *Server) Stop() {
 	_ = os.RemoveAll(s.dir)
 }
 
+// TB is the part of testing.TB these helpers use. It is declared here so that the explorer's
+// binary, which links this package for its bench command, does not link the testing package.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
 // ForTest starts a server for t, stopped by t.Cleanup. When redis-server is not on PATH it
 // skips t, unless REDIS_REQUIRED=1 (CI), where that is a failure.
-func ForTest(t testing.TB, extraArgs ...string) *Server {
+func ForTest(t TB, extraArgs ...string) *Server {
 	t.Helper()
 	skipUnlessAvailable(t)
 	s, err := Start(extraArgs...)
@@ -232,7 +241,7 @@ func ForTest(t testing.TB, extraArgs ...string) *Server {
 }
 
 // ForTestTLS is ForTest for StartTLS.
-func ForTestTLS(t testing.TB, certFile, keyFile string, extraArgs ...string) *Server {
+func ForTestTLS(t TB, certFile, keyFile string, extraArgs ...string) *Server {
 	t.Helper()
 	skipUnlessAvailable(t)
 	s, err := StartTLS(certFile, keyFile, extraArgs...)
@@ -243,7 +252,7 @@ func ForTestTLS(t testing.TB, certFile, keyFile string, extraArgs ...string) *Se
 	return s
 }
 
-func skipUnlessAvailable(t testing.TB) {
+func skipUnlessAvailable(t TB) {
 	t.Helper()
 	if !Available() {
 		if os.Getenv("REDIS_REQUIRED") == "1" {
@@ -255,7 +264,7 @@ func skipUnlessAvailable(t testing.TB) {
 
 // URLForTest is the Redis URL for a test that only needs some Redis: REDIS_TEST_URL when set
 // (tests must then use a key prefix of their own), else a server from ForTest.
-func URLForTest(t testing.TB) string {
+func URLForTest(t TB) string {
 	t.Helper()
 	if u := os.Getenv("REDIS_TEST_URL"); u != "" {
 		return u
