@@ -39,8 +39,9 @@ type Serial struct {
 
 // ParseSerial parses a serial number as the registry writes it in serial_number, tolerating
 // what spreadsheets and copy-paste do to it: lower case, surrounding spaces, tabs, line breaks,
-// non-breaking or zero-width spaces, quotes, a trailing dot, comma or semicolon, and typographic
-// dashes in place of hyphens. Inside, it is strict: exactly eight parts separated by hyphens,
+// non-breaking or zero-width spaces, quotes, a trailing dot, comma or semicolon, typographic
+// dashes in place of hyphens, white space beside a hyphen (a line wrapped there), and
+// invisible characters (zero-width spaces, soft hyphens) anywhere. Inside, it is strict: exactly eight parts separated by hyphens,
 // each of the shape the Serial fields give, and Last > First (a half-open range holds at least
 // one unit). Units are parsed as int64 with overflow checks, never through a float.
 //
@@ -153,23 +154,47 @@ func (v *Serial) UnmarshalText(b []byte) error {
 // is left.
 func normaliseSerial(s string) (string, bool) {
 	s = strings.TrimFunc(s, isSerialJunk)
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
+	space := false // white space since the last character kept
 	for _, r := range s {
+		var c byte
 		switch {
 		case r == '-' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z':
-			b.WriteRune(r)
+			c = byte(r)
 		case 'a' <= r && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
+			c = byte(r - 'a' + 'A')
 		case r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2212' || r == '\uFE63' || r == '\uFF0D':
 			// Hyphen, non-breaking hyphen, figure dash, en dash, minus sign, small and full-width
 			// hyphen-minus: what autocorrect and some fonts substitute for '-'.
-			b.WriteByte('-')
+			c = '-'
+		case isInvisible(r):
+			continue // break opportunities a web page or a PDF put in; nobody typed them
+		case unicode.IsSpace(r):
+			space = true
+			continue
 		default:
 			return "", false
 		}
+		// A line wrapped at a hyphen (in a PDF, an e-mail, a narrow cell) leaves white space
+		// beside it: drop that. Anywhere else, as in "01 P4" or "40 170 350", which characters
+		// belong together is a guess, so the input is refused.
+		if space && c != '-' && (len(b) == 0 || b[len(b)-1] != '-') {
+			return "", false
+		}
+		space = false
+		b = append(b, c)
 	}
-	return b.String(), true
+	return string(b), true
+}
+
+// isInvisible reports the characters that render as nothing: zero-width spaces, the word
+// joiner, the byte-order mark and the soft hyphen.
+func isInvisible(r rune) bool {
+	switch r {
+	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD':
+		return true
+	}
+	return false
 }
 
 // isSerialJunk is what may surround a serial number in a pasted cell: white space of any kind
@@ -179,9 +204,11 @@ func isSerialJunk(r rune) bool {
 	if unicode.IsSpace(r) {
 		return true
 	}
+	if isInvisible(r) {
+		return true
+	}
 	switch r {
-	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', // zero-width spaces, word joiner, BOM
-		'"', '\'', '`', '\u2018', '\u2019', '\u201C', '\u201D', // quotes
+	case '"', '\'', '`', '\u2018', '\u2019', '\u201C', '\u201D', // quotes
 		'.', ',', ';':
 		return true
 	}

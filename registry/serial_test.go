@@ -63,6 +63,9 @@ func TestParseSerialNormalisesPastedText(t *testing.T) {
 		`"ISO-1-VAULT-USA-01P4-2026-40170350-40182796",`,
 		"ISO–1–VAULT–USA–01P4–2026–40170350–40182796", // en dashes from autocorrect
 		"Iso-1-Vault-Usa-01p4-2026-0040170350-40182796",
+		"ISO-1-VAULT-USA-01P4-2026-\n40170350-40182796",     // a PDF wrapped the line after a hyphen
+		"ISO-1-VAULT-USA-01P4-2026-40170350 -\r\n 40182796", // or before one
+		"ISO-1-VAULT-\u00adUSA-01P4-2026-40170350-4018\u200b2796",
 	} {
 		got, err := registry.ParseSerial(in)
 		if err != nil {
@@ -100,6 +103,8 @@ func TestParseSerialRejects(t *testing.T) {
 		{"ISO-1-VAULT-USA--2026-1-2", "project code"},
 		{"ISO-1-VAULT-USA-01P4X1234567890123-2026-1-2", "project code"},
 		{"ISO-1-VAULT-USA-01 P4-2026-1-2", "characters"},
+		{"ISO-1-VAULT-USA-01P4-2026-40 170 350-40182796", "characters"}, // thousands spaces: a guess
+		{"ISO-1-VAULT-USA-01P4-2026-\n-40170350-40182796", "9 parts"},
 		{"ISO-1-VAULT-USA-01P4-2026-1-2<script>", "characters"},
 		{"ISO-1-VAULT-USA-ÖP4-2026-1-2", "characters"},
 		{"ctb_1DRBTYA8Q1S07CBY", "characters"},
