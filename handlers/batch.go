@@ -42,10 +42,11 @@ func (s *server) batch(c *gin.Context) error {
 		return &lookupError{what: "credit batch", value: id, retry: views.RetryURL(id), err: err}
 	}
 	asked := askedSerial(c)
-	k := renderKey{tree: tree, kind: "page", user: c.GetString(userKey)}
+	serial := ""
 	if asked != nil {
-		k.arg = asked.String()
+		serial = asked.String()
 	}
+	k := newRenderKey(tree, "page", serial, c.GetString(userKey))
 	return s.serveCached(c, k, htmlType, func(ctx context.Context, w io.Writer) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
@@ -82,7 +83,7 @@ func (s *server) subtree(c *gin.Context) error {
 		return &lookupError{what: "credit batch", value: node, err: registry.ErrNotFound}
 	}
 	c.Header("X-Robots-Tag", "noindex")
-	return s.serveCached(c, renderKey{tree: tree, kind: "subtree", arg: node}, htmlType, func(ctx context.Context, w io.Writer) error {
+	return s.serveCached(c, newRenderKey(tree, "subtree", node, ""), htmlType, func(ctx context.Context, w io.Writer) error {
 		tv, _ := views.NewSubtree(tree, id, node, s.lineage) // the node is in the tree
 		return views.Subtree(tv).Render(ctx, w)
 	})

@@ -30,7 +30,7 @@ func (s *server) lineageJSON(c *gin.Context) error {
 		s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 		return nil
 	}
-	return s.serveCached(c, renderKey{tree: tree, kind: "json"}, "application/json; charset=utf-8", func(_ context.Context, w io.Writer) error {
+	return s.serveCached(c, newRenderKey(tree, "json", "", ""), "application/json; charset=utf-8", func(_ context.Context, w io.Writer) error {
 		return json.NewEncoder(w).Encode(tree.Export())
 	})
 }
@@ -54,7 +54,7 @@ func (s *server) lineageCSV(c *gin.Context) error {
 	}
 	// The id is well formed (letters, digits, one underscore), so it needs no quoting rules.
 	c.Header("Content-Disposition", `attachment; filename="lineage-`+tree.Target.ID+`.csv"`)
-	return s.serveCached(c, renderKey{tree: tree, kind: "csv"}, "text/csv; charset=utf-8", func(_ context.Context, w io.Writer) error {
+	return s.serveCached(c, newRenderKey(tree, "csv", "", ""), "text/csv; charset=utf-8", func(_ context.Context, w io.Writer) error {
 		if _, err := io.WriteString(w, utf8BOM); err != nil {
 			return err
 		}

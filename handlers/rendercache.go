@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -40,14 +41,19 @@ type rendered struct {
 // size is what the entry costs the cache's byte budget.
 func (r *rendered) size() int64 { return int64(len(r.body) + len(r.gz) + 128) }
 
-// renderKey names one answer. The tree pointer makes a new walk (a retry, or one after the
-// finished walk was dropped) a new key; holding it keeps the tree alive while its answers are
-// cached, so an address is never reused for another tree under a live key.
+// renderKey names one answer. The tree makes a new walk (a retry, or one after the finished
+// walk was dropped) a new key. It is held weakly: a kept answer must not keep its tree (tens of
+// MB for a large one) alive after the explorer has let go of it, and a weak pointer never
+// equals one made from another tree, even at a reused address.
 type renderKey struct {
-	tree *registry.Tree
+	tree weak.Pointer[registry.Tree]
 	kind string // "page", "subtree", "json" or "csv"
 	arg  string // what else the answer depends on: the node of a fragment, a page's serial
 	user string // the signed-in user the layout names ("" for fragments and exports)
+}
+
+func newRenderKey(tree *registry.Tree, kind, arg, user string) renderKey {
+	return renderKey{tree: weak.Make(tree), kind: kind, arg: arg, user: user}
 }
 
 // renderCache keeps rendered answers of finished walks within a byte budget, least recently
@@ -118,6 +124,12 @@ func (rc *renderCache) put(k renderKey, r *rendered) {
 	}
 	rc.lru.Add(k, r)
 	rc.bytes += r.size()
+	// Answers of trees already collected can never be asked for again: they go first.
+	for _, old := range rc.lru.Keys() {
+		if old.tree.Value() == nil {
+			rc.lru.Remove(old)
+		}
+	}
 	for rc.bytes > rc.max && rc.lru.Len() > 0 {
 		rc.lru.RemoveOldest()
 	}
@@ -133,8 +145,9 @@ func (rc *renderCache) get(ctx context.Context, k renderKey, contentType string,
 		return r, nil
 	}
 	rc.misses.Add(1)
-	// While a request holds k.tree its address names only that tree, so it can key the flight.
-	fk := fmt.Sprintf("%p\x00%s\x00%s\x00%s", k.tree, k.kind, k.arg, k.user)
+	// The caller holds the tree (its build renders it), so its address names only that tree
+	// for as long as the flight lasts.
+	fk := fmt.Sprintf("%p\x00%s\x00%s\x00%s", k.tree.Value(), k.kind, k.arg, k.user)
 	bctx := context.WithoutCancel(ctx)
 	ch := rc.flight.DoChan(fk, func() (any, error) {
 		if r, ok := rc.lookup(k); ok { // kept while this request queued for the flight

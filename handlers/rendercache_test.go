@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"weak"
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/views"
@@ -197,7 +199,7 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 	trees := make([]*registry.Tree, 40)
 	for i := range trees {
 		trees[i] = &registry.Tree{}
-		r, err := rc.get(ctx, renderKey{tree: trees[i], kind: "page"}, htmlType, write(5_000+i))
+		r, err := rc.get(ctx, newRenderKey(trees[i], "page", "", ""), htmlType, write(5_000+i))
 		if err != nil || len(r.body) != 5_000+i {
 			t.Fatalf("entry %d: %v, %d bytes", i, err, len(r.body))
 		}
@@ -210,14 +212,14 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 		t.Errorf("stats %+v: expected evictions and some entries kept", s)
 	}
 	// The newest is kept, the oldest went first.
-	if _, ok := rc.lookup(renderKey{tree: trees[len(trees)-1], kind: "page"}); !ok {
+	if _, ok := rc.lookup(newRenderKey(trees[len(trees)-1], "page", "", "")); !ok {
 		t.Error("the newest entry was evicted")
 	}
-	if _, ok := rc.lookup(renderKey{tree: trees[0], kind: "page"}); ok {
+	if _, ok := rc.lookup(newRenderKey(trees[0], "page", "", "")); ok {
 		t.Error("the oldest entry survived")
 	}
 	// An answer larger than a quarter of the budget is served but not kept.
-	big := renderKey{tree: &registry.Tree{}, kind: "json"}
+	big := newRenderKey(&registry.Tree{}, "json", "", "")
 	if r, err := rc.get(ctx, big, "application/json", write(budget/2)); err != nil || len(r.body) != budget/2 {
 		t.Fatalf("big answer: %v", err)
 	}
@@ -225,13 +227,44 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 		t.Error("an answer over a quarter of the budget was kept")
 	}
 	// A failed build is not kept: the next request tries again.
-	fails := renderKey{tree: &registry.Tree{}, kind: "csv"}
+	fails := newRenderKey(&registry.Tree{}, "csv", "", "")
 	if _, err := rc.get(ctx, fails, "text/csv", func(context.Context, io.Writer) error { return io.ErrUnexpectedEOF }); err != io.ErrUnexpectedEOF {
 		t.Fatalf("build error: %v", err)
 	}
 	if _, ok := rc.lookup(fails); ok {
 		t.Error("a failed render was kept")
 	}
+}
+
+// A kept answer must not keep its tree alive, and once the tree is gone its answers go too.
+func TestRenderCacheLetsGoOfCollectedTrees(t *testing.T) {
+	rc := newRenderCache(1 << 20)
+	keep := func() weak.Pointer[registry.Tree] {
+		tree := &registry.Tree{Nodes: map[string]*registry.Node{"ctb_x": {}}}
+		if _, err := rc.get(context.Background(), newRenderKey(tree, "page", "", ""), htmlType, func(_ context.Context, w io.Writer) error {
+			_, err := io.WriteString(w, "page")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return weak.Make(tree)
+	}
+	gone := keep()
+	runtime.GC()
+	if gone.Value() != nil {
+		t.Fatal("the render cache keeps a tree alive")
+	}
+	live := &registry.Tree{}
+	if _, err := rc.get(context.Background(), newRenderKey(live, "page", "", ""), htmlType, func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, "other page")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if s := rc.stats(); s.Entries != 1 || s.Evictions != 1 {
+		t.Errorf("after the first tree was collected: %+v, want only the live tree's answer", s)
+	}
+	runtime.KeepAlive(live)
 }
 
 func TestETagMatches(t *testing.T) {
