@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -90,6 +91,42 @@ func (s *server) failJSON(c *gin.Context, err error) {
 		c.Header("Allow", "GET, HEAD")
 	}
 	s.writeJSON(c, status, body)
+}
+
+// apiPrefix is where the JSON API lives under the base path.
+const apiPrefix = "/api/v1"
+
+// isAPIPath reports whether a request path is under the JSON API: under the base path only, as
+// the API's routes are; /api/v1/ at the root under a base path is outside the app.
+func (s *server) isAPIPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, s.basePath)
+	return ok && (rest == apiPrefix || strings.HasPrefix(rest, apiPrefix+"/"))
+}
+
+// routeError is a request for an address or a method the JSON API does not have. It wraps
+// errRouteNotFound or errMethodNotAllowed, so that statusFor and apiCode read it as those,
+// with a message a tool's user can act on.
+type routeError struct {
+	msg  string
+	kind error
+}
+
+// Error says what the API does not have and what it has instead.
+func (e *routeError) Error() string { return e.msg }
+
+// Unwrap gives errRouteNotFound or errMethodNotAllowed.
+func (e *routeError) Unwrap() error { return e.kind }
+
+// apiRouteError describes the request c as a route the API lacks (kind errRouteNotFound) or a
+// method it refuses (errMethodNotAllowed); "what" and "value" name the path as asked.
+func (s *server) apiRouteError(c *gin.Context, kind error) error {
+	msg := c.Request.Method + " is not allowed here: the API only reads, with GET or HEAD"
+	if errors.Is(kind, errRouteNotFound) {
+		msg = "the API has no route at this address; its routes are " + strings.Join([]string{
+			s.url(apiPrefix + "/batches/{id}/lineage"), s.url(apiPrefix + "/serial/{serial}"),
+			s.url(apiPrefix + "/issuances/{id}"), s.url(apiPrefix + "/retirements/{id}")}, ", ")
+	}
+	return &lookupError{what: "API route", value: c.Request.URL.Path, err: &routeError{msg: msg, kind: kind}}
 }
 
 func apiCode(status int, err error) string {

@@ -170,8 +170,25 @@ func indexFreshness(asOf time.Time) string {
 		": a batch of an issuance made since then is not known yet."
 }
 
-func (s *server) noRoute(c *gin.Context) error  { return errRouteNotFound }
-func (s *server) noMethod(c *gin.Context) error { return errMethodNotAllowed }
+// noRoute answers a request no route matched: under the JSON API with a JSON error, since the
+// tool calling it parses JSON, not a page; anything else gets the 404 page.
+func (s *server) noRoute(c *gin.Context) {
+	if s.isAPIPath(c.Request.URL.Path) {
+		s.failJSON(c, s.apiRouteError(c, errRouteNotFound))
+		return
+	}
+	s.fail(c, errRouteNotFound)
+}
+
+// noMethod answers a method no route of the path has (gin has set Allow), in JSON under the
+// API as noRoute does.
+func (s *server) noMethod(c *gin.Context) {
+	if s.isAPIPath(c.Request.URL.Path) {
+		s.failJSON(c, s.apiRouteError(c, errMethodNotAllowed))
+		return
+	}
+	s.fail(c, errMethodNotAllowed)
+}
 
 // shown makes untrusted input fit to print in a page: valid UTF-8 (a raw byte would make the
 // whole page invalid), control characters (NUL, CR, LF) as visible replacement characters,

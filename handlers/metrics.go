@@ -166,16 +166,27 @@ func (m *Metrics) ObserveWalk(tree *registry.Tree, err error, took time.Duration
 func (m *Metrics) ObserveSerialLookup(outcome string) { m.serialLookups.WithLabelValues(outcome).Inc() }
 
 // middleware counts every request by route template (never the raw path: ids would make the
-// label set unbounded).
-func (m *Metrics) middleware(c *gin.Context) {
-	start := time.Now()
-	c.Next()
-	route := c.FullPath()
-	if route == "" {
-		route = "unmatched"
+// label set unbounded). base is the server's base path, which routeLabel takes off.
+func (m *Metrics) middleware(base string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := routeLabel(base, c.FullPath())
+		m.httpRequests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	}
-	m.httpRequests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
-	m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+}
+
+// routeLabel is the route label of a request gin matched to the template full: the template as
+// the app names it, without the base path, so that dashboards and alerts read the same in every
+// deployment. The probes also answered at the root under a base path get the label of their
+// twin under it ("/healthz"): they are the same check, and appPath leaves a path outside the
+// base path as it is. "" (no route: 404, 405, trailing-slash redirects) is "unmatched".
+func routeLabel(base, full string) string {
+	if full == "" {
+		return "unmatched"
+	}
+	return appPath(base, full)
 }
 
 // handler serves /metrics in the Prometheus text format.

@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,5 +55,56 @@ func TestMetricsNamesAndValues(t *testing.T) {
 	}
 	if strings.Contains(text, "ctb_") {
 		t.Error("a batch id became a label value: the label set would be unbounded")
+	}
+}
+
+// TestMetricsRouteLabelIgnoresBasePath: the route label is the route template as the app
+// names it, so that one dashboard fits every deployment, with or without BASE_PATH; the
+// probes answered at the root under a base path count under the same label as theirs.
+func TestMetricsRouteLabelIgnoresBasePath(t *testing.T) {
+	routes := func(base string) map[string]bool {
+		a := newApp(t, appOptions{metrics: true, basePath: base})
+		id := a.fx.AllFinalRoot
+		for _, p := range []struct {
+			path   string
+			status int
+		}{
+			{base + "/", 200}, {base + "/batches/" + id, 200}, {base + "/api/v1/batches/" + id + "/lineage", 200},
+			{base + "/static/app.js", 200}, {base + "/healthz", 200}, {"/healthz", 200}, {"/readyz", 200},
+			{base + "/nowhere", 404}, {base + "/batches/" + id + "/", 301},
+		} {
+			if r := a.get(t, p.path); r.status != p.status {
+				t.Fatalf("GET %s = %d, want %d", p.path, r.status, p.status)
+			}
+		}
+		r := a.get(t, "/metrics")
+		if r.status != 200 {
+			t.Fatalf("/metrics = %d", r.status)
+		}
+		got := map[string]bool{}
+		for _, line := range strings.Split(r.body, "\n") {
+			if !strings.HasPrefix(line, "lineage_http_requests_total{") {
+				continue
+			}
+			_, rest, _ := strings.Cut(line, `route="`)
+			route, _, _ := strings.Cut(rest, `"`)
+			got[route] = true
+			if strings.HasPrefix(route, testBase) {
+				t.Errorf("base %q: route label %q carries the base path: %s", base, route, line)
+			}
+		}
+		for _, want := range []string{`lineage_http_requests_total{method="GET",route="/batches/:id",status="200"} 1`,
+			`lineage_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
+			`lineage_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
+			`lineage_http_request_duration_seconds_count{route="/api/v1/batches/:id/lineage"} 1`} {
+			if !strings.Contains(r.body, want) {
+				t.Errorf("base %q: /metrics lacks %s", base, want)
+			}
+		}
+		return got
+	}
+	root, based := routes(""), routes(testBase)
+	if len(root) == 0 || !maps.Equal(root, based) {
+		t.Errorf("route labels differ: at the root %v, under %s %v", slices.Sorted(maps.Keys(root)), testBase, slices.Sorted(maps.Keys(based)))
 	}
 }

@@ -86,7 +86,7 @@ type server struct {
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
 // cfg.Explorer is nil: that is a wiring mistake, not a run-time condition.
-func New(cfg Config) *gin.Engine {
+func New(cfg Config) http.Handler {
 	if cfg.Explorer == nil {
 		panic("handlers: Config.Explorer is required")
 	}
@@ -124,7 +124,16 @@ func New(cfg Config) *gin.Engine {
 	}
 	s.ready = &readiness{ping: cfg.Explorer.Client().Ping, ttl: ttl}
 	s.fallback500 = s.renderFallback()
-	return s.routes()
+	engine := s.routes()
+	// gin's trailing-slash redirect (/batches/x/ to /batches/x) runs before any middleware
+	// and puts the client's X-Forwarded-Prefix in front of the Location: gin keeps it on this
+	// host, but anyone could still point a cacheable 301 at another path of it, outside the
+	// base path. Nothing here reads that header (the base path is configuration), so it is
+	// dropped before gin sees it.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("X-Forwarded-Prefix")
+		engine.ServeHTTP(w, r)
+	})
 }
 
 // routes is every route of the application, in one list.
@@ -143,7 +152,7 @@ func (s *server) routes() *gin.Engine {
 	}
 	r.Use(s.recoverPanics, s.withBasePath, requestID, s.logRequests, securityHeaders)
 	if s.metrics != nil {
-		r.Use(s.metrics.middleware)
+		r.Use(s.metrics.middleware(s.basePath))
 		s.metrics.attachShared(s.shared)
 		s.metrics.attachRenders(s.renders)
 	}
@@ -192,8 +201,8 @@ func (s *server) routes() *gin.Engine {
 			}
 		}
 	}
-	r.NoRoute(s.page(s.noRoute))
-	r.NoMethod(s.page(s.noMethod))
+	r.NoRoute(s.noRoute)
+	r.NoMethod(s.noMethod)
 	return r
 }
 
