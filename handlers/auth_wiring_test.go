@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/netip"
@@ -69,5 +70,29 @@ func TestUntrustedPeerIsRefusedThroughTheRouter(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 403 || !strings.Contains(string(body), "sign-in proxy") {
 		t.Errorf("status %d for an untrusted peer claiming an identity", resp.StatusCode)
+	}
+}
+
+// A tool calling the API through the proxy without a valid identity gets the API's JSON error,
+// not the HTML page a browser gets.
+func TestRefusedAPICallsAnswerJSON(t *testing.T) {
+	a := newApp(t, appOptions{auth: &AuthConfig{Mode: AuthHeader, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}})
+	for path, wantJSON := range map[string]bool{"/api/v1/batches/" + a.fx.WideLeafDeep + "/lineage": true, "/batches/" + a.fx.WideLeafDeep: false} {
+		req, _ := http.NewRequest(http.MethodGet, a.url+path, nil)
+		req.Header.Set("X-Forwarded-Email", "ana@registry.example")
+		resp, err := a.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Status int
+			Code   string
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		isJSON := err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
+		if resp.StatusCode != http.StatusForbidden || isJSON != wantJSON || (wantJSON && body.Status != http.StatusForbidden) {
+			t.Errorf("%s from an untrusted peer: %d, %s, JSON %v (want %v) %+v", path, resp.StatusCode, resp.Header.Get("Content-Type"), isJSON, wantJSON, body)
+		}
 	}
 }

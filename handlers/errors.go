@@ -170,6 +170,17 @@ func indexFreshness(asOf time.Time) string {
 		": a batch of an issuance made since then is not known yet."
 }
 
+// failByPath answers err as JSON under the JSON API and with the error page elsewhere: for
+// failures found before a route's own handler runs, such as the sign-in check, where a tool
+// calling the API would otherwise get a page it cannot parse.
+func (s *server) failByPath(c *gin.Context, err error) {
+	if s.isAPIPath(c.Request.URL.Path) {
+		s.failJSON(c, err)
+		return
+	}
+	s.fail(c, err)
+}
+
 // noRoute answers a request no route matched: under the JSON API with a JSON error, since the
 // tool calling it parses JSON, not a page; anything else gets the 404 page.
 func (s *server) noRoute(c *gin.Context) {

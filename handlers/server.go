@@ -157,7 +157,7 @@ func (s *server) routes() *gin.Engine {
 		s.metrics.attachRenders(s.renders)
 	}
 	if s.auth != nil {
-		r.Use(s.auth.middleware(s.basePath, s.fail))
+		r.Use(s.auth.middleware(s.basePath, s.failByPath))
 	}
 
 	// Every route lives under the base path (the root group when there is none); a request
