@@ -24,7 +24,14 @@ type lookupError struct {
 }
 
 // Error names what was looked for and why it could not be shown.
-func (e *lookupError) Error() string { return e.what + " " + e.value + ": " + e.err.Error() }
+func (e *lookupError) Error() string {
+	prefix := e.what + " " + e.value + ": "
+	inner := e.err.Error()
+	if strings.HasPrefix(inner, prefix) { // the registry named it already
+		return inner
+	}
+	return prefix + inner
+}
 
 // Unwrap gives the cause, which statusFor matches.
 func (e *lookupError) Unwrap() error { return e.err }

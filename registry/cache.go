@@ -149,7 +149,7 @@ func (c *Cache) fetch(ctx context.Context, id string) (*CreditBatch, error) {
 // replica that fetched it did.
 func (c *Cache) keepShared(id string, e *SharedEntry) (*CreditBatch, error) {
 	if e.Batch == nil {
-		err := &APIError{Kind: ErrNotFound, Endpoint: "/credit_batches/{id}", Status: 404}
+		err := &APIError{Kind: ErrNotFound, Endpoint: "/credit_batches/{id}", Path: "/credit_batches/" + id, Status: 404}
 		ttl := c.cfg.NotFoundTTL
 		if e.TTL > 0 {
 			ttl = min(ttl, e.TTL)

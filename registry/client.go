@@ -339,6 +339,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 		if !errors.As(err, &apiErr) {
 			return err // the caller's context ended
 		}
+		apiErr.Path = path // ids are ours, validated, or the registry's own: never a secret
 		apiErr.Attempts = attempt
 		lastErr = apiErr
 		lastErr.retryAfter = retryAfter

@@ -28,7 +28,8 @@ var (
 // detail), cut to a safe length. No field ever holds the access token or the client secret.
 type APIError struct {
 	Kind     error  // one of ErrNotFound, ErrInvalid, ErrCredentials, ErrThrottled, ErrUnavailable
-	Endpoint string // the route template, e.g. "/credit_batches/{id}"
+	Endpoint string // the route template, e.g. "/credit_batches/{id}": what metrics and logs group by
+	Path     string // the path called, ids in place, e.g. "/credit_batches/ctb_…" ("" if unknown)
 	Status   int    // HTTP status, 0 for transport failures
 	Message  string // upstream detail or transport summary; never a secret
 	Attempts int    // how many times the request was sent
@@ -37,8 +38,14 @@ type APIError struct {
 	retryAfter time.Duration // what the last answer's Retry-After asked for
 }
 
+// Error reads "GET /credit_batches/ctb_…: not found (HTTP 404)": the call as it was made, so
+// that a technical detail on a page names the batch rather than the route's template.
 func (e *APIError) Error() string {
-	s := fmt.Sprintf("%s: %v", e.Endpoint, e.Kind)
+	call := e.Path
+	if call == "" {
+		call = e.Endpoint
+	}
+	s := fmt.Sprintf("GET %s: %v", call, e.Kind)
 	if e.Status != 0 {
 		s += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
