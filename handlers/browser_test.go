@@ -224,3 +224,51 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the pages logged errors:\n%s", strings.Join(errs, "\n"))
 	}
 }
+
+// TestNarrowViewportDoesNotScrollSideways opens the main pages at a phone's width (390 px): the
+// page itself must not scroll sideways (long ids, serial numbers and URLs wrap); wide tables,
+// the chart and the tree scroll inside their own boxes instead.
+func TestNarrowViewportDoesNotScrollSideways(t *testing.T) {
+	b := newBrowser(t)
+	a := newApp(t, appOptions{progressWait: 300 * time.Millisecond})
+	b.do(t, chromedp.EmulateViewport(390, 900))
+	serial, _ := a.reg.Batch(a.fx.WideLeafDeep)
+	pages := []struct{ path, ready string }{
+		{"/", "form[role=search]"},
+		{"/batches/" + a.fx.WideLeafDeep, "ul.tree li.target"},
+		{"/batches/" + a.fx.DeepChainLeaf, "ul.tree li.target"},
+		{"/batches/" + a.fx.HostileOrgBatch, "ul.tree li.target"},
+		{"/issuances/" + a.fx.Issuance, "[data-testid=holders]"},
+		{"/retirements/" + a.fx.Retirement, "[data-testid=batches]"},
+		{"/retirements/" + a.fx.HostileRetirement, "[data-testid=batches]"},
+		{"/serial/" + serial.SerialNumber, "ul.tree li.target"},
+		{"/search?q=nothing", "dl.hints"},
+	}
+	// What sticks out past the right edge, for the failure message: the innermost elements
+	// only, since their ancestors stick out with them, and none inside a box that scrolls or
+	// clips (those are meant to be wider).
+	const offenders = `(() => {
+		const w = document.documentElement.clientWidth, out = [];
+		const clipped = el => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+			if (getComputedStyle(a).overflowX !== "visible") return true; } return false; };
+		for (const el of document.body.querySelectorAll("*")) {
+			const r = el.getBoundingClientRect();
+			if (r.right > w + 0.5 && !clipped(el) && ![...el.children].some(c => c.getBoundingClientRect().right > w + 0.5)) {
+				out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\s+/g, ".") : "") +
+					" (" + Math.round(r.right) + "px): " + (el.textContent || "").trim().slice(0, 60));
+			}
+			if (out.length === 8) break;
+		}
+		return out.join("\n");
+	})()`
+	for _, p := range pages {
+		b.do(t, chromedp.Navigate(a.url+p.path))
+		b.settle(t, p.ready)
+		scroll := run(t, b, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+		client := run(t, b, chromedp.Evaluate[int64](`document.documentElement.clientWidth`))
+		if scroll > client {
+			t.Errorf("%s scrolls sideways at 390 px: %d px wide in %d; sticking out:\n%s", p.path, scroll, client,
+				run(t, b, chromedp.Evaluate[string](offenders)))
+		}
+	}
+}

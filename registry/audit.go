@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -55,7 +56,7 @@ func (t *Tree) audit() {
 				Detail: fmt.Sprintf("serial number %q cannot be read", truncateForError(b.SerialNumber))})
 		} else if sr.Size() != b.Size.CreditKgs {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
-				Detail: fmt.Sprintf("serial range %d–%d holds %d units, but credit_kgs is %d", sr.First, sr.Last, sr.Size(), b.Size.CreditKgs)})
+				Detail: fmt.Sprintf("serial range %d–%d holds %s units, but credit_kgs is %s", sr.First, sr.Last, FormatKg(sr.Size()), FormatKg(b.Size.CreditKgs))})
 		}
 		if b.Status == StatusSplit {
 			t.auditSplit(n)
@@ -148,7 +149,7 @@ func (t *Tree) auditSplit(n *Node) {
 	}
 	if overflow || sum != b.Size.CreditKgs {
 		t.AddProblem(Problem{Kind: ProblemSizeMismatch, BatchID: b.ID,
-			Detail: fmt.Sprintf("%s is %d kg, but its children add up to %s kg (%s)", b.ID, b.Size.CreditKgs, sumText(sum, overflow), diffText(b.Size.CreditKgs, sum, overflow))})
+			Detail: fmt.Sprintf("%s is %s kg, but its children add up to %s kg (%s)", b.ID, FormatKg(b.Size.CreditKgs), sumText(sum, overflow), diffText(b.Size.CreditKgs, sum, overflow))})
 	}
 	pr, err := ParseSerial(b.SerialNumber)
 	if err != nil {
@@ -228,7 +229,7 @@ func sumText(sum int64, overflow bool) string {
 	if overflow {
 		return "more than an int64 holds"
 	}
-	return fmt.Sprint(sum)
+	return FormatKg(sum)
 }
 
 func diffText(parent, sum int64, overflow bool) string {
@@ -236,9 +237,9 @@ func diffText(parent, sum int64, overflow bool) string {
 	case overflow:
 		return "overflow"
 	case sum < parent:
-		return fmt.Sprintf("%d kg short", parent-sum)
+		return FormatKg(parent-sum) + " kg short"
 	default:
-		return fmt.Sprintf("%d kg too many", sum-parent)
+		return FormatKg(sum-parent) + " kg too many"
 	}
 }
 
@@ -246,4 +247,30 @@ func diffText(parent, sum int64, overflow bool) string {
 func sameBlock(a, b Serial) bool {
 	a.First, a.Last, b.First, b.Last = 0, 0, 0, 0
 	return a == b
+}
+
+// FormatKg renders kg (or a count of units) with thousands separators, exactly, in integers:
+// 45000000 → "45,000,000". Audit details are read next to the pages' figures, which group
+// digits the same way; float64 would lose units past 2^53. Serial unit positions are left
+// ungrouped by the callers, since they are read against the serial number's own digits.
+func FormatKg(kg int64) string {
+	s := strconv.FormatInt(kg, 10)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	if len(s) <= 3 {
+		return sign + s
+	}
+	first := len(s) % 3
+	if first == 0 {
+		first = 3
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	out = append(out, s[:first]...)
+	for i := first; i < len(s); i += 3 {
+		out = append(out, ',')
+		out = append(out, s[i:i+3]...)
+	}
+	return sign + string(out)
 }

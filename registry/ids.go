@@ -36,7 +36,9 @@ func ValidateID(prefix, id string) error {
 	return nil
 }
 
-// ExampleID is a well-formed id of the given kind, for messages that show what a valid one looks like.
+// ExampleID is a well-formed id of the given kind, for messages that show what a valid one looks
+// like. It is only a shape: it names nothing, in the demo registry or (as far as known) upstream,
+// so wherever it is shown it is labelled as such ("looks like", "made up").
 func ExampleID(prefix string) string { return prefix + "_1DRBTYA8Q1S07CBY" }
 
 func invalidID(prefix, id string) error {

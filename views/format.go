@@ -9,28 +9,9 @@ import (
 )
 
 // FormatKg renders a size in kg with thousands separators, exactly, using integer arithmetic
-// only (sizes can exceed 2^53, past which float64 loses units): 12446 → "12,446".
-func FormatKg(kg int64) string {
-	s := strconv.FormatInt(kg, 10)
-	sign := ""
-	if s[0] == '-' {
-		sign, s = "-", s[1:]
-	}
-	if len(s) <= 3 {
-		return sign + s
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	first := len(s) % 3
-	if first == 0 {
-		first = 3
-	}
-	out = append(out, s[:first]...)
-	for i := first; i < len(s); i += 3 {
-		out = append(out, ',')
-		out = append(out, s[i:i+3]...)
-	}
-	return sign + string(out)
-}
+// only (sizes can exceed 2^53, past which float64 loses units): 12446 → "12,446". It is the
+// registry's own formatter, so that audit details and page figures group digits alike.
+func FormatKg(kg int64) string { return registry.FormatKg(kg) }
 
 // FormatCredits renders kg as credits (1,000 kg = 1 credit) with three decimals and thousands
 // separators in the whole part, exactly: 1234567 → "1,234.567".

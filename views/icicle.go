@@ -501,7 +501,7 @@ func (l *icicleLayout) planDrawn(p *plan, c *registry.Node, s span, level int) {
 	}
 	x0, x1 := l.px(s.a), l.px(s.b)
 	splits := len(chain)
-	title := FormatCount(splits) + " splits folded, from " + first.ID + " to " + last.ID +
+	title := FormatCount(splits) + " " + plural(splits, "split", "splits") + " folded, from " + first.ID + " to " + last.ID +
 		"\neach peels off a small batch and continues in its other half: " + FormatCount(peeled) + " " +
 		plural(peeled, "batch", "batches") + " peeled off, " + FormatCredits(peeledKg) + " credits = " + FormatKg(peeledKg) + " kg in all"
 	if kg := kgOf(first); kg >= 0 {
@@ -516,9 +516,9 @@ func (l *icicleLayout) planDrawn(p *plan, c *registry.Node, s span, level int) {
 	}
 	p.bars = append(p.bars, IcicleBar{Kind: BarFold, ID: first.ID, X: x0, W: max(x1-x0, 1), Class: "c-fold",
 		OnPath: onPath, Problem: probs > 0, Href: href, Title: title, Count: count,
-		Label: firstFit(x1-x0, "⋯ "+FormatCount(splits)+" splits folded: "+FormatCount(peeled)+" small "+plural(peeled, "batch", "batches")+" peeled off, "+FormatCredits(peeledKg)+" cr",
-			"⋯ "+FormatCount(splits)+" splits folded, "+FormatCount(peeled)+" small "+plural(peeled, "batch", "batches")+" peeled off",
-			"⋯ "+FormatCount(splits)+" splits folded", "⋯ "+FormatCount(splits))})
+		Label: firstFit(x1-x0, "⋯ "+FormatCount(splits)+" "+plural(splits, "split", "splits")+" folded: "+FormatCount(peeled)+" small "+plural(peeled, "batch", "batches")+" peeled off, "+FormatCredits(peeledKg)+" cr",
+			"⋯ "+FormatCount(splits)+" "+plural(splits, "split", "splits")+" folded, "+FormatCount(peeled)+" small "+plural(peeled, "batch", "batches")+" peeled off",
+			"⋯ "+FormatCount(splits)+" "+plural(splits, "split", "splits")+" folded", "⋯ "+FormatCount(splits))})
 	p.barsLevel(level)
 	l.planBatch(p, m, ms, level+1)
 }
@@ -818,7 +818,7 @@ func mergeMore(bars []IcicleBar) []IcicleBar {
 		}
 		if parts > 1 {
 			first.W, first.Count, first.Problem = end-first.X, count, problem
-			first.Title = FormatCount(count) + " more batches, too small to draw at this scale"
+			first.Title = FormatCount(count) + " more " + plural(count, "batch", "batches") + ", too small to draw at this scale"
 			if under != nil {
 				first.Title += "\nall descend from " + under.ID
 				first.ID = under.ID

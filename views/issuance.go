@@ -122,8 +122,8 @@ func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 			missingRoots++
 		}
 	}
-	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance")
-	p.Check = checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots")
+	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance’s")
+	p.Check = checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots’")
 
 	var moreActive, moreRetired, moreBenef int64
 	for i, h := range r.ByHolder {
@@ -182,7 +182,7 @@ func rootRow(r registry.IssuanceRoot) RootRow {
 	row.Serial = r.Batch.SerialNumber
 	row.Status = statusView(r.Batch.Status)
 	row.Size = amount(r.Batch.Size.CreditKgs)
-	row.Check = checkSum(r.ActiveKg+r.RetiredKg, r.Batch.Size.CreditKgs, r.Missing, "its active and retired batches", "the root")
+	row.Check = checkSum(r.ActiveKg+r.RetiredKg, r.Batch.Size.CreditKgs, r.Missing, "its active and retired batches", "the root’s")
 	return row
 }
 

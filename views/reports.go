@@ -56,19 +56,21 @@ type Check struct {
 }
 
 // checkSum compares what was found (got) with what was expected (want), both in kg, in words.
-// missing is how many batches could not be seen, which leaves the comparison unknown.
-func checkSum(got, want int64, missing int, what, against string) Check {
+// missing is how many batches could not be seen, which leaves the comparison unknown. whose is
+// the possessive of what want belongs to ("the root’s", "the roots’"), given whole by the caller
+// because a plural takes no extra s.
+func checkSum(got, want int64, missing int, what, whose string) Check {
 	switch {
 	case missing > 0:
 		return Check{"unknown", "Cannot be checked: " + FormatCount(missing) + " " + plural(missing, "batch is", "batches are") + " missing."}
 	case got == want:
-		return Check{"ok", "Adds up: " + what + " hold " + against + "’s " + FormatKg(want) + " kg exactly."}
+		return Check{"ok", "Adds up: " + what + " hold " + whose + " " + FormatKg(want) + " kg exactly."}
 	}
 	diff, word := got-want, "more"
 	if diff < 0 {
 		diff, word = -diff, "less"
 	}
-	return Check{"bad", "Does not add up: " + what + " hold " + FormatKg(diff) + " kg " + word + " than " + against + "’s " + FormatKg(want) + " kg."}
+	return Check{"bad", "Does not add up: " + what + " hold " + FormatKg(diff) + " kg " + word + " than " + whose + " " + FormatKg(want) + " kg."}
 }
 
 // Link is a link to one page, labelled with an id.

@@ -46,7 +46,7 @@ func TestCheckSumSaysWhichWay(t *testing.T) {
 		{900, 1_000, 2, "unknown", "2 batches are missing"},
 		{1 << 60, 1<<60 + 1, 0, "bad", "1 kg less"}, // past 2^53: exact
 	} {
-		c := checkSum(tc.got, tc.want, tc.missing, "the batches", "the root")
+		c := checkSum(tc.got, tc.want, tc.missing, "the batches", "the root’s")
 		if c.State != tc.state || !strings.Contains(c.Text, tc.says) {
 			t.Errorf("checkSum(%d, %d, %d) = %+v", tc.got, tc.want, tc.missing, c)
 		}

@@ -21,7 +21,7 @@ type RetirementPage struct {
 	RetiredAt   string   // "2024-05-12 14:03 UTC"
 	Notes       string   // upstream text, rendered escaped; "" when none
 	Total       Amount   // credit_batch_size_total
-	RegistryURL string   // the registry's own page of it, when it gave an http(s) one
+	RegistryURL string   // the registry's own page of it, when it gave an http(s) one; never on the demo
 	Check       Check    // the batches' sizes against the total
 	Issuances   []Link   // the issuances its batches came from
 	Batches     []RetiredBatchView
@@ -57,13 +57,18 @@ func NewRetirementPage(base Base, r *registry.RetirementReport) RetirementPage {
 		Purposes: ret.Purposes, RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
 		Total: amount(ret.CreditBatchSizeTotal.CreditKgs), RegistryURL: httpURL(ret.URL),
 		Problems: r.Problems, FetchFailed: r.FetchFailed, WalkTook: FormatDuration(r.Took)}
+	if base.Demo {
+		// The demo's records copy the real registry's url field, so the link would present a
+		// real public record as the source of made-up data.
+		p.RegistryURL = ""
+	}
 	if !r.WalkedAt.IsZero() {
 		p.WalkedAt = r.WalkedAt.UTC().Format(time.DateTime + " UTC")
 	}
 	if r.FetchFailed > 0 {
 		p.RetryURL = RetirementRetryURL(p.ID)
 	}
-	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement")
+	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement’s")
 	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)
 	for _, b := range r.Batches {
 		p.Batches = append(p.Batches, retiredBatchView(b))
