@@ -111,6 +111,11 @@ func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, erro
 	switch cfg.Mode {
 	case "", AuthNone:
 		a.cfg.Mode = AuthNone
+		// Without sign-in nobody is identified, so an allow-list could keep nobody out: refuse
+		// it rather than let whoever set it believe access is restricted.
+		if len(cfg.AllowEmails)+len(cfg.AllowDomains)+len(cfg.AllowGroups) > 0 {
+			return nil, errors.New("AUTH_ALLOW_EMAILS, AUTH_ALLOW_DOMAINS, AUTH_ALLOW_GROUPS: allow-lists need AUTH_MODE=header or jwt; with AUTH_MODE=none nobody is identified, so they would let everyone in")
+		}
 	case AuthHeader:
 		if len(cfg.TrustedProxies) == 0 {
 			return nil, errors.New("TRUSTED_PROXIES: header mode needs the networks the SSO proxy connects from")

@@ -194,6 +194,8 @@ func TestAuthConfigErrorsNameTheSetting(t *testing.T) {
 		{Mode: "ldap"}:     "AUTH_MODE",
 		{Mode: AuthHeader}: "TRUSTED_PROXIES",
 		{Mode: AuthJWT}:    "AUTH_JWKS_URL",
+		{Mode: AuthNone, AllowDomains: []string{"registry.example"}}: "AUTH_ALLOW_DOMAINS",
+		{AllowEmails: []string{"ana@registry.example"}}:              "AUTH_MODE=header or jwt",
 	} {
 		if _, err := NewAuthenticator(context.Background(), *cfg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: err = %v, want it to name %s", *cfg, err, want)
