@@ -44,6 +44,12 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		return err
 	}
 	if tree == nil {
+		if !acceptsHTML(c.GetHeader("Accept")) {
+			// A script (curl -O) would save a progress page as the CSV: give it the JSON
+			// export's 202 instead, which says to ask again and is no file to save.
+			s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
+			return nil
+		}
 		// A browser follows the download link: show the walk advancing, then come back here.
 		base := s.base("Tracing " + job.ID)
 		base.RefreshURL = views.LineageCSVURL(job.ID)
@@ -83,4 +89,16 @@ func (s *server) walkedLineage(c *gin.Context) (*registry.Tree, *registry.Lineag
 		return nil, nil, &lookupError{what: "credit batch", value: id, err: err}
 	}
 	return tree, job, nil
+}
+
+// acceptsHTML reports whether an Accept header asks for HTML by name, as browsers' navigations
+// do; "*/*" (curl, scripts) does not count.
+func acceptsHTML(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		name, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "text/html") {
+			return true
+		}
+	}
+	return false
 }

@@ -290,7 +290,10 @@ func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || pending.Status != "pending" || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("JSON export of a cold huge tree: %d %+v", resp.StatusCode, pending)
 	}
-	resp, err = a.http.Get(a.url + "/batches/" + id + "/lineage.csv")
+	// A browser's download link shows the progress page, which comes back to the file.
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/batches/"+id+"/lineage.csv", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	resp, err = a.http.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +301,13 @@ func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(body), `url=/batches/`+id+`/lineage.csv`) {
 		t.Errorf("CSV export of a cold huge tree: %d, refresh to the CSV missing", resp.StatusCode)
+	}
+	// A script gets no page to save as the CSV: the JSON 202, without a file name.
+	r := a.get(t, "/batches/"+id+"/lineage.csv")
+	pending.Status = ""
+	if err := json.Unmarshal([]byte(r.body), &pending); err != nil || r.status != http.StatusAccepted || pending.Status != "pending" ||
+		!strings.HasPrefix(r.header.Get("Content-Type"), "application/json") || r.header.Get("Content-Disposition") != "" {
+		t.Errorf("CSV export of a cold huge tree for a script: %d %s %q", r.status, r.header.Get("Content-Type"), head(r.body, 200))
 	}
 	// A branch opened before the walk is done (its result dropped, or a link followed) says
 	// so and is not an error: the page's script offers to try again.
