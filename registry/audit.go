@@ -28,7 +28,8 @@ type AuditSummary struct {
 	Batches     int   // batches checked (present in the tree)
 	Splits      int   // splits whose sizes were checked
 	RootKg      int64 // the root batch's size, kg
-	ConservedKg int64 // kg accounted for by the leaves when every split adds up (else 0)
+	Conserved   bool  // every split adds up and the unsplit batches hold the root's kg exactly
+	ConservedKg int64 // RootKg when Conserved, else 0 (which is then no figure: see Conserved)
 	Problems    int   // problems of every kind, walk and audit
 }
 
@@ -198,7 +199,7 @@ func (t *Tree) Summary() AuditSummary {
 	if sizeOK {
 		tot := t.Totals()
 		if tot.ActiveKg+tot.RetiredKg == s.RootKg {
-			s.ConservedKg = s.RootKg
+			s.Conserved, s.ConservedKg = true, s.RootKg
 		}
 	}
 	return s

@@ -69,12 +69,13 @@ type ExportHolderTotal struct {
 
 // ExportSummary are the audit's figures (see AuditSummary).
 type ExportSummary struct {
-	Batches     int   `json:"batches"`
-	Splits      int   `json:"splits"`
-	RootKg      int64 `json:"root_kg"`
-	ConservedKg int64 `json:"conserved_kg"`
-	Problems    int   `json:"problems"`
-	Clean       bool  `json:"clean"`
+	Batches     int    `json:"batches"`
+	Splits      int    `json:"splits"`
+	RootKg      int64  `json:"root_kg"`
+	Conserved   bool   `json:"conserved"`    // every split adds up and the leaves hold root_kg exactly
+	ConservedKg *int64 `json:"conserved_kg"` // root_kg when conserved, else null; the leaves' actual sum is totals.active_kg + totals.retired_kg
+	Problems    int    `json:"problems"`
+	Clean       bool   `json:"clean"`
 }
 
 // Export converts the tree for the JSON export.
@@ -106,8 +107,12 @@ func (t *Tree) Export() *LineageExport {
 		out.Totals.ByHolder = append(out.Totals.ByHolder, ExportHolderTotal(h))
 	}
 	s := t.Summary()
-	out.Summary = ExportSummary{Batches: s.Batches, Splits: s.Splits, RootKg: s.RootKg, ConservedKg: s.ConservedKg,
+	out.Summary = ExportSummary{Batches: s.Batches, Splits: s.Splits, RootKg: s.RootKg, Conserved: s.Conserved,
 		Problems: s.Problems, Clean: s.Clean()}
+	if s.Conserved {
+		// A 0 here would read as "0 kg conserved", not "does not add up": null says that.
+		out.Summary.ConservedKg = &s.ConservedKg
+	}
 	return out
 }
 

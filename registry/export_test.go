@@ -120,3 +120,22 @@ func TestCSVDefusesFormulas(t *testing.T) {
 		}
 	}
 }
+
+// A tree that does not add up says so: conserved false and conserved_kg null, never a 0 that
+// would read as "0 kg conserved".
+func TestExportOfATreeThatDoesNotAddUp(t *testing.T) {
+	_, tree := walkDemo(t, func(f demo.Fixtures) string { return f.SizeMismatch })
+	b, err := json.Marshal(tree.Export())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Summary map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Summary["conserved"]) != "false" || string(got.Summary["conserved_kg"]) != "null" {
+		t.Errorf("summary of a size mismatch: conserved %s, conserved_kg %s", got.Summary["conserved"], got.Summary["conserved_kg"])
+	}
+}

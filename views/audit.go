@@ -55,7 +55,7 @@ func newAudit(t *registry.Tree, maxListed int, href func(id string) string) Audi
 		"across the tree: one issuance, project and supplier, coherent statuses, no cycle, dangling or repeated id."
 	if v.Clean {
 		v.Figures = figures
-	} else if s.ConservedKg > 0 {
+	} else if s.Conserved {
 		v.Conserved = figures
 	}
 	at := map[registry.ProblemKind]int{}
