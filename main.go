@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    64 << 10, // ids and serials are short; large headers are abuse
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      90 * time.Second, // a collapsed branch may wait for a walk (30 s)
+		WriteTimeout:      90 * time.Second, // above the 5 s an export waits for a walk, with room for a large one's bytes
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -126,11 +126,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
+	upstream := cfg.apiURL
 	if cfg.demo {
-		fmt.Fprintf(stdout, "Serving the built-in demo registry (made-up data). Open http://localhost:%d%s/\n", port, cfg.basePath)
-	} else {
-		fmt.Fprintf(stdout, "Serving %s. Open http://localhost:%d%s/\n", cfg.apiURL, port, cfg.basePath)
+		upstream = "the built-in demo registry (made-up data)"
 	}
+	open := fmt.Sprintf("http://localhost:%d%s/", port, cfg.basePath)
+	// Someone who typed `go run .` wants the address to click; a log collector wants JSON
+	// only, so the friendly line goes to a terminal alone.
+	if isTerminal(stdout) {
+		fmt.Fprintf(stdout, "Serving %s. Open %s\n", upstream, open)
+	}
+	log.Info("listening", "port", port, "upstream", upstream, "open", open)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -150,12 +156,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // newLogger logs as text on a terminal and as JSON otherwise (a container's log collector).
 func newLogger(w io.Writer) *slog.Logger {
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, nil))
-		}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, nil))
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// isTerminal reports whether w is a terminal (a person is reading), not a pipe or a file.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // openShared opens the Redis tier shared by replicas when REDIS_URL is set (nil otherwise).
@@ -216,6 +230,16 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: explorer [flags]            serve the lineage explorer (README: configuration)
+       explorer demo-registry [-h]  serve the built-in demo registry on its own
+       explorer bench [-h]          measure walks against the demo registry
+       explorer healthcheck         exit 0 when the explorer on PORT answers /healthz
+
+Flags (each mirrors an environment variable; the secrets are read from the environment only):
+`)
+		fs.PrintDefaults()
+	}
 	port := fs.String("port", env("PORT", "8080"), "HTTP port to listen on (PORT)")
 	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", registry.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
 	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")

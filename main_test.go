@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
@@ -106,17 +107,24 @@ func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, envOf(map[string]string{"PORT": "0"}), pw, io.Discard)
+		// Off a terminal the address is only in the JSON log (stderr), as a collector sees it.
+		done <- run(ctx, nil, envOf(map[string]string{"PORT": "0"}), io.Discard, pw)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("no start-up line: %v", err)
+	lines := bufio.NewScanner(pr)
+	var listening struct{ Msg, Open, Upstream string }
+	for lines.Scan() {
+		if err := json.Unmarshal(lines.Bytes(), &listening); err != nil {
+			t.Fatalf("a log line that is not JSON: %q", lines.Text())
+		}
+		if listening.Msg == "listening" {
+			break
+		}
 	}
 	go io.Copy(io.Discard, pr)
-	m := regexp.MustCompile(`http://localhost:(\d+)/`).FindStringSubmatch(line)
-	if m == nil || !strings.Contains(line, "demo") {
-		t.Fatalf("start-up line %q does not give the demo URL", line)
+	m := regexp.MustCompile(`^http://localhost:(\d+)/$`).FindStringSubmatch(listening.Open)
+	if m == nil || !strings.Contains(listening.Upstream, "demo") {
+		t.Fatalf("start-up log %+v does not give the demo URL", listening)
 	}
 	resp, err := http.Get(m[0])
 	if err != nil {
