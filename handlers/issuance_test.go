@@ -374,3 +374,57 @@ func TestIssuanceWithPlantedProblemsSaysSo(t *testing.T) {
 		t.Errorf("%s: the lineage page has no element #%s", href, anchor)
 	}
 }
+
+// TestIssuanceCheckNamesTreesThatDoNotAddUp: in the planted issuance three trees do not hold
+// their roots' kg, and their differences happen to be made up by a dangling child's missing
+// kg. The check above the figures must count those trees (as many as the roots' tables mark),
+// say the missing batch too, lead to the tables, and never read clean; the JSON for tools
+// carries the count. A clean issuance still reads clean.
+func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
+	a := newApp(t, appOptions{})
+	doc, _ := a.page(t, "/issuances/"+a.fx.PlantedIssuance, http.StatusOK)
+	check := doc.Find("[data-testid=check]")
+	got := text(check)
+	marked := doc.Find("table.roots .check-mini.bad")
+	if marked.Length() != 3 {
+		t.Fatalf("the roots' tables mark %d trees that do not add up, the fixture plants 3", marked.Length())
+	}
+	if !check.HasClass("bad") {
+		t.Errorf("check class %q, want bad: %s", check.AttrOr("class", ""), got)
+	}
+	for _, want := range []string{"3 trees do not hold their roots’ kg", "1 batch is missing"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("check %q does not say %q", got, want)
+		}
+	}
+	href := check.Find("a[data-testid=unbalanced]").AttrOr("href", "")
+	if !strings.HasPrefix(href, "#") || doc.Find(href).Length() != 1 {
+		t.Fatalf("check links to %q, not to an anchor on the page", href)
+	}
+	// The anchor is the heading of the table that marks (the first of) those trees.
+	if doc.Find(href).Closest("section").Find("table.roots .check-mini.bad").Length() == 0 {
+		t.Errorf("%s leads to a table that marks no tree as not adding up", href)
+	}
+	for _, id := range []string{a.fx.SizeMismatch, a.fx.RepeatedChild, a.fx.BadStatus} {
+		row := doc.Find("table.roots tbody tr").FilterFunction(func(_ int, tr *goquery.Selection) bool {
+			return tr.Find("th a[href='"+views.BatchURL(id)+"']").Length() == 1
+		})
+		if row.Find(".check-mini.bad").Length() != 1 {
+			t.Errorf("root %s is not marked as not adding up", id)
+		}
+	}
+
+	var rep struct {
+		UnbalancedTrees *int `json:"unbalanced_trees"`
+	}
+	if r := a.get(t, "/api/v1/issuances/"+a.fx.PlantedIssuance); r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &rep) != nil ||
+		rep.UnbalancedTrees == nil || *rep.UnbalancedTrees != 3 {
+		t.Errorf("JSON unbalanced_trees: %d %v", r.status, rep.UnbalancedTrees)
+	}
+
+	doc, _ = a.page(t, "/issuances/"+a.fx.Issuance, http.StatusOK)
+	check = doc.Find("[data-testid=check]")
+	if !check.HasClass("ok") || check.Find("a[data-testid=unbalanced]").Length() != 0 || doc.Find("table.roots .check-mini.bad").Length() != 0 {
+		t.Errorf("the clean issuance: %q", text(check))
+	}
+}

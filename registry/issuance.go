@@ -44,6 +44,10 @@ type IssuanceReport struct {
 	// Problems counts the problems the walks and audits found in the trees (each listed on
 	// its tree's lineage page).
 	Problems int `json:"problems"`
+	// UnbalancedTrees counts the roots whose tree is complete yet does not hold the root's kg
+	// (IssuanceRoot.Conserved). The totals alone cannot tell: two trees' differences may
+	// cancel out.
+	UnbalancedTrees int `json:"unbalanced_trees"`
 	// ByHolder is, per current owner, the kg it holds (active) and the kg it retired, largest
 	// first.
 	ByHolder []HolderKg `json:"by_holder"`
@@ -269,6 +273,9 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 		rep.Missing += r.Missing
 		rep.FetchFailed += r.FetchFailed
 		rep.Problems += r.Problems
+		if ok, known := r.Conserved(); known && !ok {
+			rep.UnbalancedTrees++
+		}
 	}
 	rep.Roots = roots
 	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg })

@@ -33,12 +33,17 @@ type IssuancePage struct {
 	Retired     Amount  // retired batches, every tree
 	ActiveShare string  // of the issued total, "62.5%"
 	RetiredShr  string  // of the issued total
-	Check       Check   // active + retired against the roots
+	Check       Check   // active + retired against the roots, and each tree against its root
 	Batches     string  // batches in every tree, formatted
 	Problems    int     // found by the walks and audits, listed on each tree's page
 	Missing     int     // linked batches not shown
 	FetchFailed int     // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
+
+	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the
+	// anchor of the root table that lists the first of them (their rows say "does not add up").
+	Unbalanced   int
+	UnbalancedAt string
 
 	Holders       []IssuanceHolderRow // largest first, at most maxReportRows
 	MoreHolders   int                 // holders beyond the table, summed in MoreActive/MoreRetired
@@ -123,7 +128,8 @@ func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 		}
 	}
 	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance’s")
-	p.Check = checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots’")
+	p.Check = issuanceCheck(r)
+	p.Unbalanced = r.UnbalancedTrees
 
 	var moreActive, moreRetired, moreBenef int64
 	for i, h := range r.ByHolder {
@@ -158,13 +164,40 @@ func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 
 	for _, root := range r.Roots {
 		row := rootRow(root)
+		at := "#supplier-h"
 		if root.Pool == registry.PoolBufferPool {
 			p.BufferRoots = append(p.BufferRoots, row)
+			at = "#buffer-h"
 		} else {
 			p.SupplierRoots = append(p.SupplierRoots, row)
 		}
+		if row.Check.State == "bad" && p.UnbalancedAt == "" {
+			p.UnbalancedAt = at
+		}
 	}
 	return p
+}
+
+// issuanceCheck says whether the credits now account for the roots. The totals alone can
+// hide trees that do not add up, since their differences may cancel out, so the trees'
+// own checks count too: the line names every problem known, and is never "ok" while a tree
+// does not add up, whatever the sums say.
+func issuanceCheck(r *registry.IssuanceReport) Check {
+	c := checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots’")
+	n := r.UnbalancedTrees
+	if n == 0 {
+		return c
+	}
+	trees := FormatCount(n) + " " + plural(n, "tree does not hold its root’s kg", "trees do not hold their roots’ kg")
+	switch c.State {
+	case "unknown":
+		return Check{"bad", "Does not add up: " + trees + ". The totals cannot be checked: " + FormatCount(r.Missing) + " " +
+			plural(r.Missing, "batch is", "batches are") + " missing."}
+	case "ok":
+		return Check{"bad", "Does not add up: " + trees + ". The totals match the roots’ " + FormatKg(r.RootsKg) +
+			" kg only because " + plural(n, "its difference is made up elsewhere.", "their differences cancel out.")}
+	}
+	return Check{"bad", c.Text + " " + trees + "."}
 }
 
 func rootRow(r registry.IssuanceRoot) RootRow {

@@ -142,6 +142,9 @@ type SearchPage struct {
 	Choices       []Choice      // what the query named (SearchSeveral)
 	ExampleID     string        // a well-formed batch id, to show the expected shape
 	ExampleSerial string        // a well-formed serial number
+	// Shown is the query as the heading echoes it, cut short (a pasted essay must not fill
+	// the screen); Base.Query keeps it whole in the search box, to be edited.
+	Shown string
 }
 
 // ErrorPage is the page of a failed request.
