@@ -34,10 +34,19 @@ func TestRetirementPage(t *testing.T) {
 	if got := text(doc.Find("[data-testid=beneficiary] .org")); got != ret.Beneficiary.Name {
 		t.Errorf("beneficiary %q, registry %q", got, ret.Beneficiary.Name)
 	}
-	var purposes []string
-	doc.Find("[data-testid=purposes] li").Each(func(_ int, li *goquery.Selection) { purposes = append(purposes, li.Text()) })
-	if strings.Join(purposes, "|") != strings.Join(ret.Purposes, "|") {
-		t.Errorf("purposes %q, registry %q", purposes, ret.Purposes)
+	// Purposes read in words, each with the registry's code beside it, in the record's order.
+	words := map[string]string{"corporate_targets": "Corporate targets", "public_environmental_claims": "Public environmental claims",
+		"insetting": "Insetting", "regulatory_requirement": "Regulatory requirement", "other": "Other"}
+	var codes []string
+	doc.Find("[data-testid=purposes] li").Each(func(i int, li *goquery.Selection) {
+		code := text(li.Find("code"))
+		codes = append(codes, code)
+		if w, ok := words[code]; !ok || text(li.Find(".purpose")) != w {
+			t.Errorf("purpose %q reads %q", code, text(li.Find(".purpose")))
+		}
+	})
+	if len(codes) == 0 || strings.Join(codes, "|") != strings.Join(ret.Purposes, "|") {
+		t.Errorf("purpose codes %q, registry %q", codes, ret.Purposes)
 	}
 	if !doc.Find("[data-testid=check]").HasClass("ok") {
 		t.Errorf("check: %s", text(doc.Find("[data-testid=check]")))

@@ -162,3 +162,36 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchHeadingEchoesALongQueryShort: a pasted essay is echoed in the heading cut to about
+// 120 characters with an ellipsis, on one line of text (pasted tabs and newlines become
+// spaces), while the search box keeps the query as today, to be edited.
+func TestSearchHeadingEchoesALongQueryShort(t *testing.T) {
+	a := newApp(t, appOptions{})
+	junk := strings.Repeat("lorem\tipsum\n<i>dolor</i> ", 10_000/25+1)[:10_000]
+	doc, _ := a.page(t, "/search?q="+url.QueryEscape(junk), http.StatusBadRequest)
+	h1 := text(doc.Find("h1"))
+	echo, ok := strings.CutPrefix(h1, "Nothing to look up in “")
+	if !ok || !strings.HasSuffix(echo, "…”") {
+		t.Fatalf("heading %q does not echo the query cut short", head(h1, 200))
+	}
+	echo = strings.TrimSuffix(echo, "…”")
+	if n := utf8.RuneCountInString(echo); n > 120 || n < 100 {
+		t.Errorf("heading echoes %d characters of the query, want about 120", n)
+	}
+	if want := strings.Join(strings.Fields(junk), " "); !strings.HasPrefix(want, echo) {
+		t.Errorf("heading echoes %q, not the start of the query", echo)
+	}
+	if doc.Find("h1 i").Length() != 0 || strings.ContainsRune(h1, '\uFFFD') {
+		t.Errorf("heading %q: markup or replacement marks", head(h1, 200))
+	}
+	if got, want := doc.Find("input[name=q]").AttrOr("value", ""), trimQuery(junk); got != want || len(got) < 4000 {
+		t.Errorf("search box keeps %d characters, want the %d it kept before", len(got), len(want))
+	}
+
+	// A short query is echoed whole.
+	doc, _ = a.page(t, "/search?q="+url.QueryEscape("where did my credits go"), http.StatusBadRequest)
+	if got := text(doc.Find("h1")); got != "Nothing to look up in “where did my credits go”" {
+		t.Errorf("heading %q", got)
+	}
+}

@@ -1,7 +1,10 @@
 package views
 
 import (
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
@@ -14,16 +17,16 @@ const maxPathMiddle = 40
 // RetirementPage is what a retirement retired and where each batch came from.
 type RetirementPage struct {
 	Base
-	ID          string   // "ret_…"
-	Beneficiary OrgView  // for whom (untrusted name)
-	Owner       OrgView  // who retired
-	Purposes    []string // upstream text, rendered escaped
-	RetiredAt   string   // "2024-05-12 14:03 UTC"
-	Notes       string   // upstream text, rendered escaped; "" when none
-	Total       Amount   // credit_batch_size_total
-	RegistryURL string   // the registry's own page of it, when it gave an http(s) one; never on the demo
-	Check       Check    // the batches' sizes against the total
-	Issuances   []Link   // the issuances its batches came from
+	ID          string  // "ret_…"
+	Beneficiary OrgView // for whom (untrusted name)
+	Owner       OrgView // who retired
+	Purposes    []PurposeView
+	RetiredAt   string // "2024-05-12 14:03 UTC"
+	Notes       string // upstream text, rendered escaped; "" when none
+	Total       Amount // credit_batch_size_total
+	RegistryURL string // the registry's own page of it, when it gave an http(s) one; never on the demo
+	Check       Check  // the batches' sizes against the total
+	Issuances   []Link // the issuances its batches came from
 	Batches     []RetiredBatchView
 	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
@@ -54,7 +57,7 @@ type RetiredBatchView struct {
 func NewRetirementPage(base Base, r *registry.RetirementReport) RetirementPage {
 	ret := r.Retirement
 	p := RetirementPage{Base: base, ID: ret.ID, Beneficiary: orgView(ret.Beneficiary), Owner: orgView(ret.Owner),
-		Purposes: ret.Purposes, RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
+		Purposes: purposeViews(ret.Purposes), RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
 		Total: amount(ret.CreditBatchSizeTotal.CreditKgs), RegistryURL: httpURL(ret.URL),
 		Problems: r.Problems, FetchFailed: r.FetchFailed, WalkTook: FormatDuration(r.Took)}
 	if base.Demo {
@@ -74,6 +77,45 @@ func NewRetirementPage(base Base, r *registry.RetirementReport) RetirementPage {
 		p.Batches = append(p.Batches, retiredBatchView(b))
 	}
 	return p
+}
+
+// PurposeView is one purpose of a retirement: in words for readers, and as the registry's
+// code for analysts who search by it. Both are upstream text, rendered escaped.
+type PurposeView struct {
+	Label string // "Corporate targets"
+	Code  string // "corporate_targets"
+}
+
+// purposeLabels words the codes of the registry's RetirementPurpose enum. Codes it adds later
+// read through purposeLabel's fallback until they are worded here.
+var purposeLabels = map[string]string{
+	"corporate_targets":           "Corporate targets",
+	"public_environmental_claims": "Public environmental claims",
+	"insetting":                   "Insetting",
+	"regulatory_requirement":      "Regulatory requirement",
+	"other":                       "Other",
+}
+
+// purposeLabel is a purpose code in words. An unknown code is still shown, made readable
+// rather than dropped: a purpose the explorer does not know yet is still the record's.
+func purposeLabel(code string) string {
+	if l, ok := purposeLabels[code]; ok {
+		return l
+	}
+	l := strings.TrimSpace(strings.ReplaceAll(code, "_", " "))
+	if l == "" {
+		return "(blank)"
+	}
+	r, n := utf8.DecodeRuneInString(l)
+	return string(unicode.ToUpper(r)) + l[n:]
+}
+
+func purposeViews(codes []string) []PurposeView {
+	out := make([]PurposeView, len(codes))
+	for i, c := range codes {
+		out[i] = PurposeView{Label: purposeLabel(c), Code: c}
+	}
+	return out
 }
 
 func retiredBatchView(rb registry.RetiredBatch) RetiredBatchView {
