@@ -83,7 +83,9 @@ func NewCache(src BatchSource, cfg CacheConfig) *Cache {
 	cfg.NotFoundTTL = orDefault(cfg.NotFoundTTL, 30*time.Second)
 	cfg.MaxEntries = orDefault(cfg.MaxEntries, 200_000)
 	cfg.FetchTimeout = orDefault(cfg.FetchTimeout, 2*time.Minute)
-	cleanup := min(cfg.TTL, time.Minute)
+	// The janitor only frees memory (an expired entry is never returned), so it need not run
+	// more often than every second: with a tiny TTL it would otherwise spin on the lock.
+	cleanup := min(max(cfg.TTL, time.Second), time.Minute)
 	return &Cache{src: src, cfg: cfg, items: gocache.New(cfg.TTL, cleanup)}
 }
 
