@@ -12,9 +12,16 @@ type ExplorerConfig struct {
 	Walker WalkerConfig
 	// WalkTimeout bounds one background lineage walk. Default 5m.
 	WalkTimeout time.Duration
-	// KeepFinished is how long a finished walk's result stays available to the requests that
-	// were waiting for it (a progress page polling, say). Default 30s.
+	// KeepFinished is how long a finished walk's result is served as it is: to the requests
+	// that were waiting for it (a progress page polling, say) and to those that follow.
+	// Default 30s.
 	KeepFinished time.Duration
+	// KeepStale is how long after it finished a successful walk's tree is still served while a
+	// new walk of it runs (stale-while-revalidate): a request past KeepFinished starts that walk
+	// and gets the tree it had, whose page says when it was walked, instead of a progress page.
+	// Past KeepStale the tree is dropped and the next request waits for a new walk. A failed
+	// walk is kept for KeepFinished only, so that it is retried soon. Default 10m.
+	KeepStale time.Duration
 	// OnWalk, if set, is called after every background lineage walk with its tree (nil on
 	// error), its error and how long it took, for metrics. It must be fast.
 	OnWalk func(tree *Tree, err error, took time.Duration)
@@ -41,6 +48,7 @@ type Explorer struct {
 func NewExplorer(client *Client, cfg ExplorerConfig) *Explorer {
 	cfg.WalkTimeout = orDefault(cfg.WalkTimeout, 5*time.Minute)
 	cfg.KeepFinished = orDefault(cfg.KeepFinished, 30*time.Second)
+	cfg.KeepStale = max(orDefault(cfg.KeepStale, 10*time.Minute), cfg.KeepFinished)
 	serials := newSerialIndex(client, cfg.SerialIndex)
 	cacheCfg := cfg.Cache
 	cacheCfg.OnStore = serials.onStore(cfg.Cache.OnStore) // every batch stored is indexed by serial
@@ -83,10 +91,11 @@ type LineageJob struct {
 	Started  time.Time // when the walk started
 	Progress *Progress
 
-	done     chan struct{}
-	tree     *Tree
-	err      error
-	finished time.Time
+	done       chan struct{}
+	tree       *Tree
+	err        error
+	finished   time.Time
+	refreshing bool // a new walk of the same batch is under way to replace this one (under Explorer.mu)
 }
 
 // Done is closed when the walk has finished.
@@ -99,19 +108,28 @@ func (j *LineageJob) Result() (*Tree, error) {
 }
 
 // StartLineage starts a background walk of the lineage of batch id, or joins the one under way
-// or finished within KeepFinished. The walk is not tied to any request: it goes on if the
-// browser leaves (what it fetches fills the cache), bounded by WalkTimeout. fresh drops a
-// finished walk first, so that a retry walks again.
+// or finished within KeepFinished. A successful walk older than that is still returned, up to
+// KeepStale, while a new walk replaces it in the background (see KeepStale). The walk is not
+// tied to any request: it goes on if the browser leaves (what it fetches fills the cache),
+// bounded by WalkTimeout. fresh drops a finished walk first, so that a retry walks again.
 func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
 	for k, j := range e.jobs {
-		if !j.finished.IsZero() && now.Sub(j.finished) > e.cfg.KeepFinished {
+		keep := e.cfg.KeepStale
+		if j.err != nil {
+			keep = e.cfg.KeepFinished
+		}
+		if !j.finished.IsZero() && now.Sub(j.finished) > keep {
 			delete(e.jobs, k)
 		}
 	}
 	if j, ok := e.jobs[id]; ok && !(fresh && !j.finished.IsZero()) {
+		if !j.finished.IsZero() && j.err == nil && now.Sub(j.finished) > e.cfg.KeepFinished && !j.refreshing {
+			j.refreshing = true
+			e.walk(id, now, j)
+		}
 		return j
 	}
 	if !fresh {
@@ -131,8 +149,17 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 			}
 		}
 	}
+	return e.walk(id, now, nil)
+}
+
+// walk starts a background walk of id's lineage. With stale nil the new job is the one
+// requests for id join from now on; otherwise it replaces stale once it has succeeded, and a
+// failure leaves stale in place, due for another try. Call it with e.mu held.
+func (e *Explorer) walk(id string, now time.Time, stale *LineageJob) *LineageJob {
 	j := &LineageJob{ID: id, Started: now, Progress: &Progress{}, done: make(chan struct{})}
-	e.jobs[id] = j
+	if stale == nil {
+		e.jobs[id] = j
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.WalkTimeout)
 		defer cancel()
@@ -142,6 +169,12 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 		}
 		e.mu.Lock()
 		j.tree, j.err, j.finished = tree, err, time.Now()
+		if stale != nil {
+			stale.refreshing = false
+			if cur := e.jobs[id]; err == nil && (cur == stale || cur == nil) {
+				e.jobs[id] = j
+			}
+		}
 		e.mu.Unlock()
 		close(j.done)
 	}()

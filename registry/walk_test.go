@@ -457,3 +457,60 @@ func TestExplorerReusesARecentTreeForAnotherOfItsBatches(t *testing.T) {
 		t.Error("a fresh walk reused the old tree")
 	}
 }
+
+// Past KeepFinished a tree is still served at once while a new walk replaces it; past
+// KeepStale it is not, and the next request waits for a new walk.
+func TestAStaleTreeIsServedWhileANewWalkReplacesIt(t *testing.T) {
+	reg := demo.New(demo.Options{Latency: 5 * time.Millisecond})
+	_, c := newDemoClient(t, reg)
+	// A 1 ns TTL makes every active batch due again, so the new walk goes upstream.
+	e := registry.NewExplorer(c, registry.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: time.Hour,
+		Cache: registry.CacheConfig{TTL: time.Nanosecond}})
+	id := reg.Fixtures().DeepChainLeaf // 321 batches, one of them active
+	old, err := e.StartLineage(id, false).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	before := reg.Requests()
+	j := e.StartLineage(id, false)
+	select {
+	case <-j.Done():
+	default:
+		t.Fatal("past KeepFinished the request waits for a new walk instead of getting the tree it had")
+	}
+	if tree, _ := j.Result(); tree != old {
+		t.Fatal("not the tree walked before")
+	}
+	// The new walk runs in the background and then takes the old one's place.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tree, err := e.StartLineage(id, false).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree != old {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new walk never replaced the stale tree")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if reg.Requests() == before {
+		t.Error("no request upstream: the tree was not walked again")
+	}
+
+	// Past KeepStale the tree is dropped.
+	e = registry.NewExplorer(c, registry.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: 2 * time.Millisecond,
+		Cache: registry.CacheConfig{TTL: time.Nanosecond}})
+	if _, err := e.StartLineage(id, false).Result(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	select {
+	case <-e.StartLineage(id, false).Done():
+		t.Error("a tree older than KeepStale was served")
+	default:
+	}
+}
