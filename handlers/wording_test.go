@@ -81,3 +81,32 @@ func TestErrorDetailsNameTheUpstreamCall(t *testing.T) {
 		}
 	}
 }
+
+// A retired batch that names no beneficiary is not shown as retired for its owner: the record
+// does not say for whom (the audit flags it), and the tree row and chart say so.
+func TestRetiredWithoutBeneficiaryIsNotRetiredForItsOwner(t *testing.T) {
+	a := newApp(t, appOptions{})
+	tree, err := a.explorer.StartLineage(a.fx.BadStatus, false).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id, owner string
+	for _, n := range tree.Nodes {
+		if b := n.Batch; b != nil && b.Status == registry.StatusRetired && b.Beneficiary == nil {
+			id, owner = n.ID, b.Owner.Name
+		}
+	}
+	if id == "" {
+		t.Fatal("the BadStatus tree has no retired batch without a beneficiary")
+	}
+	doc, _ := a.page(t, "/batches/"+a.fx.BadStatus, http.StatusOK)
+	row := doc.Find("ul.tree a[href$='/batches/" + id + "']").First().Closest("li").Find(".ho").First()
+	if got := text(row); got != "retired by "+owner+" (no beneficiary named)" {
+		t.Errorf("row of %s says %q", id, got)
+	}
+	doc.Find("svg title").Each(func(_ int, s *goquery.Selection) {
+		if strings.Contains(s.Text(), id) && strings.Contains(s.Text(), "retired for") {
+			t.Errorf("chart tooltip of %s: %q", id, s.Text())
+		}
+	})
+}

@@ -678,10 +678,10 @@ func (l *icicleLayout) describe(n *registry.Node) (class, title, label, short st
 	sb.WriteString("\n" + st.Label)
 	h := b.Holder()
 	holder := OrgView{Name: h.Name, ID: h.ID}.Label()
-	if b.Status == registry.StatusRetired {
-		sb.WriteString(", retired for " + holder)
-	} else {
-		sb.WriteString(", held by " + holder)
+	verb, note := holderWords(b)
+	sb.WriteString(", " + verb + " " + holder)
+	if note != "" {
+		sb.WriteString(" " + note)
 	}
 	return "c-" + st.Class, sb.String(), FormatCredits(kg) + " cr · " + holder, FormatCredits(kg) + " cr"
 }

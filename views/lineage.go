@@ -135,8 +135,10 @@ type NodeRow struct {
 	Status StatusView // the batch's status, or why it is missing
 	// Credits, Kg and Share are "" for a missing batch; Share is of the root's size.
 	Credits, Kg, Share string
-	// HolderVerb is "held by" or "retired for"; Holder the organisation.
+	// HolderVerb is "held by", "retired for" or, when a retired batch names no beneficiary,
+	// "retired by" (its owner) with HolderNote saying so; Holder the organisation.
 	HolderVerb string
+	HolderNote string
 	Holder     OrgView       // owner, or beneficiary of a retired batch
 	Link       string        // how it hangs from its parent: "left half", "right half", "claims this parent"
 	Depth      int           // splits below the root
@@ -469,10 +471,7 @@ func (l *layout) row(n *registry.Node) NodeRow {
 		r.Credits = FormatCredits(b.Size.CreditKgs)
 		r.Kg = FormatKg(b.Size.CreditKgs)
 		r.Share = FormatShare(b.Size.CreditKgs, l.rootKg)
-		r.HolderVerb = "held by"
-		if b.Status == registry.StatusRetired {
-			r.HolderVerb = "retired for"
-		}
+		r.HolderVerb, r.HolderNote = holderWords(b)
 		r.Holder = orgView(b.Holder())
 	}
 	return r
@@ -666,4 +665,16 @@ func linkLabel(l registry.Link) string {
 		return "claims this parent"
 	}
 	return ""
+}
+
+// holderWords says how a batch's Holder relates to it. A retired batch without a beneficiary
+// (the audit flags it) is not "retired for" its owner: the record does not say for whom.
+func holderWords(b *registry.CreditBatch) (verb, note string) {
+	switch {
+	case b.Status != registry.StatusRetired:
+		return "held by", ""
+	case b.Beneficiary == nil:
+		return "retired by", "(no beneficiary named)"
+	}
+	return "retired for", ""
 }
