@@ -31,7 +31,7 @@ const maxQueryLen = 4096
 // and serial numbers, alone, in a pasted URL (path segments, query values, fragment) or in
 // pasted text, in the order they appear and without repeats. It never contacts anything.
 func parseQuery(q string) []target {
-	q = trimQuery(q)
+	q = joinAtHyphens(trimQuery(q))
 	var out []target
 	seen := map[target]bool{}
 	add := func(t target) {
@@ -112,4 +112,32 @@ func classify(tok string) (target, bool) {
 		return target{targetSerial, s.String()}, true
 	}
 	return target{}, false
+}
+
+// joinAtHyphens drops the white space beside a hyphen or a dash, where a PDF, an e-mail or a
+// narrow cell wrapped a serial number, and the soft hyphens and zero-width characters a web
+// page puts inside long tokens, so that the serial is one token again, as registry.ParseSerial
+// would read it. Other runs of white space become one space. Ids have no hyphen, so they are
+// never joined to their neighbours.
+func joinAtHyphens(q string) string {
+	var b strings.Builder
+	b.Grow(len(q))
+	space, lastDash := false, false
+	for _, r := range q {
+		switch {
+		case r == '\u00ad' || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff':
+			continue // invisible: neither a character of the token nor a separator
+		case isSpace(r):
+			space = true
+			continue
+		}
+		dash := strings.ContainsRune("-\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d", r)
+		if space && !dash && !lastDash && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+		lastDash = dash
+	}
+	return b.String()
 }
