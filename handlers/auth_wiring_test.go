@@ -68,7 +68,7 @@ func TestUntrustedPeerIsRefusedThroughTheRouter(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 403 || !strings.Contains(string(body), "sign-in proxy") {
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "Requests must come through the sign-in proxy.") {
 		t.Errorf("status %d for an untrusted peer claiming an identity", resp.StatusCode)
 	}
 }

@@ -15,13 +15,14 @@ import (
 
 // badWording finds a possessive built onto a plural ("roots’s") and a count of one with a
 // plural ("1 are", "1 batches"): slips a reader trips over on pages full of counts.
-var badWording = regexp.MustCompile(`\b\w+s[’']s\b|(^|[^\d,.])1 (are|were|batches|splits|problems|trees|holders|descendants|things)\b`)
+var badWording = regexp.MustCompile(`\b\w+s[’']s\b|(^|[^\d,.])1 (are|were|batches|splits|problems|trees|holders|descendants|things|children)\b|each of the 1 |\b0 splits below`)
 
 // The demo's pages read correctly, whatever their counts.
 func TestPagesWordCountsAndPossessivesCorrectly(t *testing.T) {
 	a := newApp(t, appOptions{})
 	for _, p := range []string{"/", "/batches/" + a.fx.WideRoot, "/batches/" + a.fx.WideLeafDeep, "/batches/" + a.fx.DeepChainLeaf,
-		"/batches/" + a.fx.SizeMismatch, "/issuances/" + a.fx.Issuance, "/retirements/" + a.fx.Retirement} {
+		"/batches/" + a.fx.SizeMismatch, "/batches/" + a.fx.OneChildSplit, "/batches/" + a.fx.BadStatus, "/batches/" + a.fx.ParentCycle,
+		"/issuances/" + a.fx.Issuance, "/issuances/" + a.fx.PlantedIssuance, "/retirements/" + a.fx.Retirement, "/retirements/" + a.fx.HostileRetirement} {
 		doc, _ := a.page(t, p, http.StatusOK)
 		doc.Find("script, style").Remove()
 		if m := badWording.FindString(text(doc.Find("body"))); m != "" {

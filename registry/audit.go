@@ -73,7 +73,7 @@ func (t *Tree) auditStatus(n *Node) {
 	case StatusSplit:
 		if kids != 2 {
 			t.AddProblem(Problem{Kind: ProblemSplitShape, BatchID: b.ID,
-				Detail: fmt.Sprintf("%s is split but lists %d children instead of 2", b.ID, kids)})
+				Detail: fmt.Sprintf("%s is split but lists %d %s instead of 2", b.ID, kids, map[bool]string{true: "child", false: "children"}[kids == 1])})
 		}
 	case StatusRetired, StatusActive:
 		if kids > 0 {

@@ -50,9 +50,18 @@ func newAudit(t *registry.Tree, maxListed int, href func(id string) string) Audi
 	s := t.Summary()
 	v := AuditView{Clean: s.Clean(), Count: s.Problems}
 	figures := FormatCount(s.Batches) + " " + plural(s.Batches, "batch", "batches") + ", " + FormatKg(s.ConservedKg) + " kg conserved"
-	v.Checked = "Checked at each of the " + FormatCount(s.Splits) + " " + plural(s.Splits, "split", "splits") +
-		": kg conserved to the kilogram, two children whose parent_id points back, serial ranges that partition the parent's; " +
-		"across the tree: one issuance, project and supplier, coherent statuses, no cycle, dangling or repeated id."
+	atSplits := "Checked at each of the " + FormatCount(s.Splits) + " splits"
+	switch s.Splits {
+	case 0:
+		atSplits = "No split to check (at a split: "
+	case 1:
+		atSplits = "Checked at its one split"
+	}
+	v.Checked = atSplits + ": kg conserved to the kilogram, two children whose parent_id points back, serial ranges that partition the parent's"
+	if s.Splits == 0 {
+		v.Checked += ")"
+	}
+	v.Checked += "; across the tree: one issuance, project and supplier, coherent statuses, no cycle, dangling or repeated id."
 	if v.Clean {
 		v.Figures = figures
 	} else if s.Conserved {
