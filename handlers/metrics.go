@@ -172,9 +172,20 @@ func (m *Metrics) middleware(base string) gin.HandlerFunc {
 		start := time.Now()
 		c.Next()
 		route := routeLabel(base, c.FullPath())
-		m.httpRequests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.httpRequests.WithLabelValues(route, methodLabel(c.Request.Method), strconv.Itoa(c.Writer.Status())).Inc()
 		m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	}
+}
+
+// methodLabel is the method label: the methods HTTP defines by name, anything else a client
+// invents ("FOO1") as "other", so that clients cannot grow the label set without bound.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // routeLabel is the route label of a request gin matched to the template full: the template as

@@ -108,3 +108,17 @@ func TestMetricsRouteLabelIgnoresBasePath(t *testing.T) {
 		t.Errorf("route labels differ: at the root %v, under %s %v", slices.Sorted(maps.Keys(root)), testBase, slices.Sorted(maps.Keys(based)))
 	}
 }
+
+// Methods a client makes up are counted under one label, so that they cannot grow /metrics.
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	a := newApp(t, appOptions{metrics: true})
+	for _, m := range []string{"FOO1", "FOO2", "BREW"} {
+		if r := a.do(t, m, "/"); r.status != 405 {
+			t.Fatalf("%s / = %d", m, r.status)
+		}
+	}
+	body := a.get(t, "/metrics").body
+	if strings.Contains(body, `method="FOO1"`) || !strings.Contains(body, `lineage_http_requests_total{method="other",route="unmatched",status="405"} 3`) {
+		t.Errorf("made-up methods are not counted as one label:\n%s", head(body[strings.Index(body, "lineage_http_requests_total"):], 600))
+	}
+}
