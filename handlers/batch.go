@@ -22,6 +22,15 @@ func (s *server) batch(c *gin.Context) error {
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
+	if canon := restoreCase(id); canon != id {
+		// A link whose id went through LOWER() names the same batch: send it to the page.
+		to := s.url(views.BatchURL(canon))
+		if q := c.Request.URL.RawQuery; q != "" {
+			to += "?" + q
+		}
+		c.Redirect(http.StatusMovedPermanently, to)
+		return nil
+	}
 	if c.Query("retry") != "" {
 		// Walk again instead of reusing a walk that has just failed, then drop the parameter
 		// so that the progress page's reloads do not restart it.

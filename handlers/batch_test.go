@@ -302,3 +302,18 @@ func TestTruncatedTreeSaysSo(t *testing.T) {
 		t.Error("truncation not listed among the problems")
 	}
 }
+
+// A link whose id a spreadsheet put in lower case is sent to the batch's page, not a 404.
+func TestLowerCaseIdInALinkIsRedirected(t *testing.T) {
+	a := newApp(t, appOptions{basePath: testBase})
+	id := a.fx.WideLeafDeep
+	r := a.get(t, testBase+"/batches/"+strings.ToLower(id)+"?serial=x")
+	if r.status != http.StatusMovedPermanently || r.header.Get("Location") != testBase+"/batches/"+id+"?serial=x" {
+		t.Errorf("lower-case id: %d to %q", r.status, r.header.Get("Location"))
+	}
+	// A mixed-case body is not guessed at.
+	mixed := id[:6] + strings.ToLower(id[6:9]) + id[9:]
+	if r := a.get(t, testBase+"/batches/"+mixed); r.status == http.StatusMovedPermanently {
+		t.Errorf("mixed-case id redirected to %q", r.header.Get("Location"))
+	}
+}

@@ -88,14 +88,7 @@ func classify(tok string) (target, bool) {
 		return target{}, false
 	}
 	if tok[3] == '_' {
-		// The prefix is always lower case and the registry's ids are upper case after it. A body
-		// wholly in lower case is what a spreadsheet's LOWER() or a chat client did to one, so
-		// it is restored; a mixed-case body is left as typed.
-		body := tok[3:]
-		if strings.ToLower(body) == body {
-			body = strings.ToUpper(body)
-		}
-		id := strings.ToLower(tok[:3]) + body
+		id := restoreCase(tok)
 		for _, k := range []struct {
 			prefix string
 			kind   targetKind
@@ -140,4 +133,19 @@ func joinAtHyphens(q string) string {
 		lastDash = dash
 	}
 	return b.String()
+}
+
+// restoreCase undoes what a spreadsheet's LOWER() or UPPER(), or a chat client, did to an id:
+// the prefix is always lower case and the registry's ids are upper case after it, so a prefix
+// is put in lower case and a body wholly in lower case in upper case. A mixed-case body is left
+// as typed: which letters were changed would be a guess.
+func restoreCase(id string) string {
+	if len(id) < 4 || id[3] != '_' {
+		return id
+	}
+	body := id[3:]
+	if strings.ToLower(body) == body {
+		body = strings.ToUpper(body)
+	}
+	return strings.ToLower(id[:3]) + body
 }
