@@ -89,7 +89,7 @@ func (s *server) subtree(c *gin.Context) error {
 		return &lookupError{what: "credit batch", value: id, err: err}
 	}
 	if _, ok := tree.Nodes[node]; !ok {
-		return &lookupError{what: "credit batch", value: node, err: registry.ErrNotFound}
+		return &notInTreeError{node: node, tree: id}
 	}
 	c.Header("X-Robots-Tag", "noindex")
 	return s.serveCached(c, newRenderKey(tree, "subtree", node, ""), htmlType, func(ctx context.Context, w io.Writer) error {
@@ -127,3 +127,14 @@ func (s *server) renderProgress(c *gin.Context, job *registry.LineageJob) {
 		Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
 		Elapsed: views.FormatDuration(time.Since(job.Started))})
 }
+
+// notInTreeError is a branch asked of a lineage tree that does not hold it: a 404, though the
+// registry may well have the batch, in another tree.
+type notInTreeError struct{ node, tree string }
+
+func (e *notInTreeError) Error() string {
+	return e.node + " is not in the lineage tree of " + e.tree
+}
+
+// Unwrap makes it a not-found for statusFor.
+func (e *notInTreeError) Unwrap() error { return registry.ErrNotFound }

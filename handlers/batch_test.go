@@ -317,3 +317,12 @@ func TestLowerCaseIdInALinkIsRedirected(t *testing.T) {
 		t.Errorf("mixed-case id redirected to %q", r.header.Get("Location"))
 	}
 }
+
+// A branch of a batch from another tree is not "missing from the registry".
+func TestSubtreeOfABatchFromAnotherTree(t *testing.T) {
+	a := newApp(t, appOptions{})
+	doc, _ := a.page(t, "/batches/"+a.fx.WideLeafDeep+"/subtree/"+a.fx.DeepChainLeaf, http.StatusNotFound)
+	if h := text(doc.Find("h1")); h != a.fx.DeepChainLeaf+" is not in this tree" || strings.Contains(text(doc.Find("main")), "registry has no") {
+		t.Errorf("heading %q; page %q", h, head(text(doc.Find("main")), 300))
+	}
+}

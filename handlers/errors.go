@@ -93,6 +93,7 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	p := views.ErrorPage{Base: s.base(http.StatusText(status)), Status: status}
 	var le *lookupError
 	var snf *registry.SerialNotFoundError
+	var nit *notInTreeError
 	what, value := "page", ""
 	if errors.As(err, &le) {
 		what, value = le.what, shown(le.value)
@@ -120,6 +121,10 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		if what == "serial number" {
 			p.Detail = err.Error() // which part of it is wrong, in our own words
 		}
+		p.RetryURL = ""
+	case status == http.StatusNotFound && errors.As(err, &nit):
+		p.Heading = fmt.Sprintf("%s is not in this tree", shown(nit.node))
+		p.Message = fmt.Sprintf("The lineage tree of %s has no batch %s, so it has no branch to show for it. The link may be out of date; the batch's own page shows its own tree.", shown(nit.tree), shown(nit.node))
 		p.RetryURL = ""
 	case status == http.StatusNotFound && errors.As(err, &snf):
 		p.Heading = fmt.Sprintf("No credit batch has serial number %s", value)
