@@ -117,6 +117,9 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		}
 		p.Heading = fmt.Sprintf("That is not a valid %s", noun)
 		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
+		if se := (*registry.SerialError)(nil); errors.As(err, &se) {
+			p.Message = fmt.Sprintf("“%s” is not a well-formed %s: %s. Nothing was asked of the registry.", value, noun, se.Why)
+		}
 		p.Hint, p.Example = exampleFor(what)
 		if what == "serial number" {
 			p.Detail = err.Error() // which part of it is wrong, in our own words

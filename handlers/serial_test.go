@@ -213,3 +213,12 @@ func TestSerialJSON(t *testing.T) {
 		t.Errorf("unknown serial: %d %s", r.status, r.body)
 	}
 }
+
+// The page for a malformed serial says which part is wrong, not only that it is wrong.
+func TestMalformedSerialPageSaysWhy(t *testing.T) {
+	a := newApp(t, appOptions{})
+	doc, _ := a.page(t, "/serial/ISO-1-BSTORE-GBR-F5X7-2024-33380148-33356813", http.StatusBadRequest)
+	if msg := text(doc.Find("h1 + p")); !strings.Contains(msg, "its last unit must be greater than its first") {
+		t.Errorf("message %q does not say why", msg)
+	}
+}

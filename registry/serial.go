@@ -102,9 +102,23 @@ func ParseSerial(s string) (Serial, error) {
 }
 
 func serialError(s, why string) error {
-	return fmt.Errorf("%w: %q is not a serial number: %s; a serial number has eight parts (registry, version, pathway, country, project code, vintage, first unit, last unit), like %s",
-		ErrInvalid, truncateForError(s), why, ExampleSerial)
+	return &SerialError{Input: truncateForError(s), Why: why}
 }
+
+// SerialError is ParseSerial's error: which part of the input is wrong, in words a page can
+// show ("its last unit must be greater than its first"). It wraps ErrInvalid.
+type SerialError struct {
+	Input string // the input, cut to a length fit for a message
+	Why   string // what is wrong with it
+}
+
+func (e *SerialError) Error() string {
+	return fmt.Sprintf("%v: %q is not a serial number: %s; a serial number has eight parts (registry, version, pathway, country, project code, vintage, first unit, last unit), like %s",
+		ErrInvalid, e.Input, e.Why, ExampleSerial)
+}
+
+// Unwrap gives ErrInvalid.
+func (e *SerialError) Unwrap() error { return ErrInvalid }
 
 // String is the canonical form, as the registry writes it: upper case, units in decimal without
 // leading zeros. ParseSerial(v.String()) == v for every v ParseSerial returns.
