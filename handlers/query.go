@@ -58,9 +58,10 @@ func parseQuery(q string) []target {
 	return out
 }
 
-// urlParts splits a URL into the pieces that may hold an id or a serial: its path segments
-// and query values, and its fragment only when those hold nothing (a single-page app's route),
-// so that a link to a row of one of our own pages still names the page's batch.
+// urlParts splits a URL into the pieces that may hold an id or a serial: its path segments;
+// its query values only when the path holds nothing (our own /batches/{id}?serial=… names one
+// batch, not two things); its fragment only when neither does (a single-page app's route), so
+// that a link to a row of one of our own pages still names the page's batch.
 func urlParts(raw string) []string {
 	split := func(s string) []string {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '?' || r == '&' || r == '=' || r == '#' })
@@ -69,13 +70,15 @@ func urlParts(raw string) []string {
 	if err != nil {
 		return split(raw)
 	}
-	parts := strings.Split(u.Path, "/")
+	var query []string
 	for _, vs := range u.Query() {
-		parts = append(parts, vs...)
+		query = append(query, vs...)
 	}
-	for _, p := range parts {
-		if _, ok := classify(p); ok {
-			return parts
+	for _, parts := range [][]string{strings.Split(u.Path, "/"), query} {
+		for _, p := range parts {
+			if _, ok := classify(p); ok {
+				return parts
+			}
 		}
 	}
 	return split(u.Fragment)

@@ -41,6 +41,7 @@ func TestParseQuery(t *testing.T) {
 		{"route in the fragment", "https://registry.example/#/credit-batches/" + idB, []target{b(idB)}},
 		{"URL without scheme", "registry.isometric.com/credit-batch/" + idA, []target{b(idA)}},
 		{"id in a query parameter", "https://example.org/view?batch=" + idA, []target{b(idA)}},
+		{"our own link with its serial", "http://explorer.internal/batches/" + idA + "?serial=ISO-1-VAULT-USA-01P4-2026-40170350-40182796", []target{b(idA)}},
 		{"issuance", "iss_1EWT8R5FY1S0GFCY", []target{{targetIssuance, "iss_1EWT8R5FY1S0GFCY"}}},
 		{"retirement URL", "https://registry.example/retirements/ret_1FYBH4QDT1S0SVKF", []target{{targetRetirement, "ret_1FYBH4QDT1S0SVKF"}}},
 		{"two ids in text", "split of " + idA + ", see " + idB, []target{b(idA), b(idB)}},
