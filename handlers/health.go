@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,8 @@ func (s *server) readyz(c *gin.Context) {
 	if s.shared != nil {
 		shared = "shared cache: ok\n"
 		if err := s.shared.Health(c.Request.Context()); err != nil {
-			shared = "shared cache: " + err.Error() + "\n"
+			// Health says "degraded: shared cache <where>: why"; say the subject once.
+			shared = "shared cache: degraded: " + strings.TrimPrefix(strings.TrimPrefix(err.Error(), "degraded: "), "shared cache ") + "\n"
 		}
 	}
 	if err := s.ready.check(c.Request.Context()); err != nil {

@@ -47,7 +47,7 @@ func TestReplicasShareRedisAndSurviveItsLoss(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "shared cache: degraded") {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "shared cache: degraded: redis://") || strings.Count(string(body), "shared cache") != 1 {
 		t.Errorf("/readyz with Redis down: %d %q", resp.StatusCode, body)
 	}
 	if strings.Contains(string(body), "SECRET") {
