@@ -22,7 +22,7 @@ const utf8BOM = "\ufeff"
 // (registry.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
 // waits for the walk rather than answer with a progress page, for as long as the client does.
 func (s *server) lineageJSON(c *gin.Context) error {
-	tree, job, err := s.walkedLineage(c)
+	tree, job, err := s.walkedLineage(c, s.fragmentWait)
 	if err != nil {
 		return err
 	}
@@ -39,21 +39,29 @@ func (s *server) lineageJSON(c *gin.Context) error {
 // one row per batch, streamed as it is written. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
-	tree, job, err := s.walkedLineage(c)
+	// A browser gets its progress page as soon as the lineage page would; a script waits
+	// as long as the JSON export does.
+	browser := acceptsHTML(c.GetHeader("Accept"))
+	wait := s.fragmentWait
+	if browser {
+		wait = s.progressWait
+	}
+	tree, job, err := s.walkedLineage(c, wait)
 	if err != nil {
 		return err
 	}
 	if tree == nil {
-		if !acceptsHTML(c.GetHeader("Accept")) {
+		if !browser {
 			// A script (curl -O) would save a progress page as the CSV: give it the JSON
 			// export's 202 instead, which says to ask again and is no file to save.
 			s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 			return nil
 		}
-		// A browser follows the download link: show the walk advancing, then come back here.
-		base := s.base("Tracing " + job.ID)
-		base.RefreshURL = views.LineageCSVURL(job.ID)
-		s.showProgress(c, views.ProgressPage{Base: base, ID: job.ID, URL: batchPageURL(c, job.ID),
+		// A browser follows the download link: show the walk advancing, then come back here,
+		// where the file downloads (and the page, as browsers do, stays as it was).
+		csv := views.LineageCSVURL(job.ID)
+		s.showProgress(c, views.ProgressPage{Base: s.base("Preparing the CSV of " + job.ID), ID: job.ID,
+			Heading: "Preparing the CSV of the lineage of", URL: csv, Download: "CSV file",
 			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
 			Elapsed: views.FormatDuration(time.Since(job.Started))})
 		return nil
@@ -72,13 +80,13 @@ func (s *server) lineageCSV(c *gin.Context) error {
 // for its lineage walk, sharing one under way, for at most FragmentWait: a cold walk of a
 // large tree can take minutes, longer than the server's write timeout, so past that it
 // returns no tree and the walk under way, for a 202 that says how far it got.
-func (s *server) walkedLineage(c *gin.Context) (*registry.Tree, *registry.LineageJob, error) {
+func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*registry.Tree, *registry.LineageJob, error) {
 	id := strings.TrimSpace(c.Param("id"))
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
 	job := s.explorer.StartLineage(id, false)
-	if !waitFor(c.Request.Context(), job.Done(), s.fragmentWait) {
+	if !waitFor(c.Request.Context(), job.Done(), wait) {
 		if err := c.Request.Context().Err(); err != nil {
 			return nil, nil, err
 		}

@@ -275,7 +275,8 @@ func TestLineagePageLinksToItsExports(t *testing.T) {
 // A cold walk of a large tree outlasts the server's write timeout: the exports then answer
 // 202 with how far the walk got, instead of a connection cut mid-wait.
 func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
-	a := newApp(t, appOptions{demo: demo.Options{Latency: 3 * time.Millisecond}, fragmentWait: 20 * time.Millisecond})
+	a := newApp(t, appOptions{demo: demo.Options{Latency: 3 * time.Millisecond}, fragmentWait: 20 * time.Millisecond,
+		progressWait: 20 * time.Millisecond})
 	id := a.fx.HugeRoot
 	resp, err := a.http.Get(a.url + "/api/v1/batches/" + id + "/lineage")
 	if err != nil {
@@ -299,8 +300,9 @@ func TestExportsOfASlowColdWalkAnswerProgress(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(body), `url=/batches/`+id+`/lineage.csv`) {
-		t.Errorf("CSV export of a cold huge tree: %d, refresh to the CSV missing", resp.StatusCode)
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(body), `url=/batches/`+id+`/lineage.csv`) ||
+		!strings.Contains(string(body), `data-testid="download"`) || !strings.Contains(string(body), `href="/batches/`+id+`"`) {
+		t.Errorf("CSV export of a cold huge tree: %d, refresh to the CSV, the download notice or the lineage link missing", resp.StatusCode)
 	}
 	// A script gets no page to save as the CSV: the JSON 202, without a file name.
 	r := a.get(t, "/batches/"+id+"/lineage.csv")

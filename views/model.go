@@ -178,6 +178,9 @@ type ProgressPage struct {
 	Fetched    int64  // batches fetched so far
 	Discovered int64  // batch ids known so far
 	Elapsed    string // time since the walk started
+	// Download names the file the walk prepares ("CSV file"), when the page stands for a
+	// download rather than a page: it says the file comes by itself and links the lineage page.
+	Download string
 }
 
 // ProgressPercent is how far the walk is, as far as can be told (0..99): the share of the ids
