@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,5 +427,21 @@ func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
 	check = doc.Find("[data-testid=check]")
 	if !check.HasClass("ok") || check.Find("a[data-testid=unbalanced]").Length() != 0 || doc.Find("table.roots .check-mini.bad").Length() != 0 {
 		t.Errorf("the clean issuance: %q", text(check))
+	}
+}
+
+// The chart's caption counts batches as the page's figures do (repeated and missing places
+// are not batches), so the two never disagree.
+func TestIssuanceChartCountsBatchesAsThePageDoes(t *testing.T) {
+	a := newApp(t, appOptions{})
+	doc, _ := a.page(t, "/issuances/"+a.fx.PlantedIssuance, http.StatusOK)
+	page := text(doc.Find("main"))
+	fig := regexp.MustCompile(`Batches\s*([\d,]+) in`).FindStringSubmatch(page)
+	capt := regexp.MustCompile(`Of [\d,]+ (?:batches|places \(([\d,]+) batches)`).FindStringSubmatch(text(doc.Find("figcaption")))
+	if fig == nil || capt == nil {
+		t.Fatalf("figures %v, caption %v in %q", fig, capt, head(page, 400))
+	}
+	if capt[1] != "" && capt[1] != fig[1] {
+		t.Errorf("the page counts %s batches, the chart %s", fig[1], capt[1])
 	}
 }

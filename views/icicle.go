@@ -70,7 +70,8 @@ type IcicleView struct {
 	Rows          int    // rows drawn
 	RefKg         string // the kg the full width stands for, formatted
 	RefCredits    string // the same in credits
-	Nodes         int    // nodes of the tree(s) the chart stands for
+	Nodes         int    // nodes of the tree(s) the chart stands for: batches, and places of missing or repeated ones
+	Batches       int    // the batches among them, each once, as the pages count them
 	Merged        int    // batches inside "n more" bars
 	Folded        int    // batches inside folded bands
 	Hidden        int    // batches too small to draw at all (named in their parent's tooltip)
@@ -138,13 +139,14 @@ type nodeInfo struct {
 // icicleLayout places the bars. Sizes are int64 kg throughout; pixels come from kg by
 // 128-bit integer arithmetic, so that sizes above 2^53 place exactly.
 type icicleLayout struct {
-	opt    IcicleOptions
-	tops   []*registry.Node
-	info   map[*registry.Node]*nodeInfo
-	onPath map[*registry.Node]bool
-	cur    *registry.Node
-	ref    int64 // the kg the full width stands for
-	nodes  int
+	opt     IcicleOptions
+	tops    []*registry.Node
+	info    map[*registry.Node]*nodeInfo
+	onPath  map[*registry.Node]bool
+	cur     *registry.Node
+	ref     int64 // the kg the full width stands for
+	nodes   int
+	batches int // distinct batches present, for the caption
 
 	bars    []IcicleBar
 	items   []*barItem
@@ -179,6 +181,9 @@ func (l *icicleLayout) index(trees []*registry.Tree) {
 			own := 0
 			if t.Nodes[n.ID] == n { // a repeated id's second place does not carry the first's problems
 				own = len(t.ProblemsAt(n.ID))
+				if n.Batch != nil && n.Missing == registry.MissingNone {
+					l.batches++ // as the pages count batches: each once, missing ones apart
+				}
 			}
 			l.info[n] = &nodeInfo{order: order, own: own}
 			order++
@@ -301,7 +306,7 @@ func split(n *registry.Node, a, b int64) []span {
 func (l *icicleLayout) run() IcicleView {
 	o := l.opt
 	v := &l.view
-	v.Width, v.Nodes = o.Width, l.nodes
+	v.Width, v.Nodes, v.Batches = o.Width, l.nodes, l.batches
 	for _, t := range l.tops {
 		l.ref = satAdd(l.ref, topKg(t))
 	}

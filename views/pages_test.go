@@ -124,7 +124,7 @@ func TestRetirementPublicRecordIsNotClaimedForDemoData(t *testing.T) {
 
 // Counts of one take the singular; a plural owner takes a bare apostrophe.
 func TestWordingAgreesWithCounts(t *testing.T) {
-	doc := render(t, Icicle(IcicleView{Width: 10, Height: 10, Nodes: 1, Merged: 1, Folded: 1, Hidden: 1, RefCredits: "1.000", RefKg: "1,000"}))
+	doc := render(t, Icicle(IcicleView{Width: 10, Height: 10, Nodes: 1, Batches: 1, Merged: 1, Folded: 1, Hidden: 1, RefCredits: "1.000", RefKg: "1,000"}))
 	got := squash(doc.Find("figcaption"))
 	for _, want := range []string{"Of 1 batch,", "1 too thin to draw is merged", "1 is in folded chains", "1 is too small"} {
 		if !strings.Contains(got, want) {
