@@ -75,6 +75,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if authCfg.Mode == handlers.AuthNone {
 		log.Warn("AUTH_MODE=none: anyone who can reach this port can use the explorer; run it behind your SSO proxy with AUTH_MODE=header or jwt")
+	} else {
+		log.Info("sign-in", "auth_mode", authCfg.Mode, "trusted_proxies", len(authCfg.TrustedProxies),
+			"allowed_emails", len(authCfg.AllowEmails), "allowed_domains", len(authCfg.AllowDomains), "allowed_groups", len(authCfg.AllowGroups))
 	}
 	shared, err := openShared(getenv("REDIS_URL"), log)
 	if err != nil {
@@ -137,6 +140,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "Serving %s. Open %s\n", upstream, open)
 	}
 	log.Info("listening", "port", port, "upstream", upstream, "open", open)
+	// Whoever starts it should learn at once, in the log, if the credentials are wrong: pages
+	// and /readyz say so too, but only when someone asks.
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		switch err := client.Ping(pctx); {
+		case err == nil:
+			log.Info("registry reachable, credentials accepted")
+		case errors.Is(err, registry.ErrCredentials):
+			log.Error("the registry rejected ISOMETRIC_ACCESS_TOKEN / ISOMETRIC_CLIENT_SECRET: every page will say so until they are fixed", "err", err)
+		case ctx.Err() == nil:
+			log.Warn("the registry cannot be reached yet; pages will retry", "err", err)
+		}
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -260,7 +277,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, fmt.Errorf("PORT: must be a port number from 1 to 65535 (0 picks a free one), got %q", *port)
 	}
 	if c.demo, err = parseBool(*demoFlag); err != nil {
-		return c, fmt.Errorf("DEMO: must be 1 or 0 (or true/false), got %q", *demoFlag)
+		return c, fmt.Errorf("DEMO: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *demoFlag)
 	}
 	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
 		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)
