@@ -19,7 +19,7 @@ const homeReadyWait = 1500 * time.Millisecond
 
 // home is GET /: the search box and a short guide.
 func (s *server) home(c *gin.Context) error {
-	p := views.HomePage{Base: s.base("Search"), ExampleID: registry.ExampleID(registry.PrefixCreditBatch),
+	p := views.HomePage{Base: s.base("Find a credit batch"), ExampleID: registry.ExampleID(registry.PrefixCreditBatch),
 		ExampleSerial: registry.ExampleSerial, Examples: s.examples}
 	p.HideSearch = true
 	p.Registry = s.registryState(c.Request.Context())

@@ -109,5 +109,13 @@ func TestRetiredWithoutBeneficiaryIsNotRetiredForItsOwner(t *testing.T) {
 		if strings.Contains(s.Text(), id) && strings.Contains(s.Text(), "retired for") {
 			t.Errorf("chart tooltip of %s: %q", id, s.Text())
 		}
+		if strings.Contains(s.Text(), "retired, retired") {
+			t.Errorf("chart tooltip stutters: %q", s.Text())
+		}
 	})
+	// Its own page does not say "not retired" of a batch whose status is retired.
+	own, _ := a.page(t, "/batches/"+id, http.StatusOK)
+	if body := text(own.Find("main")); strings.Contains(body, "not retired") || !strings.Contains(body, "none recorded") {
+		t.Errorf("the header of retired %s contradicts its status: %q", id, head(body, 400))
+	}
 }

@@ -684,7 +684,8 @@ func (l *icicleLayout) describe(n *registry.Node) (class, title, label, short st
 	h := b.Holder()
 	holder := OrgView{Name: h.Name, ID: h.ID}.Label()
 	verb, note := holderWords(b)
-	sb.WriteString(", " + verb + " " + holder)
+	// The status is just before: "retired, for X" rather than "retired, retired for X".
+	sb.WriteString(", " + strings.TrimPrefix(verb, "retired ") + " " + holder)
 	if note != "" {
 		sb.WriteString(" " + note)
 	}
