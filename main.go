@@ -198,20 +198,19 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 	rediscache.SetLogger(log)
 	tier, err := rediscache.Open(strings.TrimSpace(url), rediscache.Config{})
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "REDIS_URL") { // it names the variable already
-			return nil, err
+		return nil, err // rediscache.ParseURL's errors name REDIS_URL
+	}
+	// One ping so that the log says what is true at start, off the start-up path: a Redis
+	// that does not answer must not delay serving, and the tier keeps retrying anyway.
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := tier.Health(ctx); err != nil {
+			log.Warn("shared cache unreachable: serving from this replica's own cache until it answers", "redis", tier.Target(), "err", err)
+		} else {
+			log.Info("shared cache ready", "redis", tier.Target())
 		}
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	// One ping so that the log says what is true at start; a Redis that is down still only
-	// degrades the tier, which keeps retrying.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := tier.Health(ctx); err != nil {
-		log.Warn("shared cache unreachable: serving from this replica's own cache until it answers", "redis", tier.Target(), "err", err)
-	} else {
-		log.Info("shared cache ready", "redis", tier.Target())
-	}
+	}()
 	return tier, nil
 }
 

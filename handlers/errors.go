@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -105,7 +103,7 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Message = "Start from the search box: paste a credit batch id, a serial number or a registry link."
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		p.Heading = "You cannot use this explorer from here"
-		p.Message = sentence(err.Error()) + ". Open the explorer through your organisation's sign-in, or ask whoever runs it for access."
+		p.Message = views.Capitalised(err.Error()) + ". Open the explorer through your organisation's sign-in, or ask whoever runs it for access."
 		p.RetryURL = ""
 	case status == http.StatusMethodNotAllowed:
 		p.Heading = "This address only answers GET and HEAD"
@@ -239,14 +237,4 @@ func shown(s string) string {
 		n++
 	}
 	return b.String()
-}
-
-// sentence is s with its first letter in upper case, for an error's text (lower case, as Go
-// errors are) that starts a sentence on a page.
-func sentence(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	if n == 0 {
-		return s
-	}
-	return string(unicode.ToUpper(r)) + s[n:]
 }

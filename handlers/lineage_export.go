@@ -41,7 +41,7 @@ func (s *server) lineageJSON(c *gin.Context) error {
 func (s *server) lineageCSV(c *gin.Context) error {
 	// A browser gets its progress page as soon as the lineage page would; a script waits
 	// as long as the JSON export does.
-	browser := acceptsHTML(c.GetHeader("Accept"))
+	browser := accepts(c.GetHeader("Accept"), "text/html")
 	wait := s.fragmentWait
 	if browser {
 		wait = s.progressWait
@@ -97,16 +97,4 @@ func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*registry.Tr
 		return nil, nil, &lookupError{what: "credit batch", value: id, err: err}
 	}
 	return tree, job, nil
-}
-
-// acceptsHTML reports whether an Accept header asks for HTML by name, as browsers' navigations
-// do; "*/*" (curl, scripts) does not count.
-func acceptsHTML(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		name, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "text/html") {
-			return true
-		}
-	}
-	return false
 }

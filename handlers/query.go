@@ -112,8 +112,8 @@ func classify(tok string) (target, bool) {
 
 // joinAtHyphens drops the white space beside a hyphen or a dash, where a PDF, an e-mail or a
 // narrow cell wrapped a serial number, and the soft hyphens and zero-width characters a web
-// page puts inside long tokens, so that the serial is one token again, as registry.ParseSerial
-// would read it. Other runs of white space become one space. Ids have no hyphen, so they are
+// page puts inside long tokens, so that the serial is one token again: the characters are
+// registry.ParseSerial's own (IsSerialHyphen, IsInvisible). Other runs of white space become one space. Ids have no hyphen, so they are
 // never joined to their neighbours.
 func joinAtHyphens(q string) string {
 	var b strings.Builder
@@ -121,13 +121,13 @@ func joinAtHyphens(q string) string {
 	space, lastDash := false, false
 	for _, r := range q {
 		switch {
-		case r == '\u00ad' || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff':
-			continue // invisible: neither a character of the token nor a separator
+		case registry.IsInvisible(r):
+			continue // neither a character of the token nor a separator
 		case isSpace(r):
 			space = true
 			continue
 		}
-		dash := strings.ContainsRune("-\u2010\u2011\u2012\u2013\u2212\ufe63\uff0d", r)
+		dash := registry.IsSerialHyphen(r)
 		if space && !dash && !lastDash && b.Len() > 0 {
 			b.WriteByte(' ')
 		}

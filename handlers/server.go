@@ -262,10 +262,15 @@ func (s *server) render(c *gin.Context, status int, page templ.Component) {
 }
 
 // acceptsGzip reports whether an Accept-Encoding header value allows gzip.
-func acceptsGzip(header string) bool {
+func acceptsGzip(header string) bool { return accepts(header, "gzip") }
+
+// accepts reports whether an Accept or Accept-Encoding header value names token (case
+// aside) without refusing it by q=0. Wildcards ("*/*", "*") do not count: callers ask whether
+// the client named the thing, as a browser names text/html and gzip.
+func accepts(header, token string) bool {
 	for _, part := range strings.Split(header, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+		if strings.EqualFold(strings.TrimSpace(name), token) {
 			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
 			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
 		}

@@ -173,15 +173,13 @@ func normaliseSerial(s string) (string, bool) {
 	for _, r := range s {
 		var c byte
 		switch {
-		case r == '-' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z':
+		case '0' <= r && r <= '9' || 'A' <= r && r <= 'Z':
 			c = byte(r)
 		case 'a' <= r && r <= 'z':
 			c = byte(r - 'a' + 'A')
-		case r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2212' || r == '\uFE63' || r == '\uFF0D':
-			// Hyphen, non-breaking hyphen, figure dash, en dash, minus sign, small and full-width
-			// hyphen-minus: what autocorrect and some fonts substitute for '-'.
+		case IsSerialHyphen(r):
 			c = '-'
-		case isInvisible(r):
+		case IsInvisible(r):
 			continue // break opportunities a web page or a PDF put in; nobody typed them
 		case unicode.IsSpace(r):
 			space = true
@@ -201,9 +199,21 @@ func normaliseSerial(s string) (string, bool) {
 	return string(b), true
 }
 
-// isInvisible reports the characters that render as nothing: zero-width spaces, the word
-// joiner, the byte-order mark and the soft hyphen.
-func isInvisible(r rune) bool {
+// IsSerialHyphen reports the characters ParseSerial reads as the hyphen between a serial's
+// parts: '-' itself and the hyphen, non-breaking hyphen, figure dash, en dash, minus sign,
+// small and full-width hyphen-minus that autocorrect and some fonts put in its place.
+func IsSerialHyphen(r rune) bool {
+	switch r {
+	case '-', '\u2010', '\u2011', '\u2012', '\u2013', '\u2212', '\uFE63', '\uFF0D':
+		return true
+	}
+	return false
+}
+
+// IsInvisible reports the characters that render as nothing and that ParseSerial ignores
+// wherever they are: zero-width spaces, the word joiner, the byte-order mark and the soft
+// hyphen (break opportunities a web page or a PDF put in; nobody typed them).
+func IsInvisible(r rune) bool {
 	switch r {
 	case '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD':
 		return true
@@ -218,7 +228,7 @@ func isSerialJunk(r rune) bool {
 	if unicode.IsSpace(r) {
 		return true
 	}
-	if isInvisible(r) {
+	if IsInvisible(r) {
 		return true
 	}
 	switch r {

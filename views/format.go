@@ -4,6 +4,8 @@ import (
 	"math/big"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
@@ -85,4 +87,14 @@ func plural[T ~int | ~int64](n T, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Capitalised is s with its first letter in upper case: for a code made readable, or an
+// error's text (lower case, as Go errors are) that starts a sentence on a page.
+func Capitalised(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

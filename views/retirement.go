@@ -3,8 +3,6 @@ package views
 import (
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
@@ -106,8 +104,7 @@ func purposeLabel(code string) string {
 	if l == "" {
 		return "(blank)"
 	}
-	r, n := utf8.DecodeRuneInString(l)
-	return string(unicode.ToUpper(r)) + l[n:]
+	return Capitalised(l)
 }
 
 func purposeViews(codes []string) []PurposeView {
