@@ -24,14 +24,7 @@ type lookupError struct {
 }
 
 // Error names what was looked for and why it could not be shown.
-func (e *lookupError) Error() string {
-	prefix := e.what + " " + e.value + ": "
-	inner := e.err.Error()
-	if strings.HasPrefix(inner, prefix) { // the registry named it already
-		return inner
-	}
-	return prefix + inner
-}
+func (e *lookupError) Error() string { return e.what + " " + e.value + ": " + e.err.Error() }
 
 // Unwrap gives the cause, which statusFor matches.
 func (e *lookupError) Unwrap() error { return e.err }

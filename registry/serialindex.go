@@ -529,7 +529,8 @@ func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, erro
 				return x.resolveByWalking(ctx, s, overlapping, asOf)
 			}
 			if !complete && passErr != nil {
-				return Resolution{}, fmt.Errorf("serial number %s: the index of issuances could not be built: %w", s, passErr)
+				// The caller names the serial it asked about.
+				return Resolution{}, fmt.Errorf("the index of issuances could not be built: %w", passErr)
 			}
 			return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
 		}
