@@ -12,6 +12,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"log/slog"
 	"net"
@@ -29,8 +31,8 @@ import (
 	"github.com/lineage-explorer/explorer/handlers"
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/benchmark"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -93,19 +95,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer stopDemo()
-	cacheCfg := registry.CacheConfig{TTL: cfg.cacheTTL}
+	cacheCfg := cache.Config{TTL: cfg.cacheTTL}
 	if shared != nil {
 		cacheCfg.Shared = shared
 	}
-	explorer := registry.NewExplorer(client, registry.ExplorerConfig{
+	explorer := lineage.NewExplorer(client, lineage.ExplorerConfig{
 		Cache:  cacheCfg,
 		OnWalk: metrics.ObserveWalk,
 		// The node bound is raised from the walker's default so that trees of a few tens of
 		// thousands of batches show whole; pages stay small because views collapse them.
-		Walker: registry.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
+		Walker: lineage.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
 		// The indexer takes at most two upstream slots of UPSTREAM_CONCURRENCY, so pages
 		// keep the rest; lookups never wait for a pass beyond the root they need.
-		SerialIndex: registry.SerialIndexConfig{Interval: cfg.serialIndexInterval},
+		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval},
 	})
 	// Serial lookups need the index of issuances: build it now rather than on the first
 	// lookup, and keep it fresh. It stops before the server returns.
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	gin.SetMode(gin.ReleaseMode)
 	srv := &http.Server{
 		Handler: handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
-			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, Shared: shared, BasePath: cfg.basePath}),
+			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath}),
 		MaxHeaderBytes:    64 << 10, // ids and serials are short; large headers are abuse
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

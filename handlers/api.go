@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,7 +84,7 @@ func (s *server) failJSON(c *gin.Context, err error) {
 			body.Hint = hint + " " + example
 		}
 	}
-	var snf *registry.SerialNotFoundError
+	var snf *lineage.SerialNotFoundError
 	if errors.As(err, &snf) && !snf.IndexedAsOf.IsZero() {
 		body.AsOf = snf.IndexedAsOf.UTC().Format(time.RFC3339)
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"strings"
@@ -117,12 +118,12 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 }
 
 // wait reports whether job finished within d (or had already).
-func (s *server) wait(ctx context.Context, job *registry.LineageJob, d time.Duration) bool {
+func (s *server) wait(ctx context.Context, job *lineage.LineageJob, d time.Duration) bool {
 	return waitFor(ctx, job.Done(), d)
 }
 
 // renderProgress answers 202 with a page that reloads itself every second.
-func (s *server) renderProgress(c *gin.Context, job *registry.LineageJob) {
+func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob) {
 	s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: batchPageURL(c, job.ID),
 		Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
 		Elapsed: views.FormatDuration(time.Since(job.Started))})

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"strings"
@@ -149,14 +150,14 @@ func TestBatchPageMarksProblemsWhereTheyOccur(t *testing.T) {
 	a := newApp(t, appOptions{})
 	for _, tc := range []struct {
 		name, id string
-		kind     registry.ProblemKind
+		kind     lineage.ProblemKind
 		check    string // totals check state
 	}{
-		{"dangling child", a.fx.DanglingChild, registry.ProblemDangling, "unknown"},
-		{"wrong parent", a.fx.WrongParent, registry.ProblemParentMismatch, ""},
-		{"cycle", a.fx.Cycle, registry.ProblemCycle, ""},
-		{"parent cycle", a.fx.ParentCycle, registry.ProblemCycle, ""},
-		{"repeated child", a.fx.RepeatedChild, registry.ProblemRepeated, ""},
+		{"dangling child", a.fx.DanglingChild, lineage.ProblemDangling, "unknown"},
+		{"wrong parent", a.fx.WrongParent, lineage.ProblemParentMismatch, ""},
+		{"cycle", a.fx.Cycle, lineage.ProblemCycle, ""},
+		{"parent cycle", a.fx.ParentCycle, lineage.ProblemCycle, ""},
+		{"repeated child", a.fx.RepeatedChild, lineage.ProblemRepeated, ""},
 		{"size mismatch", a.fx.SizeMismatch, "", "bad"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (s *server) fail(c *gin.Context, err error) {
 func (s *server) errorPage(status int, err error) views.ErrorPage {
 	p := views.ErrorPage{Base: s.base(http.StatusText(status)), Status: status}
 	var le *lookupError
-	var snf *registry.SerialNotFoundError
+	var snf *lineage.SerialNotFoundError
 	var nit *notInTreeError
 	what, value := "page", ""
 	if errors.As(err, &le) {

@@ -27,9 +27,9 @@ func (s *server) readyz(c *gin.Context) {
 	// The shared tier is an optimisation: when it is down the replica still serves (from memory
 	// and the upstream), so it is reported, never a reason to be taken out of rotation.
 	shared := ""
-	if s.shared != nil {
+	if configured, err := s.explorer.SharedHealth(c.Request.Context()); configured {
 		shared = "shared cache: ok\n"
-		if err := s.shared.Health(c.Request.Context()); err != nil {
+		if err != nil {
 			// Health says "degraded: shared cache <where>: why"; say the subject once.
 			shared = "shared cache: degraded: " + strings.TrimPrefix(strings.TrimPrefix(err.Error(), "degraded: "), "shared cache ") + "\n"
 		}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,8 +17,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -28,7 +29,8 @@ func init() { gin.SetMode(gin.TestMode) }
 type testApp struct {
 	reg      *demo.Registry
 	fx       demo.Fixtures
-	explorer *registry.Explorer
+	explorer *lineage.Explorer
+	client   *registry.Client // the explorer's upstream, for tests that ask the registry directly
 	url      string
 	http     *http.Client // does not follow redirects, so that tests see them
 }
@@ -76,11 +78,11 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.maxNodes == 0 {
 		o.maxNodes = 60_000
 	}
-	ecfg := registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: o.maxNodes}}
+	ecfg := lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: o.maxNodes}}
 	if o.shared != nil {
 		ecfg.Cache.Shared = o.shared
 	}
-	ex := registry.NewExplorer(client, ecfg)
+	ex := lineage.NewExplorer(client, ecfg)
 	if o.progressWait == 0 {
 		o.progressWait = time.Minute // most tests want the finished page, not the progress page
 	}
@@ -97,7 +99,6 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		}
 		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
 	}
-	cfg.Shared = o.shared
 	cfg.BasePath = o.basePath
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
@@ -106,7 +107,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	h := New(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testApp{reg: reg, fx: reg.Fixtures(), explorer: ex, url: srv.URL,
+	return &testApp{reg: reg, fx: reg.Fixtures(), explorer: ex, client: client, url: srv.URL,
 		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

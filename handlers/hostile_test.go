@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"net"
 	"net/http"
@@ -205,7 +206,7 @@ func TestHostileInput(t *testing.T) {
 // redirects at once), so that the next request's upstream count is its own. It joins the job
 // the handler started rather than sleeping; where the handler started none (it refused the
 // request), joining starts a walk, so call it only after the request's count is checked.
-func settle(ex *registry.Explorer, req *http.Request) {
+func settle(ex *lineage.Explorer, req *http.Request) {
 	if req.URL.Query().Get("retry") == "" {
 		return
 	}
@@ -295,7 +296,7 @@ func FuzzRoutes(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ex := registry.NewExplorer(client, registry.ExplorerConfig{Walker: registry.WalkerConfig{MaxNodes: 60_000}})
+	ex := lineage.NewExplorer(client, lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: 60_000}})
 	var logs syncBuffer
 	m := NewMetrics()
 	m.Attach(ex)

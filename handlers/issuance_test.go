@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"regexp"
 	"slices"
@@ -46,11 +47,11 @@ func TestIssuancePage(t *testing.T) {
 	for _, id := range []string{a.fx.Issuance, a.fx.LastPageIssuance} {
 		t.Run(id, func(t *testing.T) {
 			ctx := context.Background()
-			iss, err := a.explorer.Client().Issuance(ctx, id)
+			iss, err := a.client.Issuance(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			icb, err := a.explorer.Client().IssuanceCreditBatches(ctx, id)
+			icb, err := a.client.IssuanceCreditBatches(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,11 +137,11 @@ func TestIssuancePage(t *testing.T) {
 func TestIssuanceFiguresAgreeWithTheTrees(t *testing.T) {
 	a := newApp(t, appOptions{})
 	ctx := context.Background()
-	icb, err := a.explorer.Client().IssuanceCreditBatches(ctx, a.fx.Issuance)
+	icb, err := a.client.IssuanceCreditBatches(ctx, a.fx.Issuance)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := registry.NewWalker(a.explorer.Client(), registry.WalkerConfig{})
+	w := lineage.NewWalker(a.client, lineage.WalkerConfig{})
 	var active, retired int64
 	for _, b := range append(slices.Clone(icb.SupplierCreditBatches), icb.BufferPoolCreditBatches...) {
 		tr, err := w.Lineage(ctx, b.ID, nil)
@@ -201,7 +202,7 @@ func TestIssuanceFiguresAgreeWithTheTrees(t *testing.T) {
 		rep.RootsKg != rep.Issuance.CreditBatchSizeTotal.CreditKgs || rep.Issuance.ID != a.fx.Issuance {
 		t.Errorf("JSON figures: %+v", rep)
 	}
-	if len(rep.Roots) != len(icb.SupplierCreditBatches)+len(icb.BufferPoolCreditBatches) || rep.Roots[0].Pool != string(registry.PoolSupplier) {
+	if len(rep.Roots) != len(icb.SupplierCreditBatches)+len(icb.BufferPoolCreditBatches) || rep.Roots[0].Pool != string(lineage.PoolSupplier) {
 		t.Errorf("JSON roots: %+v", rep.Roots)
 	}
 	if len(rep.ByHolder) == 0 || len(rep.ByHolder[0].Trees) == 0 || len(rep.ByBeneficiary) == 0 || len(rep.ByBeneficiary[0].Retirements) == 0 {
@@ -263,7 +264,7 @@ func TestSearchLeadsToIssuanceAndRetirementPages(t *testing.T) {
 
 func TestBatchHeaderLinksToItsIssuanceAndRetirement(t *testing.T) {
 	a := newApp(t, appOptions{})
-	list, err := a.explorer.Client().RetirementCreditBatches(context.Background(), a.fx.Retirement)
+	list, err := a.client.RetirementCreditBatches(context.Background(), a.fx.Retirement)
 	if err != nil || len(list.Nodes) == 0 {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestFailedTreesAreMarkedWithARetry(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	}})
-	icb, err := a.explorer.Client().IssuanceCreditBatches(context.Background(), a.fx.Issuance)
+	icb, err := a.client.IssuanceCreditBatches(context.Background(), a.fx.Issuance)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 const utf8BOM = "\ufeff"
 
 // lineageJSON is GET /api/v1/batches/{id}/lineage: the lineage tree of a batch as JSON
-// (registry.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
+// (lineage.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
 // waits for the walk rather than answer with a progress page, for as long as the client does.
 func (s *server) lineageJSON(c *gin.Context) error {
 	tree, job, err := s.walkedLineage(c, s.fragmentWait)
@@ -72,7 +73,7 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		if _, err := io.WriteString(w, utf8BOM); err != nil {
 			return err
 		}
-		return registry.WriteCSV(w, tree)
+		return lineage.WriteCSV(w, tree)
 	})
 }
 
@@ -80,7 +81,7 @@ func (s *server) lineageCSV(c *gin.Context) error {
 // for its lineage walk, sharing one under way, for at most FragmentWait: a cold walk of a
 // large tree can take minutes, longer than the server's write timeout, so past that it
 // returns no tree and the walk under way, for a 202 that says how far it got.
-func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*registry.Tree, *registry.LineageJob, error) {
+func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*lineage.Tree, *lineage.LineageJob, error) {
 	id := strings.TrimSpace(c.Param("id"))
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,7 +32,7 @@ type exportedLineage struct {
 			CreditKgs json.Number `json:"credit_kgs"`
 		} `json:"batch"`
 	} `json:"nodes"`
-	Problems []registry.Problem `json:"problems"`
+	Problems []lineage.Problem `json:"problems"`
 	Totals   struct {
 		ActiveKg  json.Number `json:"active_kg"`
 		RetiredKg json.Number `json:"retired_kg"`
@@ -92,11 +93,11 @@ func TestLineageJSONOfABatchInsideItsTree(t *testing.T) {
 	}
 	// A planted tree carries its problems.
 	e = decodeExport(t, a.get(t, views.LineageJSONURL(a.fx.SizeMismatch)).body)
-	kinds := map[registry.ProblemKind]bool{}
+	kinds := map[lineage.ProblemKind]bool{}
 	for _, p := range e.Problems {
 		kinds[p.Kind] = true
 	}
-	if !kinds[registry.ProblemSizeMismatch] || e.Summary.Clean {
+	if !kinds[lineage.ProblemSizeMismatch] || e.Summary.Clean {
 		t.Errorf("problems %v, clean %v", e.Problems, e.Summary.Clean)
 	}
 }
@@ -130,7 +131,7 @@ func TestLineageCSV(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the CSV does not parse: %v", err)
 			}
-			if strings.Join(rows[0], ",") != strings.Join(registry.CSVHeader, ",") {
+			if strings.Join(rows[0], ",") != strings.Join(lineage.CSVHeader, ",") {
 				t.Errorf("header %v", rows[0])
 			}
 			if tc.nodes > 0 && len(rows) != tc.nodes+1 {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"regexp"
 	"slices"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -122,18 +122,18 @@ func TestAuditPanelListsExactlyThePlantedProblems(t *testing.T) {
 	f := a.fx
 	for _, tc := range []struct {
 		name, id string
-		want     []registry.ProblemKind
+		want     []lineage.ProblemKind
 	}{
-		{"dangling child", f.DanglingChild, []registry.ProblemKind{registry.ProblemDangling}},
-		{"wrong parent", f.WrongParent, []registry.ProblemKind{registry.ProblemParentMismatch}},
-		{"cycle below", f.Cycle, []registry.ProblemKind{registry.ProblemCycle}},
-		{"cycle above", f.ParentCycle, []registry.ProblemKind{registry.ProblemCycle}},
-		{"repeated child", f.RepeatedChild, []registry.ProblemKind{registry.ProblemParentMismatch, registry.ProblemRepeated}},
-		{"one-child split", f.OneChildSplit, []registry.ProblemKind{registry.ProblemSplitShape}},
-		{"size mismatch", f.SizeMismatch, []registry.ProblemKind{registry.ProblemRangePartition, registry.ProblemSizeMismatch}},
-		{"range gap", f.RangeGap, []registry.ProblemKind{registry.ProblemRangePartition}},
-		{"mixed issuance", f.MixedIssuance, []registry.ProblemKind{registry.ProblemMixedLineage}},
-		{"bad status", f.BadStatus, []registry.ProblemKind{registry.ProblemStatus, registry.ProblemSplitShape}},
+		{"dangling child", f.DanglingChild, []lineage.ProblemKind{lineage.ProblemDangling}},
+		{"wrong parent", f.WrongParent, []lineage.ProblemKind{lineage.ProblemParentMismatch}},
+		{"cycle below", f.Cycle, []lineage.ProblemKind{lineage.ProblemCycle}},
+		{"cycle above", f.ParentCycle, []lineage.ProblemKind{lineage.ProblemCycle}},
+		{"repeated child", f.RepeatedChild, []lineage.ProblemKind{lineage.ProblemParentMismatch, lineage.ProblemRepeated}},
+		{"one-child split", f.OneChildSplit, []lineage.ProblemKind{lineage.ProblemSplitShape}},
+		{"size mismatch", f.SizeMismatch, []lineage.ProblemKind{lineage.ProblemRangePartition, lineage.ProblemSizeMismatch}},
+		{"range gap", f.RangeGap, []lineage.ProblemKind{lineage.ProblemRangePartition}},
+		{"mixed issuance", f.MixedIssuance, []lineage.ProblemKind{lineage.ProblemMixedLineage}},
+		{"bad status", f.BadStatus, []lineage.ProblemKind{lineage.ProblemStatus, lineage.ProblemSplitShape}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, _ := a.page(t, "/batches/"+tc.id, http.StatusOK)
@@ -143,9 +143,9 @@ func TestAuditPanelListsExactlyThePlantedProblems(t *testing.T) {
 			}
 			panel := doc.Find("[data-testid=audit]")
 			items := panel.Find("[data-testid=problems] > li")
-			var got []registry.ProblemKind
+			var got []lineage.ProblemKind
 			items.Each(func(_ int, li *goquery.Selection) {
-				got = append(got, registry.ProblemKind(li.AttrOr("data-kind", "")))
+				got = append(got, lineage.ProblemKind(li.AttrOr("data-kind", "")))
 			})
 			if !slices.Equal(got, tc.want) {
 				t.Fatalf("audit lists %v, want %v", got, tc.want)

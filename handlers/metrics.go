@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
 )
 
 // Metrics are the explorer's Prometheus metrics (prometheus/client_golang), in a registry of
@@ -31,7 +32,6 @@ type Metrics struct {
 	treeProblems    prometheus.Histogram
 	serialLookups   *prometheus.CounterVec
 	attached        bool
-	sharedAttached  bool
 	rendersAttached bool
 }
 
@@ -65,47 +65,44 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Attach reads the cache's counters at scrape time and observes every upstream request of the
-// explorer's client. Call it once.
-func (m *Metrics) Attach(e *registry.Explorer) {
+// Attach reads the explorer's counters (cache, shared tier when there is one, upstream) at
+// scrape time and observes every upstream request. Call it once; later calls do nothing.
+func (m *Metrics) Attach(e *lineage.Explorer) {
 	if m.attached {
 		return
 	}
 	m.attached = true
-	e.Client().SetObserver(m.observeUpstream)
-	cache := e.Cache()
-	gauge := func(name, help string, v func(registry.CacheStats) float64, counter bool) {
-		m.readAtScrape(name, help, counter, func() float64 { return v(cache.Stats()) })
+	e.Observe(m.observeUpstream)
+	gauge := func(name, help string, v func(cache.Stats) float64, counter bool) {
+		m.readAtScrape(name, help, counter, func() float64 { return v(e.Stats().Cache) })
 	}
-	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s registry.CacheStats) float64 { return float64(s.Hits) }, true)
-	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s registry.CacheStats) float64 { return float64(s.Misses) }, true)
-	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s registry.CacheStats) float64 { return float64(s.Shared) }, true)
-	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s registry.CacheStats) float64 { return float64(s.Evictions) }, true)
-	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s registry.CacheStats) float64 { return float64(s.Entries) }, false)
-	client := e.Client()
+	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s cache.Stats) float64 { return float64(s.Hits) }, true)
+	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s cache.Stats) float64 { return float64(s.Misses) }, true)
+	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s cache.Stats) float64 { return float64(s.Shared) }, true)
+	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s cache.Stats) float64 { return float64(s.Evictions) }, true)
+	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s cache.Stats) float64 { return float64(s.Entries) }, false)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_upstream_in_flight",
-		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(client.Stats().InFlight) }))
+		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(e.Stats().Upstream.InFlight) }))
+	if e.Stats().Shared != nil {
+		m.attachShared(func() cache.SharedStats { return *e.Stats().Shared })
+	}
 }
 
-// attachShared reads the shared tier's counters at scrape time; t may be nil.
-func (m *Metrics) attachShared(t *rediscache.Tier) {
-	if t == nil || m.sharedAttached {
-		return
-	}
-	m.sharedAttached = true
-	counter := func(name, help string, v func(rediscache.Stats) int64) {
+// attachShared reads the shared tier's counters at scrape time.
+func (m *Metrics) attachShared(stats func() cache.SharedStats) {
+	counter := func(name, help string, v func(cache.SharedStats) int64) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
-			func() float64 { return float64(v(t.Stats())) }))
+			func() float64 { return float64(v(stats())) }))
 	}
-	counter("lineage_shared_cache_hits_total", "Batch lookups answered from the shared tier (Redis).", func(s rediscache.Stats) int64 { return s.Hits })
-	counter("lineage_shared_cache_misses_total", "Batch lookups the shared tier could not answer.", func(s rediscache.Stats) int64 { return s.Misses })
-	counter("lineage_shared_cache_errors_total", "Shared tier calls that failed (timeouts, refused connections, error replies).", func(s rediscache.Stats) int64 { return s.Errors })
-	counter("lineage_shared_cache_skipped_total", "Shared tier calls skipped while its circuit breaker was open.", func(s rediscache.Stats) int64 { return s.Skipped })
-	counter("lineage_shared_cache_lease_waits_total", "Lookups that waited for another replica's fetch of the same batch.", func(s rediscache.Stats) int64 { return s.LeaseWaits })
-	counter("lineage_shared_cache_leases_total", "Batches this replica fetched on behalf of all replicas.", func(s rediscache.Stats) int64 { return s.Leases })
+	counter("lineage_shared_cache_hits_total", "Batch lookups answered from the shared tier (Redis).", func(s cache.SharedStats) int64 { return s.Hits })
+	counter("lineage_shared_cache_misses_total", "Batch lookups the shared tier could not answer.", func(s cache.SharedStats) int64 { return s.Misses })
+	counter("lineage_shared_cache_errors_total", "Shared tier calls that failed (timeouts, refused connections, error replies).", func(s cache.SharedStats) int64 { return s.Errors })
+	counter("lineage_shared_cache_skipped_total", "Shared tier calls skipped while its circuit breaker was open.", func(s cache.SharedStats) int64 { return s.Skipped })
+	counter("lineage_shared_cache_lease_waits_total", "Lookups that waited for another replica's fetch of the same batch.", func(s cache.SharedStats) int64 { return s.LeaseWaits })
+	counter("lineage_shared_cache_leases_total", "Batches this replica fetched on behalf of all replicas.", func(s cache.SharedStats) int64 { return s.Leases })
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_shared_cache_degraded",
 		Help: "1 while the shared tier is degraded (down, slow or full), else 0."}, func() float64 {
-		if t.State() == "ok" {
+		if stats().State == "ok" {
 			return 0
 		}
 		return 1
@@ -145,8 +142,8 @@ func (m *Metrics) observeUpstream(ev registry.RequestEvent) {
 	}
 }
 
-// ObserveWalk records one lineage walk; it has the shape of registry.ExplorerConfig.OnWalk.
-func (m *Metrics) ObserveWalk(tree *registry.Tree, err error, took time.Duration) {
+// ObserveWalk records one lineage walk; it has the shape of lineage.ExplorerConfig.OnWalk.
+func (m *Metrics) ObserveWalk(tree *lineage.Tree, err error, took time.Duration) {
 	outcome := "ok"
 	switch {
 	case err == nil:

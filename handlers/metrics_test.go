@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"maps"
 	"net/http/httptest"
@@ -21,7 +22,7 @@ func TestMetricsNamesAndValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewMetrics()
-	e := registry.NewExplorer(c, registry.ExplorerConfig{OnWalk: m.ObserveWalk})
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk})
 	m.Attach(e)
 	// Two walks of the 15-batch all-final tree: the second (a retry) is served by the cache.
 	if _, err := e.Lineage(context.Background(), reg.Fixtures().AllFinalRoot); err != nil {

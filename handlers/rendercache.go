@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"runtime"
@@ -20,7 +21,6 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // DefaultRenderCacheBytes bounds the answers kept by the render cache when Config leaves it
@@ -46,13 +46,13 @@ func (r *rendered) size() int64 { return int64(len(r.body) + len(r.gz) + 128) }
 // MB for a large one) alive after the explorer has let go of it, and a weak pointer never
 // equals one made from another tree, even at a reused address.
 type renderKey struct {
-	tree weak.Pointer[registry.Tree]
+	tree weak.Pointer[lineage.Tree]
 	kind string // "page", "subtree", "json" or "csv"
 	arg  string // what else the answer depends on: the node of a fragment, a page's serial
 	user string // the signed-in user the layout names ("" for fragments and exports)
 }
 
-func newRenderKey(tree *registry.Tree, kind, arg, user string) renderKey {
+func newRenderKey(tree *lineage.Tree, kind, arg, user string) renderKey {
 	return renderKey{tree: weak.Make(tree), kind: kind, arg: arg, user: user}
 }
 

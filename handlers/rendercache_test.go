@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"net/netip"
@@ -14,7 +15,6 @@ import (
 	"testing"
 	"weak"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -196,9 +196,9 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 			return err
 		}
 	}
-	trees := make([]*registry.Tree, 40)
+	trees := make([]*lineage.Tree, 40)
 	for i := range trees {
-		trees[i] = &registry.Tree{}
+		trees[i] = &lineage.Tree{}
 		r, err := rc.get(ctx, newRenderKey(trees[i], "page", "", ""), htmlType, write(5_000+i))
 		if err != nil || len(r.body) != 5_000+i {
 			t.Fatalf("entry %d: %v, %d bytes", i, err, len(r.body))
@@ -219,7 +219,7 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 		t.Error("the oldest entry survived")
 	}
 	// An answer larger than a quarter of the budget is served but not kept.
-	big := newRenderKey(&registry.Tree{}, "json", "", "")
+	big := newRenderKey(&lineage.Tree{}, "json", "", "")
 	if r, err := rc.get(ctx, big, "application/json", write(budget/2)); err != nil || len(r.body) != budget/2 {
 		t.Fatalf("big answer: %v", err)
 	}
@@ -227,7 +227,7 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 		t.Error("an answer over a quarter of the budget was kept")
 	}
 	// A failed build is not kept: the next request tries again.
-	fails := newRenderKey(&registry.Tree{}, "csv", "", "")
+	fails := newRenderKey(&lineage.Tree{}, "csv", "", "")
 	if _, err := rc.get(ctx, fails, "text/csv", func(context.Context, io.Writer) error { return io.ErrUnexpectedEOF }); err != io.ErrUnexpectedEOF {
 		t.Fatalf("build error: %v", err)
 	}
@@ -239,8 +239,8 @@ func TestRenderCacheStaysWithinItsBudget(t *testing.T) {
 // A kept answer must not keep its tree alive, and once the tree is gone its answers go too.
 func TestRenderCacheLetsGoOfCollectedTrees(t *testing.T) {
 	rc := newRenderCache(1 << 20)
-	keep := func() weak.Pointer[registry.Tree] {
-		tree := &registry.Tree{Nodes: map[string]*registry.Node{"ctb_x": {}}}
+	keep := func() weak.Pointer[lineage.Tree] {
+		tree := &lineage.Tree{Nodes: map[string]*lineage.Node{"ctb_x": {}}}
 		if _, err := rc.get(context.Background(), newRenderKey(tree, "page", "", ""), htmlType, func(_ context.Context, w io.Writer) error {
 			_, err := io.WriteString(w, "page")
 			return err
@@ -254,7 +254,7 @@ func TestRenderCacheLetsGoOfCollectedTrees(t *testing.T) {
 	if gone.Value() != nil {
 		t.Fatal("the render cache keeps a tree alive")
 	}
-	live := &registry.Tree{}
+	live := &lineage.Tree{}
 	if _, err := rc.get(context.Background(), newRenderKey(live, "page", "", ""), htmlType, func(_ context.Context, w io.Writer) error {
 		_, err := io.WriteString(w, "other page")
 		return err

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strings"
 	"time"
@@ -21,7 +22,7 @@ type reportRoute[T any] struct {
 	what     string // "issuance", "retirement": for error pages
 	prefix   string // the id's prefix (registry.PrefixIssuance, ...)
 	heading  string // the progress page's heading before the id
-	start    func(id string, fresh bool) *registry.ReportJob[T]
+	start    func(id string, fresh bool) *lineage.ReportJob[T]
 	url      func(id string) string // the page's canonical URL
 	retryURL func(id string) string
 	page     func(base views.Base, report T) templ.Component
@@ -95,26 +96,26 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 }
 
 // issuanceRoute is /issuances/{id} and /api/v1/issuances/{id}: where an issuance's credits
-// went (registry.Explorer.StartIssuanceReport).
-func (s *server) issuanceRoute() reportRoute[*registry.IssuanceReport] {
-	return reportRoute[*registry.IssuanceReport]{
+// went (lineage.Explorer.StartIssuanceReport).
+func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
+	return reportRoute[*lineage.IssuanceReport]{
 		what: "issuance", prefix: registry.PrefixIssuance, heading: "Tracing the credits of issuance",
 		start: s.explorer.StartIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
 		title: func(id string) string { return "Issuance " + id },
-		page: func(b views.Base, rep *registry.IssuanceReport) templ.Component {
+		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
 			return views.Issuance(views.NewIssuancePage(b, rep))
 		},
 	}
 }
 
 // retirementRoute is /retirements/{id} and /api/v1/retirements/{id}: what a retirement
-// retired and where each batch came from (registry.Explorer.StartRetirementReport).
-func (s *server) retirementRoute() reportRoute[*registry.RetirementReport] {
-	return reportRoute[*registry.RetirementReport]{
+// retired and where each batch came from (lineage.Explorer.StartRetirementReport).
+func (s *server) retirementRoute() reportRoute[*lineage.RetirementReport] {
+	return reportRoute[*lineage.RetirementReport]{
 		what: "retirement", prefix: registry.PrefixRetirement, heading: "Following the batches of retirement",
 		start: s.explorer.StartRetirementReport, url: views.RetirementURL, retryURL: views.RetirementRetryURL,
 		title: func(id string) string { return "Retirement " + id },
-		page: func(b views.Base, rep *registry.RetirementReport) templ.Component {
+		page: func(b views.Base, rep *lineage.RetirementReport) templ.Component {
 			return views.Retirement(views.NewRetirementPage(b, rep))
 		},
 	}

@@ -19,7 +19,7 @@ func TestWarmPagesSendNothingUpstream(t *testing.T) {
 	a := newApp(t, appOptions{})
 	var mu sync.Mutex
 	byRoute := map[string]int{}
-	a.explorer.Client().SetObserver(func(ev registry.RequestEvent) {
+	a.client.SetObserver(func(ev registry.RequestEvent) {
 		mu.Lock()
 		byRoute[ev.Endpoint]++
 		mu.Unlock()

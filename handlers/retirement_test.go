@@ -16,11 +16,11 @@ import (
 func TestRetirementPage(t *testing.T) {
 	a := newApp(t, appOptions{})
 	ctx := context.Background()
-	ret, err := a.explorer.Client().Retirement(ctx, a.fx.Retirement)
+	ret, err := a.client.Retirement(ctx, a.fx.Retirement)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := a.explorer.Client().RetirementCreditBatches(ctx, a.fx.Retirement)
+	list, err := a.client.RetirementCreditBatches(ctx, a.fx.Retirement)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestRetirementPage(t *testing.T) {
 
 func TestRetirementMarkupIsText(t *testing.T) {
 	a := newApp(t, appOptions{})
-	ret, err := a.explorer.Client().Retirement(context.Background(), a.fx.HostileRetirement)
+	ret, err := a.client.Retirement(context.Background(), a.fx.HostileRetirement)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -23,7 +24,7 @@ func (s *server) serial(c *gin.Context) error {
 	return nil
 }
 
-// serialJSON is GET /api/v1/serial/{serial}: the resolution as JSON (registry.Resolution plus
+// serialJSON is GET /api/v1/serial/{serial}: the resolution as JSON (lineage.Resolution plus
 // the page it leads to), with the statuses of the page route.
 func (s *server) serialJSON(c *gin.Context) error {
 	res, err := s.resolveSerial(c)
@@ -31,7 +32,7 @@ func (s *server) serialJSON(c *gin.Context) error {
 		return err
 	}
 	s.writeJSON(c, http.StatusOK, struct {
-		registry.Resolution
+		lineage.Resolution
 		URL string `json:"url"` // the lineage page the HTML route redirects to
 	}{res, s.url(serialTarget(res))})
 	return nil
@@ -39,14 +40,14 @@ func (s *server) serialJSON(c *gin.Context) error {
 
 // resolveSerial resolves the route's :serial; errors name the serial as asked (malformed) or in
 // canonical form (unknown), and offer a retry when the registry failed.
-func (s *server) resolveSerial(c *gin.Context) (registry.Resolution, error) {
+func (s *server) resolveSerial(c *gin.Context) (lineage.Resolution, error) {
 	raw := c.Param("serial")
 	res, err := s.explorer.ResolveSerial(c.Request.Context(), raw)
 	if err == nil {
 		return res, nil
 	}
 	le := &lookupError{what: "serial number", value: trimQuery(raw), err: err}
-	var snf *registry.SerialNotFoundError
+	var snf *lineage.SerialNotFoundError
 	switch {
 	case errors.As(err, &snf):
 		le.value = snf.Serial.String()
@@ -61,7 +62,7 @@ func (s *server) resolveSerial(c *gin.Context) (registry.Resolution, error) {
 }
 
 // serialTarget is the lineage page a resolution leads to.
-func serialTarget(res registry.Resolution) string {
+func serialTarget(res lineage.Resolution) string {
 	if res.Exact {
 		return views.BatchURL(res.BatchID)
 	}
@@ -70,7 +71,7 @@ func serialTarget(res registry.Resolution) string {
 
 // withinNotice is the lineage page's notice for ?serial= (set by a serial lookup that found the
 // range inside the batch), or nil when there is none or it is not true of this tree.
-func withinNotice(tree *registry.Tree, asked *registry.Serial) *views.SerialNotice {
+func withinNotice(tree *lineage.Tree, asked *registry.Serial) *views.SerialNotice {
 	if asked == nil {
 		return nil
 	}

@@ -28,7 +28,7 @@ func (a *testApp) serialOf(t *testing.T, id string) registry.Serial {
 
 func TestSerialRedirectsToItsBatchWhateverItsStatus(t *testing.T) {
 	a := newApp(t, appOptions{})
-	last, err := a.explorer.Client().IssuanceCreditBatches(context.Background(), a.fx.LastPageIssuance)
+	last, err := a.client.IssuanceCreditBatches(context.Background(), a.fx.LastPageIssuance)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -18,8 +19,6 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
-	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -27,7 +26,7 @@ import (
 // take the defaults given.
 type Config struct {
 	// Explorer answers every question about the registry.
-	Explorer *registry.Explorer
+	Explorer *lineage.Explorer
 	// Demo marks every page with the demo-data banner (the built-in demo registry is served).
 	Demo bool
 	// Examples are batches listed on the home page (the demo registry's fixtures).
@@ -54,9 +53,6 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metrics, if set, counts every request and serves /metrics.
 	Metrics *Metrics
-	// Shared is the Redis tier shared by replicas (REDIS_URL), if any: /readyz reports its
-	// state and /metrics its counters.
-	Shared *rediscache.Tier
 	// BasePath is the path prefix the app is served under (BASE_PATH, such as "/lineage"),
 	// as checked by CleanBasePath; "" or "/" serves it at the root. Every route, link, asset,
 	// redirect and fragment URL carries it; the probes also stay at the root.
@@ -67,7 +63,7 @@ type Config struct {
 }
 
 type server struct {
-	explorer     *registry.Explorer
+	explorer     *lineage.Explorer
 	demo         bool
 	examples     []views.Example
 	log          *slog.Logger
@@ -79,7 +75,6 @@ type server struct {
 	auth         *Authenticator
 	proxies      []netip.Prefix
 	metrics      *Metrics
-	shared       *rediscache.Tier
 	basePath     string // "" at the root, else "/prefix" with no trailing slash
 	renders      *renderCache
 }
@@ -106,7 +101,6 @@ func New(cfg Config) http.Handler {
 		auth:         cfg.Auth,
 		proxies:      cfg.TrustedProxies,
 		metrics:      cfg.Metrics,
-		shared:       cfg.Shared,
 		renders:      newRenderCache(cfg.RenderCacheBytes),
 	}
 	if s.log == nil {
@@ -122,7 +116,7 @@ func New(cfg Config) http.Handler {
 	if ttl <= 0 {
 		ttl = 5 * time.Second
 	}
-	s.ready = &readiness{ping: cfg.Explorer.Client().Ping, ttl: ttl}
+	s.ready = &readiness{ping: cfg.Explorer.Ready, ttl: ttl}
 	s.fallback500 = s.renderFallback()
 	engine := s.routes()
 	// gin's trailing-slash redirect (/batches/x/ to /batches/x) runs before any middleware
@@ -153,7 +147,7 @@ func (s *server) routes() *gin.Engine {
 	r.Use(s.recoverPanics, s.withBasePath, requestID, s.logRequests, securityHeaders)
 	if s.metrics != nil {
 		r.Use(s.metrics.middleware(s.basePath))
-		s.metrics.attachShared(s.shared)
+		s.metrics.Attach(s.explorer)
 		s.metrics.attachRenders(s.renders)
 	}
 	if s.auth != nil {

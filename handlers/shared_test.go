@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lineage-explorer/explorer/registry/rediscache"
-	"github.com/lineage-explorer/explorer/registry/rediscache/redisserver"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 )
 
 // Two app replicas share one Redis: the second serves a tree the first walked without asking

@@ -43,5 +43,5 @@ func ExampleID(prefix string) string { return prefix + "_1DRBTYA8Q1S07CBY" }
 
 func invalidID(prefix, id string) error {
 	return fmt.Errorf("%w: %q is not a valid %s id (expected %q followed by 16 to 33 letters or digits, like %s)",
-		ErrInvalid, truncateForError(id), prefix, prefix+"_", ExampleID(prefix))
+		ErrInvalid, TruncateForError(id), prefix, prefix+"_", ExampleID(prefix))
 }

@@ -102,7 +102,7 @@ func ParseSerial(s string) (Serial, error) {
 }
 
 func serialError(s, why string) error {
-	return &SerialError{Input: truncateForError(s), Why: why}
+	return &SerialError{Input: TruncateForError(s), Why: why}
 }
 
 // SerialError is ParseSerial's error: which part of the input is wrong, in words a page can

@@ -1,6 +1,3 @@
-// Package registry is the Isometric Registry API client, the types it decodes, the lineage walk
-// over credit batches (up parent_id, down left_child_id/right_child_id), the tree it builds and
-// the cache in front of the upstream. It knows nothing of HTTP handlers or HTML.
 package registry
 
 import (
@@ -92,7 +89,7 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("timestamp: unrecognised date-time %q", truncateForError(s))
+	return fmt.Errorf("timestamp: unrecognised date-time %q", TruncateForError(s))
 }
 
 // MarshalJSON writes RFC 3339 with the precision the value has, or null for the zero time.
@@ -269,7 +266,9 @@ type List[T any] struct {
 	TotalCount int64 `json:"total_count"`
 }
 
-func truncateForError(s string) string {
+// TruncateForError shortens untrusted text (an id, a serial, an upstream message) to at most
+// 160 bytes of valid UTF-8, with an ellipsis when cut, for an error message or a problem's detail.
+func TruncateForError(s string) string {
 	const limit = 160
 	if len(s) > limit {
 		return strings.ToValidUTF8(s[:limit], "") + "…"

@@ -1,9 +1,9 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // AuditView is the audit panel of a lineage: a verdict with the tree's figures, then every
@@ -46,7 +46,7 @@ func (v AuditView) KindsText() string {
 
 // newAudit builds the audit panel. href gives where a batch id links on this page (its row,
 // or its own page when the row is not rendered).
-func newAudit(t *registry.Tree, maxListed int, href func(id string) string) AuditView {
+func newAudit(t *lineage.Tree, maxListed int, href func(id string) string) AuditView {
 	s := t.Summary()
 	v := AuditView{Clean: s.Clean(), Count: s.Problems}
 	figures := FormatCount(s.Batches) + " " + plural(s.Batches, "batch", "batches") + ", " + FormatKg(s.ConservedKg) + " kg conserved"
@@ -67,7 +67,7 @@ func newAudit(t *registry.Tree, maxListed int, href func(id string) string) Audi
 	} else if s.Conserved {
 		v.Conserved = figures
 	}
-	at := map[registry.ProblemKind]int{}
+	at := map[lineage.ProblemKind]int{}
 	for i, p := range t.Problems {
 		if j, ok := at[p.Kind]; ok {
 			v.Kinds[j].Count++
@@ -89,21 +89,21 @@ func newAudit(t *registry.Tree, maxListed int, href func(id string) string) Audi
 }
 
 // relatedRole says how a problem's other batch is involved, in words that read after its id.
-func relatedRole(k registry.ProblemKind) string {
+func relatedRole(k lineage.ProblemKind) string {
 	switch k {
-	case registry.ProblemDangling, registry.ProblemInvalidLink, registry.ProblemFetchFailed:
+	case lineage.ProblemDangling, lineage.ProblemInvalidLink, lineage.ProblemFetchFailed:
 		return "linked from"
-	case registry.ProblemParentMismatch:
+	case lineage.ProblemParentMismatch:
 		return "listed as a child by"
-	case registry.ProblemUnlisted:
+	case lineage.ProblemUnlisted:
 		return "its parent_id names"
-	case registry.ProblemCycle:
+	case lineage.ProblemCycle:
 		return "links back to"
-	case registry.ProblemRepeated:
+	case lineage.ProblemRepeated:
 		return "links to"
-	case registry.ProblemMixedLineage:
+	case lineage.ProblemMixedLineage:
 		return "root"
-	case registry.ProblemRangePartition:
+	case lineage.ProblemRangePartition:
 		return "child"
 	}
 	return "with"

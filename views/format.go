@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math/big"
 	"strconv"
 	"time"
@@ -13,7 +14,7 @@ import (
 // FormatKg renders a size in kg with thousands separators, exactly, using integer arithmetic
 // only (sizes can exceed 2^53, past which float64 loses units): 12446 → "12,446". It is the
 // registry's own formatter, so that audit details and page figures group digits alike.
-func FormatKg(kg int64) string { return registry.FormatKg(kg) }
+func FormatKg(kg int64) string { return lineage.FormatKg(kg) }
 
 // FormatCredits renders kg as credits (1,000 kg = 1 credit) with three decimals and thousands
 // separators in the whole part, exactly: 1234567 → "1,234.567".

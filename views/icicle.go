@@ -3,13 +3,13 @@ package views
 import (
 	"cmp"
 	"container/heap"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math"
 	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // IcicleOptions sizes and bounds an icicle chart. Zero values take the defaults given.
@@ -97,7 +97,7 @@ type IcicleBar struct {
 	LabelY  int    // the label's baseline
 	Count   int    // batches the bar stands for
 
-	under *registry.Node // for a "more" bar: the batch its batches descend from
+	under *lineage.Node // for a "more" bar: the batch its batches descend from
 }
 
 // LegendItem is one entry of the chart's legend: a swatch class and its meaning in words.
@@ -109,21 +109,21 @@ type LegendItem struct {
 // NewIcicle lays out the icicle chart of one lineage tree: the root spans the full width and
 // every batch is as wide as its share of the root's kg. opt.Current defaults to the tree's
 // target.
-func NewIcicle(t *registry.Tree, opt IcicleOptions) IcicleView {
+func NewIcicle(t *lineage.Tree, opt IcicleOptions) IcicleView {
 	if opt.Current == "" && t != nil && t.Target != nil {
 		opt.Current = t.Target.ID
 	}
 	if t == nil {
 		return NewIcicleForest(nil, opt)
 	}
-	return NewIcicleForest([]*registry.Tree{t}, opt)
+	return NewIcicleForest([]*lineage.Tree{t}, opt)
 }
 
 // NewIcicleForest lays out several trees side by side (an issuance's roots, say): the full
 // width is their roots' kg together, and each batch is as wide as its share of that.
-func NewIcicleForest(trees []*registry.Tree, opt IcicleOptions) IcicleView {
+func NewIcicleForest(trees []*lineage.Tree, opt IcicleOptions) IcicleView {
 	opt = opt.withDefaults()
-	l := &icicleLayout{opt: opt, info: map[*registry.Node]*nodeInfo{}, onPath: map[*registry.Node]bool{}}
+	l := &icicleLayout{opt: opt, info: map[*lineage.Node]*nodeInfo{}, onPath: map[*lineage.Node]bool{}}
 	l.index(trees)
 	return l.run()
 }
@@ -140,10 +140,10 @@ type nodeInfo struct {
 // 128-bit integer arithmetic, so that sizes above 2^53 place exactly.
 type icicleLayout struct {
 	opt     IcicleOptions
-	tops    []*registry.Node
-	info    map[*registry.Node]*nodeInfo
-	onPath  map[*registry.Node]bool
-	cur     *registry.Node
+	tops    []*lineage.Node
+	info    map[*lineage.Node]*nodeInfo
+	onPath  map[*lineage.Node]bool
+	cur     *lineage.Node
 	ref     int64 // the kg the full width stands for
 	nodes   int
 	batches int // distinct batches present, for the caption
@@ -156,7 +156,7 @@ type icicleLayout struct {
 
 // barItem is a batch bar that may still be expanded.
 type barItem struct {
-	n        *registry.Node
+	n        *lineage.Node
 	a, b     int64 // kg span, from the left edge of the chart
 	x0, x1   int   // pixels
 	level    int
@@ -168,20 +168,20 @@ type barItem struct {
 
 func (it *barItem) width() int { return it.x1 - it.x0 }
 
-func (l *icicleLayout) index(trees []*registry.Tree) {
+func (l *icicleLayout) index(trees []*lineage.Tree) {
 	order := 0
 	for _, t := range trees {
 		if t == nil || t.Root == nil {
 			continue
 		}
 		l.tops = append(l.tops, t.Root)
-		var pre []*registry.Node
-		t.Each(func(n *registry.Node) bool {
+		var pre []*lineage.Node
+		t.Each(func(n *lineage.Node) bool {
 			pre = append(pre, n)
 			own := 0
 			if t.Nodes[n.ID] == n { // a repeated id's second place does not carry the first's problems
 				own = len(t.ProblemsAt(n.ID))
-				if n.Batch != nil && n.Missing == registry.MissingNone {
+				if n.Batch != nil && n.Missing == lineage.MissingNone {
 					l.batches++ // as the pages count batches: each once, missing ones apart
 				}
 			}
@@ -214,7 +214,7 @@ func (l *icicleLayout) index(trees []*registry.Tree) {
 
 // kgOf is a node's size as the chart reads it: its batch's kg (never below zero), or -1 when
 // the batch is missing and its size unknown.
-func kgOf(n *registry.Node) int64 {
+func kgOf(n *lineage.Node) int64 {
 	if n.Batch == nil {
 		return -1
 	}
@@ -222,7 +222,7 @@ func kgOf(n *registry.Node) int64 {
 }
 
 // topKg is the width a tree's root claims: its kg, or its children's when the root is missing.
-func topKg(n *registry.Node) int64 {
+func topKg(n *lineage.Node) int64 {
 	if kg := kgOf(n); kg >= 0 {
 		return kg
 	}
@@ -262,7 +262,7 @@ type span struct{ a, b int64 }
 // children hold less than the parent, missing children (size unknown) share what is
 // unaccounted for, and any rest stays a visible gap; when they claim more, they are scaled
 // down to fit, so that the chart stays a partition (the audit reports the mismatch).
-func split(n *registry.Node, a, b int64) []span {
+func split(n *lineage.Node, a, b int64) []span {
 	length := b - a
 	var known int64
 	unknown := 0
@@ -381,11 +381,11 @@ type plan struct {
 
 // drawn reports whether a node gets a bar of its own: wide enough to see, or on the path to
 // the current batch, which must show however thin.
-func (l *icicleLayout) drawn(n *registry.Node, s span) bool {
+func (l *icicleLayout) drawn(n *lineage.Node, s span) bool {
 	return l.onPath[n] || l.px(s.b)-l.px(s.a) >= l.opt.MinWidth
 }
 
-func (l *icicleLayout) plan(parent *barItem, kids []*registry.Node, spans []span, level int) plan {
+func (l *icicleLayout) plan(parent *barItem, kids []*lineage.Node, spans []span, level int) plan {
 	p := plan{parent: parent}
 	for i := 0; i < len(kids); {
 		c, s := kids[i], spans[i]
@@ -427,7 +427,7 @@ func (l *icicleLayout) plan(parent *barItem, kids []*registry.Node, spans []span
 		if j-i > 1 && parent != nil {
 			href = BatchURL(parent.n.ID) // several branches: their parent's page lists them
 		}
-		if kids[i].Missing == registry.MissingInvalidID && j-i == 1 {
+		if kids[i].Missing == lineage.MissingInvalidID && j-i == 1 {
 			href = ""
 		}
 		title := FormatCount(count) + " more " + plural(count, "batch", "batches") + ", too thin to draw at this scale"
@@ -458,8 +458,8 @@ func (p *plan) barsLevel(level int) { p.bars[len(p.bars)-1].Y = level }
 
 // planDrawn adds a drawn child: its own bar, or a band when it starts a long chain of single
 // peels, followed by the batch the chain ends at.
-func (l *icicleLayout) planDrawn(p *plan, c *registry.Node, s span, level int) {
-	var chain []*registry.Node
+func (l *icicleLayout) planDrawn(p *plan, c *lineage.Node, s span, level int) {
+	var chain []*lineage.Node
 	m, ms := c, s
 	var peeledKg int64
 	peeled := 0
@@ -516,7 +516,7 @@ func (l *icicleLayout) planDrawn(p *plan, c *registry.Node, s span, level int) {
 		title += "\n⚠ " + FormatCount(probs) + " " + plural(probs, "problem", "problems") + " inside"
 	}
 	href := BatchURL(first.ID)
-	if first.Missing == registry.MissingInvalidID {
+	if first.Missing == lineage.MissingInvalidID {
 		href = ""
 	}
 	p.bars = append(p.bars, IcicleBar{Kind: BarFold, ID: first.ID, X: x0, W: max(x1-x0, 1), Class: "c-fold",
@@ -529,7 +529,7 @@ func (l *icicleLayout) planDrawn(p *plan, c *registry.Node, s span, level int) {
 }
 
 // planBatch adds one batch's bar.
-func (l *icicleLayout) planBatch(p *plan, n *registry.Node, s span, level int) {
+func (l *icicleLayout) planBatch(p *plan, n *lineage.Node, s span, level int) {
 	x0, x1 := l.px(s.a), l.px(s.b)
 	it := &barItem{n: n, a: s.a, b: s.b, x0: x0, x1: x1, level: level, bar: len(p.bars)}
 	p.bars = append(p.bars, IcicleBar{Kind: BarBatch, ID: n.ID, Y: level, Count: 1})
@@ -592,7 +592,7 @@ func (l *icicleLayout) finish() {
 		b.Current = n == l.cur
 		b.OnPath = l.onPath[n] && !b.Current
 		b.Problem = in.own > 0
-		if n.Missing != registry.MissingInvalidID {
+		if n.Missing != lineage.MissingInvalidID {
 			b.Href = BatchURL(n.ID)
 		}
 		var short string
@@ -663,9 +663,9 @@ func (l *icicleLayout) finish() {
 }
 
 // describe is a batch bar's fill class, tooltip, and its label in full and short.
-func (l *icicleLayout) describe(n *registry.Node) (class, title, label, short string) {
+func (l *icicleLayout) describe(n *lineage.Node) (class, title, label, short string) {
 	b := n.Batch
-	if b == nil || n.Missing != registry.MissingNone {
+	if b == nil || n.Missing != lineage.MissingNone {
 		st := missingStatus(n.Missing)
 		return "c-" + st.Class, n.ID + "\n" + st.Label, st.Label, "?"
 	}
@@ -828,7 +828,7 @@ func mergeMore(bars []IcicleBar) []IcicleBar {
 			if under != nil {
 				first.Title += "\nall descend from " + under.ID
 				first.ID = under.ID
-				if under.Missing != registry.MissingInvalidID {
+				if under.Missing != lineage.MissingInvalidID {
 					first.Href = BatchURL(under.ID)
 				}
 			}
@@ -853,11 +853,11 @@ func mergeMore(bars []IcicleBar) []IcicleBar {
 
 // commonAncestor is the nearest node both descend from (either included), or nil when they are
 // in different trees.
-func commonAncestor(a, b *registry.Node) *registry.Node {
+func commonAncestor(a, b *lineage.Node) *lineage.Node {
 	if a == nil || b == nil {
 		return nil
 	}
-	seen := map[*registry.Node]bool{}
+	seen := map[*lineage.Node]bool{}
 	for n := a; n != nil; n = n.Parent {
 		seen[n] = true
 	}

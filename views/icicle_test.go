@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math/big"
 	"regexp"
 	"strings"
@@ -187,7 +188,7 @@ func TestIcicleForestSharesOneWidth(t *testing.T) {
 	fx := r.Fixtures()
 	a, b, c := walk(t, r, fx.DeepChainRoot), walk(t, r, fx.WideRoot), walk(t, r, fx.AllFinalRoot)
 	const width = 960
-	v := NewIcicleForest([]*registry.Tree{a, b, c}, IcicleOptions{Width: width})
+	v := NewIcicleForest([]*lineage.Tree{a, b, c}, IcicleOptions{Width: width})
 	checkIcicle(t, v, "", 200)
 	var tops []IcicleBar
 	for _, bar := range v.Bars {
@@ -253,7 +254,7 @@ func TestIcicleRendersEscapedLinkedSVG(t *testing.T) {
 
 func TestIcicleOfNothingIsEmpty(t *testing.T) {
 	b := &registry.CreditBatch{ID: "ctb_1DRBTYA8Q1S07CBY", Status: registry.StatusActive}
-	tree := &registry.Tree{Root: &registry.Node{ID: b.ID, Batch: b}, Nodes: map[string]*registry.Node{}}
+	tree := &lineage.Tree{Root: &lineage.Node{ID: b.ID, Batch: b}, Nodes: map[string]*lineage.Node{}}
 	if v := NewIcicle(tree, IcicleOptions{}); !v.Empty || len(v.Bars) != 0 {
 		t.Errorf("a zero-kg tree gives %+v", v)
 	}

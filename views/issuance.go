@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -100,7 +101,7 @@ type RootRow struct {
 }
 
 // NewIssuancePage builds the issuance page from its report.
-func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
+func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 	iss := r.Issuance
 	issued := iss.CreditBatchSizeTotal.CreditKgs
 	p := IssuancePage{Base: base, Chart: NewIcicleForest(r.Trees, IcicleOptions{}), ID: iss.ID, ProjectID: iss.ProjectID,
@@ -165,7 +166,7 @@ func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 	for _, root := range r.Roots {
 		row := rootRow(root)
 		at := "#supplier-h"
-		if root.Pool == registry.PoolBufferPool {
+		if root.Pool == lineage.PoolBufferPool {
 			p.BufferRoots = append(p.BufferRoots, row)
 			at = "#buffer-h"
 		} else {
@@ -182,7 +183,7 @@ func NewIssuancePage(base Base, r *registry.IssuanceReport) IssuancePage {
 // hide trees that do not add up, since their differences may cancel out, so the trees'
 // own checks count too: the line names every problem known, and is never "ok" while a tree
 // does not add up, whatever the sums say.
-func issuanceCheck(r *registry.IssuanceReport) Check {
+func issuanceCheck(r *lineage.IssuanceReport) Check {
 	c := checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots’")
 	n := r.UnbalancedTrees
 	if n == 0 {
@@ -200,7 +201,7 @@ func issuanceCheck(r *registry.IssuanceReport) Check {
 	return Check{"bad", c.Text + " " + trees + "."}
 }
 
-func rootRow(r registry.IssuanceRoot) RootRow {
+func rootRow(r lineage.IssuanceRoot) RootRow {
 	row := RootRow{ID: r.ID, Err: r.Error, Problems: r.Problems,
 		Active: FormatCredits(r.ActiveKg), Retired: FormatCredits(r.RetiredKg),
 		Batches: FormatCount(r.Batches), Depth: FormatCount(r.Depth)}

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"testing"
 
@@ -10,17 +11,17 @@ import (
 // testRoot is one root of a made-up issuance: its size, what its tree holds, and how many of
 // its batches are missing.
 type testRoot struct {
-	pool        registry.Pool
+	pool        lineage.Pool
 	size, holds int64
 	missing     int
 }
 
 // testIssuanceReport sums roots as the registry's report does (IssuanceReport).
-func testIssuanceReport(roots ...testRoot) *registry.IssuanceReport {
-	r := &registry.IssuanceReport{Issuance: registry.Issuance{ID: "iss_1XXXXXXXXXXXXXXX"}}
+func testIssuanceReport(roots ...testRoot) *lineage.IssuanceReport {
+	r := &lineage.IssuanceReport{Issuance: registry.Issuance{ID: "iss_1XXXXXXXXXXXXXXX"}}
 	for i, tr := range roots {
 		id := "ctb_1XXXXXXXXXXXXXX" + string(rune('A'+i))
-		root := registry.IssuanceRoot{ID: id, Pool: tr.pool, ActiveKg: tr.holds, Missing: tr.missing, Batches: 1,
+		root := lineage.IssuanceRoot{ID: id, Pool: tr.pool, ActiveKg: tr.holds, Missing: tr.missing, Batches: 1,
 			Batch: &registry.CreditBatch{ID: id, Status: registry.StatusActive, Size: registry.Quantity{CreditKgs: tr.size}}}
 		r.Roots = append(r.Roots, root)
 		r.RootsKg += tr.size
@@ -38,7 +39,7 @@ func testIssuanceReport(roots ...testRoot) *registry.IssuanceReport {
 // cancel out (or hide behind a missing batch), and the line must then say so, name how many,
 // and lead to the table that marks them.
 func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
-	sup, buf := registry.PoolSupplier, registry.PoolBufferPool
+	sup, buf := lineage.PoolSupplier, lineage.PoolBufferPool
 	for _, tc := range []struct {
 		name   string
 		roots  []testRoot

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -222,7 +223,7 @@ type ProblemView struct {
 
 // NewBatchPage builds the lineage page of t.Target from the tree a walk returned. walked is
 // when the walk started.
-func NewBatchPage(base Base, t *registry.Tree, walked time.Time, opt LineageOptions) BatchPage {
+func NewBatchPage(base Base, t *lineage.Tree, walked time.Time, opt LineageOptions) BatchPage {
 	opt = opt.withDefaults()
 	l := newLayout(t, t.Target.ID, opt)
 	p := BatchPage{Base: base, Header: newHeader(t.Target)}
@@ -235,7 +236,7 @@ func NewBatchPage(base Base, t *registry.Tree, walked time.Time, opt LineageOpti
 	p.Chart = NewIcicle(t, chart)
 	p.JSONURL, p.CSVURL = LineageJSONURL(t.Target.ID), LineageCSVURL(t.Target.ID)
 	for _, pr := range t.Problems {
-		if pr.Kind == registry.ProblemFetchFailed {
+		if pr.Kind == lineage.ProblemFetchFailed {
 			p.FetchFailed++
 		}
 	}
@@ -255,7 +256,7 @@ func NewBatchPage(base Base, t *registry.Tree, walked time.Time, opt LineageOpti
 // NewSubtree builds the fragment that fills a collapsed node when it is opened: the node's
 // children and as much below them as MaxFragmentRows allows. target is the batch whose page
 // showed the tree. ok is false when the tree has no such node.
-func NewSubtree(t *registry.Tree, target, nodeID string, opt LineageOptions) (TreeView, bool) {
+func NewSubtree(t *lineage.Tree, target, nodeID string, opt LineageOptions) (TreeView, bool) {
 	opt = opt.withDefaults()
 	n, ok := t.Nodes[nodeID]
 	if !ok {
@@ -267,33 +268,33 @@ func NewSubtree(t *registry.Tree, target, nodeID string, opt LineageOptions) (Tr
 
 // layout decides which rows a tree renders, which are open, and how they nest.
 type layout struct {
-	t      *registry.Tree
+	t      *lineage.Tree
 	target string
 	opt    LineageOptions
 	rootKg int64
 
-	desc     map[*registry.Node]int // descendants
-	probs    map[*registry.Node]int // problems marked in the subtree, the node included
-	run      map[*registry.Node]int // length of the single-continuation run starting here
-	expanded map[*registry.Node]bool
-	open     map[*registry.Node]bool
-	onPath   map[*registry.Node]bool
+	desc     map[*lineage.Node]int // descendants
+	probs    map[*lineage.Node]int // problems marked in the subtree, the node included
+	run      map[*lineage.Node]int // length of the single-continuation run starting here
+	expanded map[*lineage.Node]bool
+	open     map[*lineage.Node]bool
+	onPath   map[*lineage.Node]bool
 	rows     int
 	maxDepth int
 	rendered map[string]bool // ids whose row carries the anchor on this page
 }
 
-func newLayout(t *registry.Tree, target string, opt LineageOptions) *layout {
+func newLayout(t *lineage.Tree, target string, opt LineageOptions) *layout {
 	l := &layout{t: t, target: target, opt: opt,
-		desc: map[*registry.Node]int{}, probs: map[*registry.Node]int{}, run: map[*registry.Node]int{},
-		expanded: map[*registry.Node]bool{}, open: map[*registry.Node]bool{}, onPath: map[*registry.Node]bool{},
+		desc: map[*lineage.Node]int{}, probs: map[*lineage.Node]int{}, run: map[*lineage.Node]int{},
+		expanded: map[*lineage.Node]bool{}, open: map[*lineage.Node]bool{}, onPath: map[*lineage.Node]bool{},
 		rendered: map[string]bool{}}
 	if t.Root != nil && t.Root.Batch != nil {
 		l.rootKg = t.Root.Batch.Size.CreditKgs
 	}
 	// Post-order sums without recursion: a chain can be thousands deep.
-	var order []*registry.Node
-	t.Each(func(n *registry.Node) bool {
+	var order []*lineage.Node
+	t.Each(func(n *lineage.Node) bool {
 		order = append(order, n)
 		l.maxDepth = max(l.maxDepth, n.Depth)
 		return true
@@ -303,7 +304,7 @@ func newLayout(t *registry.Tree, target string, opt LineageOptions) *layout {
 		if l.canonical(n) {
 			l.probs[n] += len(t.ProblemsAt(n.ID))
 		}
-		var cont *registry.Node
+		var cont *lineage.Node
 		branches := 0
 		for _, c := range n.Children {
 			l.desc[n] += 1 + l.desc[c]
@@ -322,10 +323,10 @@ func newLayout(t *registry.Tree, target string, opt LineageOptions) *layout {
 
 // canonical reports whether n is the node its id names in the tree: a repeated id's second
 // place is not, and must not carry the anchor or the problems of the first.
-func (l *layout) canonical(n *registry.Node) bool { return l.t.Nodes[n.ID] == n }
+func (l *layout) canonical(n *lineage.Node) bool { return l.t.Nodes[n.ID] == n }
 
 // expand marks n's children as rendered if the row budget allows (or force).
-func (l *layout) expand(n *registry.Node, force bool, budget int) bool {
+func (l *layout) expand(n *lineage.Node, force bool, budget int) bool {
 	if l.expanded[n] || len(n.Children) == 0 {
 		return false
 	}
@@ -362,7 +363,7 @@ func (l *layout) page() TreeView {
 }
 
 // fragment lays out the children of n, collapsed, as far as the fragment budget goes.
-func (l *layout) fragment(n *registry.Node) TreeView {
+func (l *layout) fragment(n *lineage.Node) TreeView {
 	l.rows = 0
 	l.expand(n, true, 0)
 	for _, c := range n.Children {
@@ -376,8 +377,8 @@ func (l *layout) fragment(n *registry.Node) TreeView {
 	return tv
 }
 
-func (l *layout) bfs(from *registry.Node, budget int, open bool) {
-	queue := []*registry.Node{from}
+func (l *layout) bfs(from *lineage.Node, budget int, open bool) {
+	queue := []*lineage.Node{from}
 	for len(queue) > 0 && l.rows < budget {
 		n := queue[0]
 		queue = queue[1:]
@@ -395,9 +396,9 @@ func (l *layout) bfs(from *registry.Node, budget int, open bool) {
 // Runs that continue in one half only, and subtrees past MaxNest, continue in the same list
 // (labelled with their parent) instead of nesting deeper, so that the HTML stays shallow
 // whatever the tree's depth. It recurses only to nest, which MaxNest bounds.
-func (l *layout) items(start *registry.Node, level int) []TreeItem {
+func (l *layout) items(start *lineage.Node, level int) []TreeItem {
 	type work struct {
-		n       *registry.Node
+		n       *lineage.Node
 		hoisted bool
 	}
 	var out []TreeItem
@@ -410,7 +411,7 @@ func (l *layout) items(start *registry.Node, level int) []TreeItem {
 		if w.hoisted {
 			it.ContinuesFrom = n.Parent.ID
 		}
-		var hoisted []*registry.Node
+		var hoisted []*lineage.Node
 		switch {
 		case l.expanded[n]:
 			for _, c := range n.Children {
@@ -434,7 +435,7 @@ func (l *layout) items(start *registry.Node, level int) []TreeItem {
 }
 
 // hoist reports whether child c of n renders at n's level rather than nested below n.
-func (l *layout) hoist(n, c *registry.Node, level int, nHoisted bool) bool {
+func (l *layout) hoist(n, c *lineage.Node, level int, nHoisted bool) bool {
 	if !l.expanded[c] {
 		return false // a row without rendered children adds no nesting
 	}
@@ -452,10 +453,10 @@ func (l *layout) hoist(n, c *registry.Node, level int, nHoisted bool) bool {
 }
 
 // row is the display of one node.
-func (l *layout) row(n *registry.Node) NodeRow {
+func (l *layout) row(n *lineage.Node) NodeRow {
 	r := NodeRow{ID: n.ID, Depth: n.Depth, Target: n.ID == l.t.Target.ID && l.canonical(n),
 		OnPath: l.onPath[n], Status: missingStatus(n.Missing), Err: n.Err}
-	if n.Missing != registry.MissingInvalidID {
+	if n.Missing != lineage.MissingInvalidID {
 		r.URL = BatchURL(n.ID)
 	}
 	if l.canonical(n) {
@@ -506,39 +507,39 @@ func (l *layout) href(id string) string {
 	return BatchURL(id)
 }
 
-func problemView(p registry.Problem, href string) ProblemView {
+func problemView(p lineage.Problem, href string) ProblemView {
 	return ProblemView{Kind: problemLabel(p.Kind), Class: string(p.Kind), BatchID: p.BatchID, Href: href, Detail: p.Detail}
 }
 
-func problemLabel(k registry.ProblemKind) string {
+func problemLabel(k lineage.ProblemKind) string {
 	switch k {
-	case registry.ProblemDangling:
+	case lineage.ProblemDangling:
 		return "Dangling link"
-	case registry.ProblemInvalidLink:
+	case lineage.ProblemInvalidLink:
 		return "Malformed link"
-	case registry.ProblemFetchFailed:
+	case lineage.ProblemFetchFailed:
 		return "Not fetched"
-	case registry.ProblemParentMismatch:
+	case lineage.ProblemParentMismatch:
 		return "Parent mismatch"
-	case registry.ProblemUnlisted:
+	case lineage.ProblemUnlisted:
 		return "Unlisted child"
-	case registry.ProblemCycle:
+	case lineage.ProblemCycle:
 		return "Cycle"
-	case registry.ProblemRepeated:
+	case lineage.ProblemRepeated:
 		return "Repeated id"
-	case registry.ProblemTruncated:
+	case lineage.ProblemTruncated:
 		return "Tree truncated"
-	case registry.ProblemSizeMismatch:
+	case lineage.ProblemSizeMismatch:
 		return "Size mismatch"
-	case registry.ProblemSplitShape:
+	case lineage.ProblemSplitShape:
 		return "Split shape"
-	case registry.ProblemStatus:
+	case lineage.ProblemStatus:
 		return "Incoherent status"
-	case registry.ProblemMixedLineage:
+	case lineage.ProblemMixedLineage:
 		return "Mixed lineage"
-	case registry.ProblemSerial:
+	case lineage.ProblemSerial:
 		return "Serial number"
-	case registry.ProblemRangePartition:
+	case lineage.ProblemRangePartition:
 		return "Range partition"
 	}
 	return string(k)
@@ -553,19 +554,19 @@ func statusView(s registry.Status) StatusView {
 	return StatusView{Class: "other", Label: string(s)}
 }
 
-func missingStatus(m registry.Missing) StatusView {
+func missingStatus(m lineage.Missing) StatusView {
 	switch m {
-	case registry.MissingNone:
+	case lineage.MissingNone:
 		return StatusView{}
-	case registry.MissingNotFound:
+	case lineage.MissingNotFound:
 		return StatusView{Class: "missing", Label: "missing: not in the registry"}
-	case registry.MissingInvalidID:
+	case lineage.MissingInvalidID:
 		return StatusView{Class: "missing", Label: "malformed id"}
-	case registry.MissingFetchFailed:
+	case lineage.MissingFetchFailed:
 		return StatusView{Class: "missing", Label: "not fetched: registry error"}
-	case registry.MissingTruncated:
+	case lineage.MissingTruncated:
 		return StatusView{Class: "skipped", Label: "not fetched: tree too large"}
-	case registry.MissingRepeated:
+	case lineage.MissingRepeated:
 		return StatusView{Class: "skipped", Label: "repeated: shown elsewhere"}
 	}
 	return StatusView{Class: "missing", Label: string(m)}
@@ -573,7 +574,7 @@ func missingStatus(m registry.Missing) StatusView {
 
 func orgView(o registry.Organisation) OrgView { return OrgView{Name: o.Name, ID: o.ID} }
 
-func newHeader(n *registry.Node) BatchHeader {
+func newHeader(n *lineage.Node) BatchHeader {
 	b := n.Batch
 	h := BatchHeader{ID: n.ID}
 	if b == nil {
@@ -607,7 +608,7 @@ func newHeader(n *registry.Node) BatchHeader {
 	return h
 }
 
-func newTotals(t *registry.Tree, opt LineageOptions) TotalsView {
+func newTotals(t *lineage.Tree, opt LineageOptions) TotalsView {
 	tot := t.Totals()
 	var rootKg int64
 	if t.Root != nil && t.Root.Batch != nil {
@@ -655,13 +656,13 @@ func newTotals(t *registry.Tree, opt LineageOptions) TotalsView {
 }
 
 // linkLabel says in words how a batch hangs from the one above it ("" for a root).
-func linkLabel(l registry.Link) string {
+func linkLabel(l lineage.Link) string {
 	switch l {
-	case registry.LinkLeft:
+	case lineage.LinkLeft:
 		return "left half"
-	case registry.LinkRight:
+	case lineage.LinkRight:
 		return "right half"
-	case registry.LinkClaimed:
+	case lineage.LinkClaimed:
 		return "claims this parent"
 	}
 	return ""

@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"sync"
 	"testing"
 	"time"
@@ -12,12 +13,12 @@ import (
 
 var (
 	treesMu sync.Mutex
-	trees   = map[string]*registry.Tree{} // walked trees by root id, shared by tests (read only)
+	trees   = map[string]*lineage.Tree{} // walked trees by root id, shared by tests (read only)
 )
 
 // walk builds a real tree by walking the demo registry through the real client over HTTP.
 // The dataset is the same in every demo.Registry, so a tree walked once serves every test.
-func walk(t *testing.T, r *demo.Registry, id string) *registry.Tree {
+func walk(t *testing.T, r *demo.Registry, id string) *lineage.Tree {
 	t.Helper()
 	treesMu.Lock()
 	defer treesMu.Unlock()
@@ -29,7 +30,7 @@ func walk(t *testing.T, r *demo.Registry, id string) *registry.Tree {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{Workers: 16, MaxNodes: 50_000}).Lineage(context.Background(), id, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{Workers: 16, MaxNodes: 50_000}).Lineage(context.Background(), id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +118,9 @@ func TestLayoutAccountsForEveryNode(t *testing.T) {
 
 // repeats counts the nodes that share an id with another (a repeated child): Tree.Len counts
 // each id once, the layout shows each place.
-func repeats(t *registry.Tree) int {
+func repeats(t *lineage.Tree) int {
 	n := 0
-	t.Each(func(nd *registry.Node) bool {
+	t.Each(func(nd *lineage.Node) bool {
 		if t.Nodes[nd.ID] != nd {
 			n++
 		}

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 
 	"strings"
 	"testing"
@@ -106,7 +107,7 @@ func TestSearchHintsSayTheShapesAreMadeUp(t *testing.T) {
 // of made-up data. Off the demo, the link stays.
 func TestRetirementPublicRecordIsNotClaimedForDemoData(t *testing.T) {
 	const public = "https://registry.isometric.com/retirement/ret_1XXXXXXXXXXXXXXX"
-	r := &registry.RetirementReport{Retirement: registry.Retirement{ID: "ret_1XXXXXXXXXXXXXXX", URL: public}}
+	r := &lineage.RetirementReport{Retirement: registry.Retirement{ID: "ret_1XXXXXXXXXXXXXXX", URL: public}}
 
 	doc := render(t, Retirement(NewRetirementPage(Base{Title: "Retirement", Demo: true}, r)))
 	if n := doc.Find("a[href*='isometric.com']").Length(); n != 0 {

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"time"
 
@@ -52,7 +53,7 @@ type RetiredBatchView struct {
 }
 
 // NewRetirementPage builds the retirement page from its report.
-func NewRetirementPage(base Base, r *registry.RetirementReport) RetirementPage {
+func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	ret := r.Retirement
 	p := RetirementPage{Base: base, ID: ret.ID, Beneficiary: orgView(ret.Beneficiary), Owner: orgView(ret.Owner),
 		Purposes: purposeViews(ret.Purposes), RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
@@ -115,7 +116,7 @@ func purposeViews(codes []string) []PurposeView {
 	return out
 }
 
-func retiredBatchView(rb registry.RetiredBatch) RetiredBatchView {
+func retiredBatchView(rb lineage.RetiredBatch) RetiredBatchView {
 	b := rb.Batch
 	v := RetiredBatchView{ID: b.ID, URL: BatchURL(b.ID), Serial: b.SerialNumber, Size: amount(b.Size.CreditKgs),
 		IssuanceID: b.IssuanceID, ProjectID: b.ProjectID, Depth: FormatCount(rb.Depth()), Splits: rb.Depth(), Complete: rb.Complete}

@@ -1,6 +1,9 @@
 package views
 
-import "github.com/lineage-explorer/explorer/registry"
+import (
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
+)
 
 // SerialNotice tells, on a lineage page reached from a serial number, that the serial asked
 // for is not the batch's own but lies inside its range.
@@ -14,7 +17,7 @@ type SerialNotice struct {
 // nil when there is nothing true to say: the notice claims that asked lies inside the target's
 // range and inside none of its halves (the smallest batch that holds it), and both are checked
 // against the tree rather than taken from the URL.
-func NewSerialNotice(t *registry.Tree, asked registry.Serial) *SerialNotice {
+func NewSerialNotice(t *lineage.Tree, asked registry.Serial) *SerialNotice {
 	n := t.Target
 	if n == nil || n.Batch == nil {
 		return nil

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"os"
 	"regexp"
 	"strings"
@@ -16,7 +17,7 @@ func TestRetirementPurposesInWords(t *testing.T) {
 		"voluntary_net_zero_pledge", "", "<b>x</b>"}
 	want := []string{"Corporate targets", "Public environmental claims", "Insetting", "Regulatory requirement", "Other",
 		"Voluntary net zero pledge", "(blank)", "<b>x</b>"}
-	r := &registry.RetirementReport{Retirement: registry.Retirement{ID: "ret_1XXXXXXXXXXXXXXX", Purposes: codes}}
+	r := &lineage.RetirementReport{Retirement: registry.Retirement{ID: "ret_1XXXXXXXXXXXXXXX", Purposes: codes}}
 	doc := render(t, Retirement(NewRetirementPage(Base{Title: "Retirement"}, r)))
 	items := doc.Find("[data-testid=purposes] li")
 	if items.Length() != len(codes) {

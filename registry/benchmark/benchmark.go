@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"os"
 	"sync"
@@ -75,19 +77,20 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	replicas := fs.Int("replicas", 0, "run only the replicas scenario: this many replicas sharing one Redis (0: the walk scenarios)")
 	replicaUsers := fs.Int("replica-users", 10, "concurrent cold walks on each replica in the replicas scenario")
 	rounds := fs.Int("rounds", 5, "fresh replicas timed warm in the replicas scenario (the median is reported)")
-	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis for the replicas scenario (default $REDIS_URL; none: start redis-server from PATH)")
+	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis for the replicas scenario (default $REDIS_URL; required by -replicas)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	reg := demo.New(demo.Options{Latency: opts.Latency})
 	if *replicas > 0 {
-		url, stop, err := redisForBench(*redisURL)
-		if err != nil {
-			return err
+		// The server binary embeds this command, so it starts no redis-server itself: the
+		// launcher that the tests use stays out of the server's import graph.
+		if *redisURL == "" {
+			return errors.New("replicas: -replicas needs a Redis to share: set -redis-url or REDIS_URL " +
+				"(for a throwaway one: redis-server --port 6390 --save '' & then -redis-url redis://127.0.0.1:6390/0)")
 		}
-		defer stop()
 		r, err := MeasureReplicas(ctx, reg, ReplicaOptions{Latency: opts.Latency, Concurrency: opts.Concurrency,
-			Replicas: *replicas, Users: *replicaUsers, Rounds: *rounds, RedisURL: url})
+			Replicas: *replicas, Users: *replicaUsers, Rounds: *rounds, RedisURL: *redisURL})
 		if err != nil {
 			return err
 		}
@@ -152,7 +155,7 @@ func Measure(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) 
 	if err != nil {
 		return r, err
 	}
-	w := registry.NewWalker(registry.NewCache(c, registry.CacheConfig{}), registry.WalkerConfig{Workers: opts.Concurrency})
+	w := lineage.NewWalker(cache.New(c, cache.Config{}), lineage.WalkerConfig{Workers: opts.Concurrency})
 	start := time.Now()
 	tree, err := w.Lineage(ctx, s.Start, nil)
 	if err != nil {
@@ -177,7 +180,7 @@ func Measure(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) 
 		if err != nil {
 			return r, err
 		}
-		shared := registry.NewWalker(registry.NewCache(c2, registry.CacheConfig{}), registry.WalkerConfig{Workers: opts.Concurrency})
+		shared := lineage.NewWalker(cache.New(c2, cache.Config{}), lineage.WalkerConfig{Workers: opts.Concurrency})
 		reg.ResetStats()
 		var wg sync.WaitGroup
 		errs := make(chan error, r.Users)
@@ -217,15 +220,15 @@ func Measure(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) 
 // CriticalPath is the longest chain of fetches that depend on each other in a walk of t that
 // starts at t.Target: the target first, each ancestor after the batch below it (the climb), and
 // each other node after the batch that names it. No walk can take fewer round trips than this.
-func CriticalPath(t *registry.Tree) int {
-	step := map[*registry.Node]int{t.Target: 1}
+func CriticalPath(t *lineage.Tree) int {
+	step := map[*lineage.Node]int{t.Target: 1}
 	longest := 1
 	for n := t.Target; n.Parent != nil; n = n.Parent {
 		step[n.Parent] = step[n] + 1
 		longest = max(longest, step[n.Parent])
 	}
-	t.Each(func(n *registry.Node) bool {
-		if _, ok := step[n]; !ok && n.Parent != nil && n.Missing != registry.MissingTruncated && n.Missing != registry.MissingRepeated {
+	t.Each(func(n *lineage.Node) bool {
+		if _, ok := step[n]; !ok && n.Parent != nil && n.Missing != lineage.MissingTruncated && n.Missing != lineage.MissingRepeated {
 			step[n] = step[n.Parent] + 1
 			longest = max(longest, step[n])
 		}
@@ -237,7 +240,7 @@ func CriticalPath(t *registry.Tree) int {
 // NaiveWalk is the baseline: climb to the root, then visit every descendant depth first,
 // one request at a time, with no cache beyond the batches of the climb. It returns the number
 // of batches fetched.
-func NaiveWalk(ctx context.Context, src registry.BatchSource, id string) (int, error) {
+func NaiveWalk(ctx context.Context, src lineage.BatchSource, id string) (int, error) {
 	known := map[string]*registry.CreditBatch{}
 	b, err := src.CreditBatch(ctx, id)
 	for err == nil {

@@ -3,15 +3,16 @@ package benchmark_test
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/benchmark"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
-	"github.com/lineage-explorer/explorer/registry/rediscache/redisserver"
 )
 
 // The benchmark's own logic is tested with no added latency, so that it runs in CI: the
@@ -41,7 +42,7 @@ func TestMeasureCountsEveryFetchOnce(t *testing.T) {
 func TestCriticalPathFromTheRoot(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	c, _ := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().DeepChainRoot, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().DeepChainRoot, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

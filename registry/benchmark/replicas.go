@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"slices"
 	"sync"
@@ -15,9 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
-	"github.com/lineage-explorer/explorer/registry/rediscache/redisserver"
 )
 
 // ReplicaOptions are the parameters of the replicas scenario (MeasureReplicas).
@@ -127,19 +128,19 @@ func MeasureReplicas(ctx context.Context, reg *demo.Registry, opts ReplicaOption
 		}
 		return t, nil
 	}
-	newWalker := func(shared registry.SharedTier) (*registry.Walker, error) {
+	newWalker := func(shared cache.SharedTier) (*lineage.Walker, error) {
 		c, err := registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
 			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency})
 		if err != nil {
 			return nil, err
 		}
-		return registry.NewWalker(registry.NewCache(c, registry.CacheConfig{Shared: shared}), registry.WalkerConfig{Workers: opts.Concurrency}), nil
+		return lineage.NewWalker(cache.New(c, cache.Config{Shared: shared}), lineage.WalkerConfig{Workers: opts.Concurrency}), nil
 	}
 	// walkAll runs users walks on each walker at once and returns the wall time and a tree.
-	walkAll := func(walkers []*registry.Walker) (time.Duration, *registry.Tree, error) {
+	walkAll := func(walkers []*lineage.Walker) (time.Duration, *lineage.Tree, error) {
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		var tree *registry.Tree
+		var tree *lineage.Tree
 		var errs []error
 		start := time.Now()
 		for _, w := range walkers {
@@ -163,12 +164,12 @@ func MeasureReplicas(ctx context.Context, reg *demo.Registry, opts ReplicaOption
 		return r, err
 	}
 	reg.ResetStats()
-	var tree *registry.Tree
-	if r.SingleCold, tree, err = walkAll([]*registry.Walker{w}); err != nil {
+	var tree *lineage.Tree
+	if r.SingleCold, tree, err = walkAll([]*lineage.Walker{w}); err != nil {
 		return r, err
 	}
 	r.Nodes = tree.Len()
-	var walkers []*registry.Walker
+	var walkers []*lineage.Walker
 	for range opts.Replicas {
 		w, err := newWalker(nil)
 		if err != nil {
@@ -310,17 +311,4 @@ func ReportReplicas(w io.Writer, r ReplicaResult) {
 		round(r.FromRedis), round(r.FromMemory), o.Rounds, r.RedisToMemory(), r.AddedPerBatch().Round(100*time.Nanosecond), r.FromRedisToCold())
 	tw.Flush()
 	fmt.Fprintln(w, "\nGoals: max upstream fetches per batch 1 with Redis; a fresh replica's upstream requests 0.")
-}
-
-// redisForBench is the Redis the replicas scenario uses: url when given, else a redis-server
-// from PATH started for the run (stopped by the returned func).
-func redisForBench(url string) (string, func(), error) {
-	if url != "" {
-		return url, func() {}, nil
-	}
-	s, err := redisserver.Start()
-	if err != nil {
-		return "", nil, fmt.Errorf("replicas: no -redis-url or REDIS_URL, and %w", err)
-	}
-	return s.URL(), s.Stop, nil
 }

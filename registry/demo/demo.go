@@ -131,6 +131,18 @@ func (r *Registry) Batch(id string) (registry.CreditBatch, bool) {
 	return b, true
 }
 
+// Children returns the records of b's children that the dataset holds (none for a leaf; a
+// planted dangling child is left out), for test expectations; not counted as fetches.
+func (r *Registry) Children(b registry.CreditBatch) []registry.CreditBatch {
+	var out []registry.CreditBatch
+	for _, id := range b.Children() {
+		if c, ok := r.Batch(id); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // BatchCount is the number of credit batches in the dataset (every tree, planted ones included).
 func (r *Registry) BatchCount() int { return len(r.d.batches) }
 

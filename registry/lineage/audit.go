@@ -1,7 +1,8 @@
-package registry
+package lineage
 
 import (
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
 	"strconv"
 	"strings"
 )
@@ -52,14 +53,14 @@ func (t *Tree) audit() {
 		if root.Batch != nil && n != root {
 			t.auditLineage(root.Batch, b)
 		}
-		if sr, err := ParseSerial(b.SerialNumber); err != nil {
+		if sr, err := registry.ParseSerial(b.SerialNumber); err != nil {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
-				Detail: fmt.Sprintf("serial number %q cannot be read", truncateForError(b.SerialNumber))})
+				Detail: fmt.Sprintf("serial number %q cannot be read", registry.TruncateForError(b.SerialNumber))})
 		} else if sr.Size() != b.Size.CreditKgs {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
 				Detail: fmt.Sprintf("serial range %d–%d holds %s units, but credit_kgs is %s", sr.First, sr.Last, FormatKg(sr.Size()), FormatKg(b.Size.CreditKgs))})
 		}
-		if b.Status == StatusSplit {
+		if b.Status == registry.StatusSplit {
 			t.auditSplit(n)
 		}
 		return true
@@ -70,21 +71,21 @@ func (t *Tree) auditStatus(n *Node) {
 	b := n.Batch
 	kids := len(b.Children())
 	switch b.Status {
-	case StatusSplit:
+	case registry.StatusSplit:
 		if kids != 2 {
 			t.AddProblem(Problem{Kind: ProblemSplitShape, BatchID: b.ID,
 				Detail: fmt.Sprintf("%s is split but lists %d %s instead of 2", b.ID, kids, map[bool]string{true: "child", false: "children"}[kids == 1])})
 		}
-	case StatusRetired, StatusActive:
+	case registry.StatusRetired, registry.StatusActive:
 		if kids > 0 {
 			t.AddProblem(Problem{Kind: ProblemSplitShape, BatchID: b.ID,
 				Detail: fmt.Sprintf("%s is %s yet lists %d children: only a split batch has children", b.ID, b.Status, kids)})
 		}
 	default:
 		t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
-			Detail: fmt.Sprintf("%s has an unknown status %q", b.ID, truncateForError(string(b.Status)))})
+			Detail: fmt.Sprintf("%s has an unknown status %q", b.ID, registry.TruncateForError(string(b.Status)))})
 	}
-	if b.Status == StatusRetired {
+	if b.Status == registry.StatusRetired {
 		var lacks []string
 		if b.RetirementID == "" {
 			lacks = append(lacks, "retirement_id")
@@ -105,7 +106,7 @@ func (t *Tree) auditStatus(n *Node) {
 	}
 }
 
-func (t *Tree) auditLineage(root, b *CreditBatch) {
+func (t *Tree) auditLineage(root, b *registry.CreditBatch) {
 	var differs []string
 	for _, f := range []struct{ name, want, got string }{
 		{"issuance_id", root.IssuanceID, b.IssuanceID},
@@ -125,7 +126,7 @@ func (t *Tree) auditLineage(root, b *CreditBatch) {
 // auditSplit checks that a split's present children add up to it, in kg and in serial range.
 func (t *Tree) auditSplit(n *Node) {
 	b := n.Batch
-	var kids []*CreditBatch
+	var kids []*registry.CreditBatch
 	for _, c := range n.Children {
 		if c.Link == LinkClaimed {
 			continue
@@ -152,13 +153,13 @@ func (t *Tree) auditSplit(n *Node) {
 		t.AddProblem(Problem{Kind: ProblemSizeMismatch, BatchID: b.ID,
 			Detail: fmt.Sprintf("%s is %s kg, but its children add up to %s kg (%s)", b.ID, FormatKg(b.Size.CreditKgs), sumText(sum, overflow), diffText(b.Size.CreditKgs, sum, overflow))})
 	}
-	pr, err := ParseSerial(b.SerialNumber)
+	pr, err := registry.ParseSerial(b.SerialNumber)
 	if err != nil {
 		return // reported as unreadable above
 	}
 	next := pr.First
 	for _, k := range kids {
-		kr, err := ParseSerial(k.SerialNumber)
+		kr, err := registry.ParseSerial(k.SerialNumber)
 		if err != nil {
 			return
 		}
@@ -190,7 +191,7 @@ func (t *Tree) Summary() AuditSummary {
 	t.Each(func(n *Node) bool {
 		if n.Batch != nil && n.Missing == MissingNone {
 			s.Batches++
-			if n.Batch.Status == StatusSplit {
+			if n.Batch.Status == registry.StatusSplit {
 				s.Splits++
 			}
 		}
@@ -245,7 +246,7 @@ func diffText(parent, sum int64, overflow bool) string {
 }
 
 // sameBlock reports whether two serials differ at most in their unit range.
-func sameBlock(a, b Serial) bool {
+func sameBlock(a, b registry.Serial) bool {
 	a.First, a.Last, b.First, b.Last = 0, 0, 0, 0
 	return a == b
 }

@@ -1,8 +1,9 @@
-package registry_test
+package lineage_test
 
 import (
 	"context"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"testing"
 
@@ -21,13 +22,13 @@ func (r *serialRig) requests() int64 {
 }
 
 func TestIssuanceReportAccountsForEveryRoot(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	id := r.reg.Fixtures().Issuance
 	rep, err := r.ex.IssuanceReport(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	icb, err := r.ex.Client().IssuanceCreditBatches(context.Background(), id)
+	icb, err := r.src.IssuanceCreditBatches(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,9 +43,9 @@ func TestIssuanceReportAccountsForEveryRoot(t *testing.T) {
 	var gotIDs []string
 	for i, root := range rep.Roots {
 		gotIDs = append(gotIDs, root.ID)
-		wantPool := registry.PoolSupplier
+		wantPool := lineage.PoolSupplier
 		if i >= nSupplier {
-			wantPool = registry.PoolBufferPool
+			wantPool = lineage.PoolBufferPool
 		}
 		if root.Pool != wantPool {
 			t.Errorf("root %s in pool %q, want %q", root.ID, root.Pool, wantPool)
@@ -61,7 +62,7 @@ func TestIssuanceReportAccountsForEveryRoot(t *testing.T) {
 	}
 
 	// An independent sum: walk every root with a bare walker and add up Tree.Totals.
-	w := registry.NewWalker(r.ex.Client(), registry.WalkerConfig{})
+	w := lineage.NewWalker(r.src, lineage.WalkerConfig{})
 	var active, retired int64
 	batches := 0
 	for _, rid := range wantIDs {
@@ -99,7 +100,7 @@ func TestIssuanceReportAccountsForEveryRoot(t *testing.T) {
 	if hActive != rep.ActiveKg || hRetired != rep.RetiredKg || bRetired != rep.RetiredKg {
 		t.Errorf("rows sum to active %d retired %d (by beneficiary %d), totals %d %d", hActive, hRetired, bRetired, rep.ActiveKg, rep.RetiredKg)
 	}
-	if !slices.IsSortedFunc(rep.ByHolder, func(a, b registry.HolderKg) int {
+	if !slices.IsSortedFunc(rep.ByHolder, func(a, b lineage.HolderKg) int {
 		return int((b.ActiveKg + b.RetiredKg) - (a.ActiveKg + a.RetiredKg))
 	}) {
 		t.Error("holders are not largest first")
@@ -118,7 +119,7 @@ func TestIssuanceReportAccountsForEveryRoot(t *testing.T) {
 }
 
 func TestRetirementReportFollowsEveryBatchToItsRoot(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	id := r.reg.Fixtures().Retirement
 	rep, err := r.ex.RetirementReport(context.Background(), id)
 	if err != nil {
@@ -148,9 +149,9 @@ func TestRetirementReportFollowsEveryBatchToItsRoot(t *testing.T) {
 				t.Fatalf("%s: step %d %s has parent %q, the path says %s", rb.Batch.ID, k, rb.Path[k].ID, b.ParentID, rb.Path[k-1].ID)
 			}
 			parent, _ := r.reg.Batch(rb.Path[k-1].ID)
-			want := registry.LinkLeft
+			want := lineage.LinkLeft
 			if parent.RightChildID == rb.Path[k].ID {
-				want = registry.LinkRight
+				want = lineage.LinkRight
 			}
 			if rb.Path[k].Link != want {
 				t.Errorf("%s: step %d link %q, want %q", rb.Batch.ID, k, rb.Path[k].Link, want)
@@ -158,7 +159,7 @@ func TestRetirementReportFollowsEveryBatchToItsRoot(t *testing.T) {
 		}
 		iss := rb.Batch.IssuanceID
 		if _, ok := roots[iss]; !ok {
-			icb, err := r.ex.Client().IssuanceCreditBatches(context.Background(), iss)
+			icb, err := r.src.IssuanceCreditBatches(context.Background(), iss)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +184,7 @@ func TestRetirementReportFollowsEveryBatchToItsRoot(t *testing.T) {
 }
 
 func TestReportsOfUnknownAndMalformedIDs(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	ctx := context.Background()
 	if _, err := r.ex.IssuanceReport(ctx, "iss_bad"); !errors.Is(err, registry.ErrInvalid) {
 		t.Errorf("malformed issuance: %v", err)

@@ -1,10 +1,11 @@
-package registry_test
+package lineage_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,10 +14,10 @@ import (
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
-func walkDemo(t *testing.T, pick func(demo.Fixtures) string) (*demo.Registry, *registry.Tree) {
+func walkDemo(t *testing.T, pick func(demo.Fixtures) string) (*demo.Registry, *lineage.Tree) {
 	t.Helper()
 	reg, c := newDemo(t, demo.Options{})
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(context.Background(), pick(reg.Fixtures()), nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), pick(reg.Fixtures()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func TestJSONExportKeepsBigSizesExact(t *testing.T) {
 func TestCSVExport(t *testing.T) {
 	reg, tree := walkDemo(t, func(f demo.Fixtures) string { return f.HostileOrgBatch })
 	var buf bytes.Buffer
-	if err := registry.WriteCSV(&buf, tree); err != nil {
+	if err := lineage.WriteCSV(&buf, tree); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -108,9 +109,9 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	b := &registry.CreditBatch{ID: "ctb_1DRBTYA8Q1S07CBY", SerialNumber: "ISO-1-X-1-2", Status: registry.StatusRetired,
 		Size: registry.Quantity{CreditKgs: 1}, Owner: registry.Organisation{Name: `=HYPERLINK("http://evil","x")`},
 		Beneficiary: &registry.Organisation{Name: "@SUM(A1)"}}
-	tree := &registry.Tree{Root: &registry.Node{ID: b.ID, Batch: b}}
+	tree := &lineage.Tree{Root: &lineage.Node{ID: b.ID, Batch: b}}
 	var buf bytes.Buffer
-	if err := registry.WriteCSV(&buf, tree); err != nil {
+	if err := lineage.WriteCSV(&buf, tree); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := csv.NewReader(&buf).ReadAll()

@@ -3,6 +3,8 @@ package rediscache_test
 import (
 	"context"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,9 +12,9 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
-	"github.com/lineage-explorer/explorer/registry/rediscache/redisserver"
 )
 
 // A second replica walks a tree the first one walked without asking the upstream anything: every
@@ -22,8 +24,8 @@ func TestSecondReplicaWalksTheTreeFromRedis(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t)}
-	a := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
-	b := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	a := newReplica(t, base, redisURL, cfg, cache.Config{})
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
 	f := reg.Fixtures()
 
 	first := a.walk(t, f.WideLeafDeep)
@@ -65,9 +67,9 @@ func TestConcurrentColdWalksAcrossReplicasFetchEachBatchOnce(t *testing.T) {
 	const replicas, users = 3, 5
 	var rs []*replica
 	for range replicas {
-		rs = append(rs, newReplica(t, base, redisURL, cfg, registry.CacheConfig{}))
+		rs = append(rs, newReplica(t, base, redisURL, cfg, cache.Config{}))
 	}
-	trees := make(chan *registry.Tree, replicas*users)
+	trees := make(chan *lineage.Tree, replicas*users)
 	var wg sync.WaitGroup
 	for _, r := range rs {
 		for u := range users {
@@ -115,15 +117,15 @@ func TestRedisKilledMidWalkThenRestarted(t *testing.T) {
 	cfg := rediscache.Config{Prefix: testPrefix(t), OpenFor: 50 * time.Millisecond}
 	f := reg.Fixtures()
 
-	a := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	a := newReplica(t, base, redisURL, cfg, cache.Config{})
 	if err := a.tier.Health(context.Background()); err != nil {
 		t.Fatalf("health before the kill: %v", err)
 	}
 	a.walk(t, f.AllFinalRoot)
 
-	b := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
-	progress := &registry.Progress{}
-	done := make(chan *registry.Tree)
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
+	progress := &lineage.Progress{}
+	done := make(chan *lineage.Tree)
 	go func() {
 		tree, err := b.walker.Lineage(context.Background(), f.WideLeafDeep, progress)
 		if err != nil {
@@ -144,7 +146,7 @@ func TestRedisKilledMidWalkThenRestarted(t *testing.T) {
 	var errs []string
 	// A walk by a fresh replica with Redis dead: correct, from the upstream, and the breaker
 	// opens so that most lookups do not even try Redis.
-	c := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	c := newReplica(t, base, redisURL, cfg, cache.Config{})
 	reg.ResetStats()
 	sameTree(t, c.walk(t, f.AllFinalRoot), cachedReference(t, f.AllFinalRoot))
 	if n := reg.Requests(); n != 15 {
@@ -182,7 +184,7 @@ func TestRedisKilledMidWalkThenRestarted(t *testing.T) {
 	}
 	// Recovered for real: what one replica stores now, a fresh one reads with no upstream call.
 	c.walk(t, f.DeepChainLeaf)
-	d := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	d := newReplica(t, base, redisURL, cfg, cache.Config{})
 	reg.ResetStats()
 	d.walk(t, f.DeepChainLeaf)
 	if n := reg.Requests(); n != 0 {
@@ -206,7 +208,7 @@ func TestRedisHangsWalksGoOn(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t), Timeout: 100 * time.Millisecond, OpenFor: 50 * time.Millisecond}
-	r := newReplica(t, base, srv.URL(), cfg, registry.CacheConfig{})
+	r := newReplica(t, base, srv.URL(), cfg, cache.Config{})
 	if err := r.tier.Health(context.Background()); err != nil { // a pooled connection, open before the hang
 		t.Fatal(err)
 	}
@@ -241,7 +243,7 @@ func TestOpenBreakerSkipsRedis(t *testing.T) {
 	srv := redisserver.ForTest(t)
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
-	r := newReplica(t, base, srv.URL(), rediscache.Config{Prefix: testPrefix(t), FailureThreshold: 2, OpenFor: time.Hour}, registry.CacheConfig{})
+	r := newReplica(t, base, srv.URL(), rediscache.Config{Prefix: testPrefix(t), FailureThreshold: 2, OpenFor: time.Hour}, cache.Config{})
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,7 @@ func TestRedisFull(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t)}
-	a := newReplica(t, base, srv.URL(), cfg, registry.CacheConfig{})
+	a := newReplica(t, base, srv.URL(), cfg, cache.Config{})
 	f := reg.Fixtures()
 	a.walk(t, f.AllFinalRoot)
 	raw := rawClient(t, srv.URL())
@@ -280,7 +282,7 @@ func TestRedisFull(t *testing.T) {
 	if err := a.tier.Health(context.Background()); err == nil || !strings.Contains(err.Error(), "full") {
 		t.Errorf("Health with Redis full = %v, want it to say so", err)
 	}
-	b := newReplica(t, base, srv.URL(), cfg, registry.CacheConfig{})
+	b := newReplica(t, base, srv.URL(), cfg, cache.Config{})
 	reg.ResetStats()
 	b.walk(t, f.AllFinalRoot)
 	if n := reg.Requests(); n != 0 {
@@ -303,7 +305,7 @@ func TestExpiries(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t)}
-	ccfg := registry.CacheConfig{TTL: time.Minute, NotFoundTTL: 10 * time.Second}
+	ccfg := cache.Config{TTL: time.Minute, NotFoundTTL: 10 * time.Second}
 	a := newReplica(t, base, redisURL, cfg, ccfg)
 	f := reg.Fixtures()
 	tree := a.walk(t, f.WideLeafDeep)
@@ -380,7 +382,7 @@ func TestOldSchemaIgnored(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	prefix := testPrefix(t)
-	r := newReplica(t, base, redisURL, rediscache.Config{Prefix: prefix}, registry.CacheConfig{})
+	r := newReplica(t, base, redisURL, rediscache.Config{Prefix: prefix}, cache.Config{})
 	f := reg.Fixtures()
 	root, _ := reg.Batch(f.AllFinalRoot)
 	left, _ := reg.Batch(root.LeftChildID)
@@ -422,8 +424,8 @@ func TestBigKgSurvivesRedis(t *testing.T) {
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t)}
 	f := reg.Fixtures()
-	newReplica(t, base, redisURL, cfg, registry.CacheConfig{}).walk(t, f.BigKgRoot)
-	b := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	newReplica(t, base, redisURL, cfg, cache.Config{}).walk(t, f.BigKgRoot)
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
 	reg.ResetStats()
 	tree := b.walk(t, f.BigKgRoot)
 	if reg.Requests() != 0 {
@@ -455,7 +457,7 @@ func TestLeaseHolderDiesOrHangs(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t), LeaseWait: 300 * time.Millisecond}
-	r := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	r := newReplica(t, base, redisURL, cfg, cache.Config{})
 	raw := rawClient(t, redisURL)
 	ctx := context.Background()
 	f := reg.Fixtures()
@@ -499,8 +501,8 @@ func TestLeaseRenewedDuringSlowFetch(t *testing.T) {
 	reg := demo.New(demo.Options{Latency: 400 * time.Millisecond})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t), LeaseTTL: 150 * time.Millisecond}
-	a := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
-	b := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	a := newReplica(t, base, redisURL, cfg, cache.Config{})
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
 	id := reg.Fixtures().AllFinalRoot
 	ctx := context.Background()
 	errc := make(chan error, 1)

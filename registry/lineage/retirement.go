@@ -1,9 +1,10 @@
-package registry
+package lineage
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 type RetirementReport struct {
 	// Retirement is the record (GET /retirements/{id}): beneficiary, purposes, date, notes,
 	// total.
-	Retirement Retirement `json:"retirement"`
+	Retirement registry.Retirement `json:"retirement"`
 	// Batches are the batches it retired (GET /retirements/{id}/credit_batches), in the
 	// registry's order, each with its path.
 	Batches []RetiredBatch `json:"batches"`
@@ -36,7 +37,7 @@ type RetirementReport struct {
 
 // RetiredBatch is one batch of a retirement and how it came from its issuance.
 type RetiredBatch struct {
-	Batch CreditBatch `json:"batch"`
+	Batch registry.CreditBatch `json:"batch"`
 	// Path runs from the root batch (the one its issuance created) down to this batch, both
 	// included: Path[0] is the root when Complete, and the last step is this batch.
 	Path []PathStep `json:"path"`
@@ -53,11 +54,11 @@ func (b RetiredBatch) Depth() int { return max(len(b.Path)-1, 0) }
 
 // PathStep is one batch on a path, with what the path shows of it.
 type PathStep struct {
-	ID           string       `json:"id"`
-	SerialNumber string       `json:"serial_number"`
-	Status       Status       `json:"status"`
-	CreditKgs    int64        `json:"credit_kgs"`
-	Owner        Organisation `json:"owner"`
+	ID           string                `json:"id"`
+	SerialNumber string                `json:"serial_number"`
+	Status       registry.Status       `json:"status"`
+	CreditKgs    int64                 `json:"credit_kgs"`
+	Owner        registry.Organisation `json:"owner"`
 	// Link is how it hangs from the step before: "" for the first step, "left" or "right",
 	// or "claimed" when that batch does not list it as a child.
 	Link Link `json:"link"`
@@ -67,8 +68,8 @@ type PathStep struct {
 // give a report. A retirement is final (its batches can never change again), so it is kept
 // without expiry, within the records' bound.
 type retirementRecord struct {
-	retirement Retirement
-	batches    []CreditBatch // final: retired batches never change
+	retirement registry.Retirement
+	batches    []registry.CreditBatch // final: retired batches never change
 }
 
 // StartRetirementReport starts building the report of retirement id in the background (see
@@ -93,8 +94,8 @@ func (e *Explorer) RetirementReport(ctx context.Context, id string) (*Retirement
 
 func (e *Explorer) retirementRecord(ctx context.Context, j *ReportJob[*RetirementReport]) (*retirementRecord, error) {
 	return recordOrFetch(ctx, e.reports.records, "ret:"+j.ID, gocache.NoExpiration, func(ctx context.Context) (*retirementRecord, error) {
-		var ret *Retirement
-		var list *List[CreditBatch]
+		var ret *registry.Retirement
+		var list *registry.List[registry.CreditBatch]
 		j.own.discovered.Add(2)
 		var g errgroup.Group
 		g.Go(func() (err error) {
@@ -112,7 +113,7 @@ func (e *Explorer) retirementRecord(ctx context.Context, j *ReportJob[*Retiremen
 		rec := &retirementRecord{retirement: *ret}
 		rec.batches = list.Nodes
 		for i := range list.Nodes {
-			if b := &list.Nodes[i]; ValidateID(PrefixCreditBatch, b.ID) == nil {
+			if b := &list.Nodes[i]; registry.ValidateID(registry.PrefixCreditBatch, b.ID) == nil {
 				e.cache.Put(b)
 			}
 		}
@@ -121,7 +122,7 @@ func (e *Explorer) retirementRecord(ctx context.Context, j *ReportJob[*Retiremen
 }
 
 func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*RetirementReport], _ bool) (*RetirementReport, error) {
-	if err := ValidateID(PrefixRetirement, j.ID); err != nil {
+	if err := registry.ValidateID(registry.PrefixRetirement, j.ID); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -151,7 +152,7 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 			continue // a malformed id in the list: not a batch
 		}
 		b := &rb.Batch
-		if b.Status != StatusRetired || b.RetirementID != j.ID {
+		if b.Status != registry.StatusRetired || b.RetirementID != j.ID {
 			rb.Problems = append(rb.Problems, Problem{Kind: ProblemStatus, BatchID: b.ID, Related: j.ID,
 				Detail: fmt.Sprintf("%s is listed by retirement %s but is %s with retirement_id %s", b.ID, j.ID, b.Status, orNull(b.RetirementID))})
 		}
@@ -173,12 +174,12 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 // (each parent is known only from its child). It stops, with a problem, at a parent that is
 // unknown, malformed or not fetched, at a cycle, or past the walker's node bound. It returns
 // nil for a batch with a malformed id, and an error only when ctx ends.
-func (e *Explorer) climb(ctx context.Context, b *CreditBatch, prog *Progress) (*RetiredBatch, error) {
-	if ValidateID(PrefixCreditBatch, b.ID) != nil {
+func (e *Explorer) climb(ctx context.Context, b *registry.CreditBatch, prog *Progress) (*RetiredBatch, error) {
+	if registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
 		return nil, nil
 	}
 	rb := &RetiredBatch{Batch: *b}
-	chain := []*CreditBatch{b}
+	chain := []*registry.CreditBatch{b}
 	links := []Link{""}
 	seen := map[string]bool{b.ID: true}
 	cur := b
@@ -189,9 +190,9 @@ func (e *Explorer) climb(ctx context.Context, b *CreditBatch, prog *Progress) (*
 				Detail: fmt.Sprintf("the path is longer than %d batches; it was not followed further", e.walker.maxNodes)})
 			break
 		}
-		if err := ValidateID(PrefixCreditBatch, pid); err != nil {
+		if err := registry.ValidateID(registry.PrefixCreditBatch, pid); err != nil {
 			rb.Problems = append(rb.Problems, Problem{Kind: ProblemInvalidLink, BatchID: cur.ID,
-				Detail: fmt.Sprintf("%s has parent_id %q, which is not a credit batch id", cur.ID, truncateForError(pid))})
+				Detail: fmt.Sprintf("%s has parent_id %q, which is not a credit batch id", cur.ID, registry.TruncateForError(pid))})
 			break
 		}
 		if seen[pid] {
@@ -205,7 +206,7 @@ func (e *Explorer) climb(ctx context.Context, b *CreditBatch, prog *Progress) (*
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, registry.ErrNotFound) {
 				rb.Problems = append(rb.Problems, Problem{Kind: ProblemDangling, BatchID: cur.ID, Related: pid,
 					Detail: fmt.Sprintf("%s has parent_id %s, which the registry does not have", cur.ID, pid)})
 			} else {

@@ -1,10 +1,11 @@
-package registry
+package lineage
 
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,12 +51,12 @@ type SerialIndexConfig struct {
 // Resolution is where a serial number leads.
 type Resolution struct {
 	// Serial is the serial number asked for, parsed (its String is the canonical form).
-	Serial Serial `json:"serial"`
+	Serial registry.Serial `json:"serial"`
 	// BatchID is the credit batch ("ctb_…") whose serial_number is Serial (Exact), or else the
 	// smallest batch whose range contains Serial's.
 	BatchID string `json:"batch_id"`
 	// BatchSerial is that batch's serial_number in canonical form: Serial itself when Exact.
-	BatchSerial Serial `json:"batch_serial"`
+	BatchSerial registry.Serial `json:"batch_serial"`
 	// Exact is true when the batch's serial_number is the one asked for, whatever the batch's
 	// status (active, retired, split). When several batches of one tree carry the same serial (a
 	// split whose one child holds the whole range), the highest one (the original) is chosen.
@@ -72,7 +73,7 @@ type Resolution struct {
 // errors.Is(err, ErrNotFound) holds. IndexedAsOf says how fresh the index of issuances was (zero
 // when no pass had completed): an issuance made since is not known yet.
 type SerialNotFoundError struct {
-	Serial      Serial
+	Serial      registry.Serial
 	IndexedAsOf time.Time
 }
 
@@ -82,11 +83,11 @@ func (e *SerialNotFoundError) Error() string {
 	if !e.IndexedAsOf.IsZero() {
 		fresh = "issuances indexed as of " + e.IndexedAsOf.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	return fmt.Sprintf("%v: no credit batch has serial number %s or contains its units (%s)", ErrNotFound, e.Serial, fresh)
+	return fmt.Sprintf("%v: no credit batch has serial number %s or contains its units (%s)", registry.ErrNotFound, e.Serial, fresh)
 }
 
 // Unwrap returns ErrNotFound.
-func (e *SerialNotFoundError) Unwrap() error { return ErrNotFound }
+func (e *SerialNotFoundError) Unwrap() error { return registry.ErrNotFound }
 
 // SerialIndexStatus describes the index, for a status page and metrics.
 type SerialIndexStatus struct {
@@ -106,8 +107,8 @@ type SerialIndexStatus struct {
 // safe for concurrent use. Its lock guards only in-memory maps: it is never held during an
 // upstream call.
 type SerialIndex struct {
-	client *Client
-	cache  *Cache
+	client Source
+	cache  *cache.Cache
 	walker *Walker
 	cfg    SerialIndexConfig
 	sf     singleflight.Group // one pass at a time, shared by the indexer loop and lookups
@@ -151,11 +152,11 @@ type rootEntry struct {
 	id          string
 }
 
-func newSerialIndex(client *Client, cfg SerialIndexConfig) *SerialIndex {
-	cfg.Interval = orDefault(cfg.Interval, 5*time.Minute)
-	cfg.Workers = orDefault(cfg.Workers, 2)
-	cfg.MaxSerials = orDefault(cfg.MaxSerials, 1_000_000)
-	cfg.PassTimeout = orDefault(cfg.PassTimeout, 30*time.Minute)
+func newSerialIndex(client Source, cfg SerialIndexConfig) *SerialIndex {
+	cfg.Interval = cmp.Or(max(cfg.Interval, 0), 5*time.Minute)
+	cfg.Workers = cmp.Or(max(cfg.Workers, 0), 2)
+	cfg.MaxSerials = cmp.Or(max(cfg.MaxSerials, 0), 1_000_000)
+	cfg.PassTimeout = cmp.Or(max(cfg.PassTimeout, 0), 30*time.Minute)
 	return &SerialIndex{client: client, cfg: cfg, groups: map[serialBlock]uint32{}, exact: map[exactKey]string{},
 		roots: map[rootKey][]rootEntry{}, issuances: map[string]struct{}{}, changed: make(chan struct{}),
 		life: context.Background()}
@@ -163,8 +164,8 @@ func newSerialIndex(client *Client, cfg SerialIndexConfig) *SerialIndex {
 
 // onStore returns the Cache's OnStore hook: the index learns every batch stored, then next
 // (another hook, or nil) is called.
-func (x *SerialIndex) onStore(next func(*CreditBatch)) func(*CreditBatch) {
-	return func(b *CreditBatch) {
+func (x *SerialIndex) onStore(next func(*registry.CreditBatch)) func(*registry.CreditBatch) {
+	return func(b *registry.CreditBatch) {
 		x.observe(b)
 		if next != nil {
 			next(b)
@@ -173,11 +174,11 @@ func (x *SerialIndex) onStore(next func(*CreditBatch)) func(*CreditBatch) {
 }
 
 // attach gives the index the cache and walker it reads through; called once, before use.
-func (x *SerialIndex) attach(cache *Cache, walker *Walker) { x.cache, x.walker = cache, walker }
+func (x *SerialIndex) attach(cache *cache.Cache, walker *Walker) { x.cache, x.walker = cache, walker }
 
 // observe indexes one batch by its exact serial number.
-func (x *SerialIndex) observe(b *CreditBatch) {
-	s, err := ParseSerial(b.SerialNumber)
+func (x *SerialIndex) observe(b *registry.CreditBatch) {
+	s, err := registry.ParseSerial(b.SerialNumber)
 	if err != nil {
 		x.unparsable.Add(1)
 		return
@@ -217,7 +218,7 @@ func (x *SerialIndex) shrinkLocked() {
 	}
 }
 
-func (x *SerialIndex) blockLocked(s Serial) uint32 {
+func (x *SerialIndex) blockLocked(s registry.Serial) uint32 {
 	b := serialBlock{s.Registry, s.Pathway, s.Country, s.Project, s.Version, s.Vintage}
 	if g, ok := x.groups[b]; ok {
 		return g
@@ -228,13 +229,13 @@ func (x *SerialIndex) blockLocked(s Serial) uint32 {
 }
 
 // lookupBlock returns the interned block of s, without interning a new one.
-func (x *SerialIndex) lookupBlockLocked(s Serial) (uint32, bool) {
+func (x *SerialIndex) lookupBlockLocked(s registry.Serial) (uint32, bool) {
 	g, ok := x.groups[serialBlock{s.Registry, s.Pathway, s.Country, s.Project, s.Version, s.Vintage}]
 	return g, ok
 }
 
 // addRootLocked indexes a root batch by range, keeping the entries sorted by (first, last, id).
-func (x *SerialIndex) addRootLocked(id string, s Serial) {
+func (x *SerialIndex) addRootLocked(id string, s registry.Serial) {
 	k := rootKey{s.Project, s.Vintage}
 	e := rootEntry{first: s.First, last: s.Last, block: x.blockLocked(s), id: id}
 	list := x.roots[k]
@@ -251,7 +252,7 @@ func compareRoots(a, b rootEntry) int {
 
 // rootsForLocked returns the ids of the roots whose range contains s, smallest first, and of
 // those that only overlap it.
-func (x *SerialIndex) rootsForLocked(s Serial) (containing, overlapping []string) {
+func (x *SerialIndex) rootsForLocked(s registry.Serial) (containing, overlapping []string) {
 	g, ok := x.lookupBlockLocked(s)
 	if !ok {
 		return nil, nil
@@ -394,15 +395,15 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 	after := ""
 	queued := map[string]struct{}{}
 	for pages := 0; ; pages++ {
-		if pages >= maxPages {
-			fail(fmt.Errorf("%w: more than %d pages of issuances", ErrInvalid, maxPages))
+		if pages >= registry.MaxPages {
+			fail(fmt.Errorf("%w: more than %d pages of issuances", registry.ErrInvalid, registry.MaxPages))
 			break
 		}
 		if err := sem.Acquire(ctx, 1); err != nil {
 			fail(err)
 			break
 		}
-		p, err := x.client.Issuances(ctx, MaxPageSize, after)
+		p, err := x.client.Issuances(ctx, registry.MaxPageSize, after)
 		sem.Release(1)
 		if err != nil {
 			fail(err)
@@ -436,7 +437,7 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 			break
 		}
 		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			fail(fmt.Errorf("%w: the registry's page cursor of issuances did not advance", ErrInvalid))
+			fail(fmt.Errorf("%w: the registry's page cursor of issuances did not advance", registry.ErrInvalid))
 			break
 		}
 		after = p.PageInfo.EndCursor
@@ -446,8 +447,8 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 }
 
 // addIssuance indexes an issuance's roots and seeds the cache with them.
-func (x *SerialIndex) addIssuance(id string, icb *IssuanceCreditBatches) {
-	all := make([]*CreditBatch, 0, len(icb.SupplierCreditBatches)+len(icb.BufferPoolCreditBatches))
+func (x *SerialIndex) addIssuance(id string, icb *registry.IssuanceCreditBatches) {
+	all := make([]*registry.CreditBatch, 0, len(icb.SupplierCreditBatches)+len(icb.BufferPoolCreditBatches))
 	for i := range icb.SupplierCreditBatches {
 		all = append(all, &icb.SupplierCreditBatches[i])
 	}
@@ -456,14 +457,14 @@ func (x *SerialIndex) addIssuance(id string, icb *IssuanceCreditBatches) {
 	}
 	type parsed struct {
 		id string
-		s  Serial
+		s  registry.Serial
 	}
 	ok := make([]parsed, 0, len(all))
 	for _, b := range all {
-		if ValidateID(PrefixCreditBatch, b.ID) != nil {
+		if registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
 			continue
 		}
-		s, err := ParseSerial(b.SerialNumber)
+		s, err := registry.ParseSerial(b.SerialNumber)
 		if err != nil {
 			x.unparsable.Add(1)
 			continue
@@ -478,185 +479,4 @@ func (x *SerialIndex) addIssuance(id string, icb *IssuanceCreditBatches) {
 	x.issuances[id] = struct{}{}
 	x.broadcastLocked()
 	x.mu.Unlock()
-}
-
-// Resolve finds the credit batch of a serial number in any of the forms ParseSerial accepts:
-// the batch whose serial_number it is, whatever its status, else the smallest batch whose unit
-// range contains it. A serial seen before costs no upstream call; otherwise the root is chosen
-// from the index of issuances (waiting for a pass, started if need be, only until that root is
-// indexed) and the path down is fetched through the cache (GET /credit_batches/{id}).
-//
-// Errors: ErrInvalid for a malformed serial (nothing sent upstream); *SerialNotFoundError
-// (ErrNotFound) when no batch has or contains it; when no pass has ever completed, the error
-// that stopped the pass; otherwise the client's errors, or ctx's.
-func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, error) {
-	s, err := ParseSerial(raw)
-	if err != nil {
-		return Resolution{}, err
-	}
-	x.mu.Lock()
-	id := ""
-	if g, ok := x.lookupBlockLocked(s); ok {
-		id = x.exact[exactKey{block: g, first: s.First, last: s.Last}]
-	}
-	asOf := x.asOf
-	x.mu.Unlock()
-	if id != "" {
-		return Resolution{Serial: s, BatchID: id, BatchSerial: s, Exact: true, IndexedAsOf: asOf}, nil
-	}
-
-	// Wait for a root containing s, or for a complete index. A lookup that comes before the
-	// first pass has completed starts (or joins) one and goes on as soon as the root it needs is
-	// indexed, without waiting for the rest of the pass.
-	var pass <-chan singleflight.Result
-	var passErr error
-	passEnded := false
-	for {
-		x.mu.Lock()
-		containing, overlapping := x.rootsForLocked(s)
-		complete := !x.asOf.IsZero()
-		asOf = x.asOf
-		changed := x.changed
-		x.mu.Unlock()
-		if len(containing) > 0 {
-			return x.resolveFromRoots(ctx, s, containing, asOf)
-		}
-		if complete || passEnded {
-			// A range that only overlaps a root lies in no batch of its tree where ranges nest;
-			// walking finds it where they do not. A range over more than two roots spans a
-			// whole root, so no one batch can hold it: not worth walking every tree it touches.
-			if len(overlapping) > 0 && len(overlapping) <= maxOverlapWalks {
-				return x.resolveByWalking(ctx, s, overlapping, asOf)
-			}
-			if !complete && passErr != nil {
-				// The caller names the serial it asked about.
-				return Resolution{}, fmt.Errorf("the index of issuances could not be built: %w", passErr)
-			}
-			return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
-		}
-		if pass == nil {
-			pass = x.startPass()
-		}
-		select {
-		case <-ctx.Done():
-			return Resolution{}, ctx.Err()
-		case <-changed:
-		case r := <-pass:
-			passEnded, passErr = true, r.Err
-		}
-	}
-}
-
-// maxOverlapWalks is the most trees one lookup walks for a range that overlaps roots without
-// lying inside any.
-const maxOverlapWalks = 2
-
-// errNotNested stops a descent where the children's ranges do not lie inside their parent's.
-var errNotNested = errors.New("ranges do not nest")
-
-// resolveFromRoots descends from the smallest root containing s; where ranges do not nest it
-// walks that root's tree instead.
-func (x *SerialIndex) resolveFromRoots(ctx context.Context, s Serial, roots []string, asOf time.Time) (Resolution, error) {
-	b, bs, err := x.descend(ctx, roots[0], s)
-	if errors.Is(err, errNotNested) {
-		return x.resolveByWalking(ctx, s, roots[:1], asOf)
-	}
-	if err != nil {
-		return Resolution{}, err
-	}
-	return Resolution{Serial: s, BatchID: b.ID, BatchSerial: bs, Exact: bs == s, IndexedAsOf: asOf}, nil
-}
-
-// descend goes down from the root by range: at each batch it fetches the children (through the
-// cache, both at once) and follows the one whose range contains s, until s is the batch's own
-// serial or no child contains it. It returns errNotNested when a child's range is not inside
-// its parent's, the children overlap, a serial does not parse or a link leads back up.
-func (x *SerialIndex) descend(ctx context.Context, rootID string, s Serial) (*CreditBatch, Serial, error) {
-	b, err := x.cache.CreditBatch(ctx, rootID)
-	if err != nil {
-		return nil, Serial{}, err
-	}
-	bs, err := ParseSerial(b.SerialNumber)
-	if err != nil || !bs.Contains(s) {
-		return nil, Serial{}, errNotNested
-	}
-	seen := map[string]bool{b.ID: true}
-	for range x.walker.maxNodes {
-		if bs == s {
-			return b, bs, nil
-		}
-		ids := b.Children()
-		kids := make([]*CreditBatch, len(ids))
-		var g errgroup.Group
-		for i, id := range ids {
-			g.Go(func() error {
-				k, err := x.cache.CreditBatch(ctx, id)
-				if errors.Is(err, ErrNotFound) || errors.Is(err, ErrInvalid) {
-					return nil // a dangling or malformed link holds no units
-				}
-				kids[i] = k
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, Serial{}, err
-		}
-		var next *CreditBatch
-		var nextSerial Serial
-		var prev []Serial
-		for _, k := range kids {
-			if k == nil {
-				continue
-			}
-			ks, err := ParseSerial(k.SerialNumber)
-			if err != nil || !bs.Contains(ks) || seen[k.ID] {
-				return nil, Serial{}, errNotNested
-			}
-			for _, p := range prev {
-				if p.Overlaps(ks) {
-					return nil, Serial{}, errNotNested
-				}
-			}
-			prev = append(prev, ks)
-			if ks.Contains(s) {
-				next, nextSerial = k, ks
-			}
-		}
-		if next == nil {
-			return b, bs, nil // s spans the children's boundary, or lies in units no child took
-		}
-		seen[next.ID] = true
-		b, bs = next, nextSerial
-	}
-	return nil, Serial{}, errNotNested
-}
-
-// resolveByWalking walks the trees of the given roots (through the cache, so every batch they
-// hold is indexed) and takes the smallest batch containing s; among equal ones, the highest.
-func (x *SerialIndex) resolveByWalking(ctx context.Context, s Serial, roots []string, asOf time.Time) (Resolution, error) {
-	var best *Node
-	var bestSerial Serial
-	for _, id := range roots {
-		t, err := x.walker.Lineage(ctx, id, nil)
-		if err != nil {
-			return Resolution{}, err
-		}
-		t.Each(func(n *Node) bool {
-			if n.Batch == nil {
-				return true
-			}
-			ns, err := ParseSerial(n.Batch.SerialNumber)
-			if err != nil || !ns.Contains(s) {
-				return true
-			}
-			if best == nil || cmp.Or(cmp.Compare(ns.Size(), bestSerial.Size()), cmp.Compare(n.Depth, best.Depth), cmp.Compare(n.ID, best.ID)) < 0 {
-				best, bestSerial = n, ns
-			}
-			return true
-		})
-	}
-	if best == nil {
-		return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
-	}
-	return Resolution{Serial: s, BatchID: best.ID, BatchSerial: bestSerial, Exact: bestSerial == s, Walked: true, IndexedAsOf: asOf}, nil
 }

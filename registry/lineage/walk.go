@@ -1,9 +1,11 @@
-package registry
+package lineage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -32,7 +34,7 @@ type Walker struct {
 
 // NewWalker returns a Walker reading from src.
 func NewWalker(src BatchSource, cfg WalkerConfig) *Walker {
-	return &Walker{src: src, workers: orDefault(cfg.Workers, 8), maxNodes: orDefault(cfg.MaxNodes, DefaultMaxNodes)}
+	return &Walker{src: src, workers: cmp.Or(max(cfg.Workers, 0), 8), maxNodes: cmp.Or(max(cfg.MaxNodes, 0), DefaultMaxNodes)}
 }
 
 // Progress lets another goroutine watch a walk under way (for a page that shows it). The zero
@@ -68,7 +70,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	}
 	defer progress.done.Store(true)
 	start := time.Now()
-	if err := ValidateID(PrefixCreditBatch, id); err != nil {
+	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, err
 	}
 	progress.discovered.Add(1)
@@ -224,7 +226,7 @@ func (wk *walk) work() {
 
 // settleLocked records a fetched child (or why it is missing), checks that it points back at
 // the parent that listed it, and queues its own children.
-func (wk *walk) settleLocked(n *Node, b *CreditBatch, err error) {
+func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 	if err != nil {
 		wk.markFailedLocked(n, err, n.Parent)
 		return
@@ -242,11 +244,11 @@ func (wk *walk) markFailedLocked(n *Node, err error, from *Node) {
 		fromID = from.ID
 	}
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, registry.ErrNotFound):
 		n.Missing = MissingNotFound
 		wk.tree.AddProblem(Problem{Kind: ProblemDangling, BatchID: n.ID, Related: fromID,
 			Detail: fmt.Sprintf("%s links to %s, which the registry does not have", fromID, n.ID)})
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, registry.ErrInvalid):
 		n.Missing = MissingInvalidID
 		wk.tree.AddProblem(Problem{Kind: ProblemInvalidLink, BatchID: n.ID, Related: fromID,
 			Detail: fmt.Sprintf("%s links to %q, which is not a valid credit batch id", fromID, n.ID)})
@@ -300,7 +302,7 @@ func (wk *walk) registerLocked(child, from *Node) {
 	}
 	wk.tree.Nodes[child.ID] = child
 	wk.progress.discovered.Add(1)
-	if err := ValidateID(PrefixCreditBatch, child.ID); err != nil {
+	if err := registry.ValidateID(registry.PrefixCreditBatch, child.ID); err != nil {
 		wk.markFailedLocked(child, err, from)
 		return
 	}
@@ -332,8 +334,8 @@ func (wk *walk) climb(n *Node) *Node {
 		wk.progress.discovered.Add(1)
 		wk.mu.Unlock()
 
-		var b *CreditBatch
-		err := ValidateID(PrefixCreditBatch, pid)
+		var b *registry.CreditBatch
+		err := registry.ValidateID(registry.PrefixCreditBatch, pid)
 		if err == nil {
 			b, err = wk.w.src.CreditBatch(wk.ctx, pid)
 		}

@@ -1,14 +1,17 @@
-package registry
+package lineage
 
 import (
+	"cmp"
 	"context"
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"sync"
 	"time"
 )
 
 // ExplorerConfig configures an Explorer. Zero values take the defaults of each part.
 type ExplorerConfig struct {
-	Cache  CacheConfig
+	Cache  cache.Config
 	Walker WalkerConfig
 	// WalkTimeout bounds one background lineage walk. Default 5m.
 	WalkTimeout time.Duration
@@ -33,8 +36,8 @@ type ExplorerConfig struct {
 // top of the cache, and the lineage walks under way (so that a page can show their progress and
 // many requests for one tree share one walk).
 type Explorer struct {
-	client  *Client
-	cache   *Cache
+	client  Source
+	cache   *cache.Cache
 	walker  *Walker
 	serials *SerialIndex
 	reports *reportSet // issuance and retirement reports (reports.go)
@@ -45,14 +48,14 @@ type Explorer struct {
 }
 
 // NewExplorer wires a Cache and a Walker in front of client.
-func NewExplorer(client *Client, cfg ExplorerConfig) *Explorer {
-	cfg.WalkTimeout = orDefault(cfg.WalkTimeout, 5*time.Minute)
-	cfg.KeepFinished = orDefault(cfg.KeepFinished, 30*time.Second)
-	cfg.KeepStale = max(orDefault(cfg.KeepStale, 10*time.Minute), cfg.KeepFinished)
+func NewExplorer(client Source, cfg ExplorerConfig) *Explorer {
+	cfg.WalkTimeout = cmp.Or(max(cfg.WalkTimeout, 0), 5*time.Minute)
+	cfg.KeepFinished = cmp.Or(max(cfg.KeepFinished, 0), 30*time.Second)
+	cfg.KeepStale = max(cmp.Or(max(cfg.KeepStale, 0), 10*time.Minute), cfg.KeepFinished)
 	serials := newSerialIndex(client, cfg.SerialIndex)
 	cacheCfg := cfg.Cache
 	cacheCfg.OnStore = serials.onStore(cfg.Cache.OnStore) // every batch stored is indexed by serial
-	cache := NewCache(client, cacheCfg)
+	cache := cache.New(client, cacheCfg)
 	walker := NewWalker(cache, cfg.Walker)
 	serials.attach(cache, walker)
 	e := &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
@@ -74,14 +77,51 @@ func (e *Explorer) ResolveSerial(ctx context.Context, serial string) (Resolution
 // SerialIndex is the serial number index, to start its background indexer and read its status.
 func (e *Explorer) SerialIndex() *SerialIndex { return e.serials }
 
-// Client is the upstream client, for the routes the explorer does not wrap.
-func (e *Explorer) Client() *Client { return e.client }
+// Stats are the explorer's counters since start, for metrics: the in-process cache's, the
+// shared tier's (nil without one) and the upstream's (zero when the Source is not Observable).
+type Stats struct {
+	Cache    cache.Stats
+	Shared   *cache.SharedStats
+	Upstream registry.ClientStats
+}
 
-// Cache is the batch cache, for its statistics and for batches learnt from list routes.
-func (e *Explorer) Cache() *Cache { return e.cache }
+// Stats returns the explorer's counters; it asks nothing of the registry.
+func (e *Explorer) Stats() Stats {
+	st := Stats{Cache: e.cache.Stats()}
+	if e.cfg.Cache.Shared != nil {
+		ss := e.cfg.Cache.Shared.Stats()
+		st.Shared = &ss
+	}
+	if o, ok := e.client.(Observable); ok {
+		st.Upstream = o.Stats()
+	}
+	return st
+}
+
+// Observe installs fn to be called after every upstream attempt (for metrics), when the
+// Source is Observable. fn must be fast and safe for concurrent use.
+func (e *Explorer) Observe(fn func(registry.RequestEvent)) {
+	if o, ok := e.client.(Observable); ok {
+		o.SetObserver(fn)
+	}
+}
+
+// Ready asks the registry whether it answers and accepts the configured credentials (the
+// Source's Ping); nil means ready. Errors wrap registry.ErrCredentials, ErrThrottled or
+// ErrUnavailable.
+func (e *Explorer) Ready(ctx context.Context) error { return e.client.Ping(ctx) }
+
+// SharedHealth is nil when there is no shared tier or it works, else why it is degraded,
+// in words fit for /readyz.
+func (e *Explorer) SharedHealth(ctx context.Context) (configured bool, err error) {
+	if e.cfg.Cache.Shared == nil {
+		return false, nil
+	}
+	return true, e.cfg.Cache.Shared.Health(ctx)
+}
 
 // CreditBatch returns one batch through the cache (GET /credit_batches/{id} on a miss).
-func (e *Explorer) CreditBatch(ctx context.Context, id string) (*CreditBatch, error) {
+func (e *Explorer) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
 	return e.cache.CreditBatch(ctx, id)
 }
 

@@ -1,9 +1,11 @@
-package registry_test
+package lineage_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"sync"
 	"testing"
@@ -30,7 +32,7 @@ func newDemo(t *testing.T, opts demo.Options) (*demo.Registry, *registry.Client)
 
 // checkAgainstDataset verifies that every node of the tree is the dataset's record and that
 // the tree has exactly the dataset's structure below root.
-func checkAgainstDataset(t *testing.T, reg *demo.Registry, tree *registry.Tree, root string, wantNodes int) {
+func checkAgainstDataset(t *testing.T, reg *demo.Registry, tree *lineage.Tree, root string, wantNodes int) {
 	t.Helper()
 	if tree.Root.ID != root {
 		t.Fatalf("root = %s, want %s", tree.Root.ID, root)
@@ -38,7 +40,7 @@ func checkAgainstDataset(t *testing.T, reg *demo.Registry, tree *registry.Tree, 
 	if tree.Len() != wantNodes {
 		t.Errorf("tree has %d nodes, dataset %d", tree.Len(), wantNodes)
 	}
-	tree.Each(func(n *registry.Node) bool {
+	tree.Each(func(n *lineage.Node) bool {
 		want, ok := reg.Batch(n.ID)
 		if !ok || n.Batch == nil {
 			t.Errorf("node %s: in dataset %v, fetched %v", n.ID, ok, n.Batch != nil)
@@ -61,7 +63,7 @@ func checkAgainstDataset(t *testing.T, reg *demo.Registry, tree *registry.Tree, 
 func TestWalkWideTreeFromALeaf(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	f := reg.Fixtures()
-	w := registry.NewWalker(c, registry.WalkerConfig{})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{})
 	tree, err := w.Lineage(context.Background(), f.WideLeafDeep, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func TestWalkWideTreeFromALeaf(t *testing.T) {
 func TestWalkDeepChainBothWays(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	f := reg.Fixtures()
-	w := registry.NewWalker(c, registry.WalkerConfig{})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{})
 	for _, start := range []string{f.DeepChainRoot, f.DeepChainLeaf} {
 		tree, err := w.Lineage(context.Background(), start, nil)
 		if err != nil {
@@ -102,7 +104,7 @@ func TestWalkDeepChainBothWays(t *testing.T) {
 func TestWalkWithFaultsYieldsTheFaultFreeTree(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{FaultRate: 0.3, Seed: 7})
 	f := reg.Fixtures()
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(context.Background(), f.WideLeafDeep, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), f.WideLeafDeep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,22 +125,22 @@ func TestWalkFindsPlantedProblemsAndEnds(t *testing.T) {
 	cases := []struct {
 		name  string
 		start string
-		want  []registry.ProblemKind
+		want  []lineage.ProblemKind
 	}{
-		{"dangling child", f.DanglingChild, []registry.ProblemKind{registry.ProblemDangling}},
-		{"wrong parent", f.WrongParent, []registry.ProblemKind{registry.ProblemParentMismatch}},
-		{"cycle below", f.Cycle, []registry.ProblemKind{registry.ProblemCycle}},
-		{"cycle above", f.ParentCycle, []registry.ProblemKind{registry.ProblemCycle}},
+		{"dangling child", f.DanglingChild, []lineage.ProblemKind{lineage.ProblemDangling}},
+		{"wrong parent", f.WrongParent, []lineage.ProblemKind{lineage.ProblemParentMismatch}},
+		{"cycle below", f.Cycle, []lineage.ProblemKind{lineage.ProblemCycle}},
+		{"cycle above", f.ParentCycle, []lineage.ProblemKind{lineage.ProblemCycle}},
 		// The shared child points back at one parent only: the other link is also a mismatch.
-		{"repeated child", f.RepeatedChild, []registry.ProblemKind{registry.ProblemParentMismatch, registry.ProblemRepeated}},
-		{"one-child split", f.OneChildSplit, []registry.ProblemKind{registry.ProblemSplitShape}},
+		{"repeated child", f.RepeatedChild, []lineage.ProblemKind{lineage.ProblemParentMismatch, lineage.ProblemRepeated}},
+		{"one-child split", f.OneChildSplit, []lineage.ProblemKind{lineage.ProblemSplitShape}},
 		// Children 1,000 kg short also leave 1,000 units of the parent's range uncovered.
-		{"size mismatch", f.SizeMismatch, []registry.ProblemKind{registry.ProblemRangePartition, registry.ProblemSizeMismatch}},
-		{"range gap", f.RangeGap, []registry.ProblemKind{registry.ProblemRangePartition}},
-		{"mixed issuance", f.MixedIssuance, []registry.ProblemKind{registry.ProblemMixedLineage}},
-		{"bad status", f.BadStatus, []registry.ProblemKind{registry.ProblemStatus, registry.ProblemSplitShape}},
+		{"size mismatch", f.SizeMismatch, []lineage.ProblemKind{lineage.ProblemRangePartition, lineage.ProblemSizeMismatch}},
+		{"range gap", f.RangeGap, []lineage.ProblemKind{lineage.ProblemRangePartition}},
+		{"mixed issuance", f.MixedIssuance, []lineage.ProblemKind{lineage.ProblemMixedLineage}},
+		{"bad status", f.BadStatus, []lineage.ProblemKind{lineage.ProblemStatus, lineage.ProblemSplitShape}},
 	}
-	w := registry.NewWalker(c, registry.WalkerConfig{})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -147,7 +149,7 @@ func TestWalkFindsPlantedProblemsAndEnds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []registry.ProblemKind
+			var got []lineage.ProblemKind
 			for _, p := range tree.Problems {
 				got = append(got, p.Kind)
 				if len(tree.ProblemsAt(p.BatchID)) == 0 {
@@ -166,7 +168,7 @@ func TestWalkFindsPlantedProblemsAndEnds(t *testing.T) {
 
 func TestWalkErrorsWhenNothingCanBeShown(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
-	w := registry.NewWalker(c, registry.WalkerConfig{})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{})
 	if _, err := w.Lineage(context.Background(), "ctb_1ZZZZZZZZZZZZZZZ", nil); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("unknown id: %v", err)
 	}
@@ -177,7 +179,7 @@ func TestWalkErrorsWhenNothingCanBeShown(t *testing.T) {
 		t.Errorf("%d requests; want 1 (the malformed id is never sent)", n)
 	}
 	bad, _ := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: "wrong", ClientSecret: "wrong"})
-	if _, err := registry.NewWalker(bad, registry.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil); !errors.Is(err, registry.ErrCredentials) {
+	if _, err := lineage.NewWalker(bad, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil); !errors.Is(err, registry.ErrCredentials) {
 		t.Errorf("wrong credentials: %v", err)
 	}
 }
@@ -185,19 +187,19 @@ func TestWalkErrorsWhenNothingCanBeShown(t *testing.T) {
 func TestWalkStopsAtTheNodeBound(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	f := reg.Fixtures()
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{MaxNodes: 100}).Lineage(context.Background(), f.WideRoot, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{MaxNodes: 100}).Lineage(context.Background(), f.WideRoot, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tree.Len() != 100 || tree.Truncated == 0 || c.Stats().Requests != 100 {
 		t.Errorf("%d nodes, %d truncated, %d requests; want 100 nodes fetched and the rest truncated", tree.Len(), tree.Truncated, c.Stats().Requests)
 	}
-	if len(tree.Problems) != 1 || tree.Problems[0].Kind != registry.ProblemTruncated {
+	if len(tree.Problems) != 1 || tree.Problems[0].Kind != lineage.ProblemTruncated {
 		t.Errorf("problems %v, want one truncation marker", tree.Problems)
 	}
 	marked := 0
-	tree.Each(func(n *registry.Node) bool {
-		if n.Missing == registry.MissingTruncated {
+	tree.Each(func(n *lineage.Node) bool {
+		if n.Missing == lineage.MissingTruncated {
 			marked++
 		}
 		return true
@@ -210,7 +212,7 @@ func TestWalkStopsAtTheNodeBound(t *testing.T) {
 func TestWalkProgressIsObservable(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{Latency: time.Millisecond})
 	f := reg.Fixtures()
-	p := &registry.Progress{}
+	p := &lineage.Progress{}
 	var seen []int64
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -219,7 +221,7 @@ func TestWalkProgressIsObservable(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	})
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(context.Background(), f.WideRoot, p)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), f.WideRoot, p)
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
@@ -244,14 +246,14 @@ func TestWalkProgressIsObservable(t *testing.T) {
 func TestWalkCancellation(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{Latency: 2 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &registry.Progress{}
+	p := &lineage.Progress{}
 	go func() {
 		for p.Fetched() < 20 {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
 	}()
-	if _, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(ctx, reg.Fixtures().WideRoot, p); !errors.Is(err, context.Canceled) {
+	if _, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(ctx, reg.Fixtures().WideRoot, p); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if p.Fetched() >= int64(reg.Fixtures().WideNodeCount) {
@@ -263,8 +265,8 @@ func TestCacheMakesAFinalLineageFree(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	f := reg.Fixtures()
 	// A TTL of 1ns expires active batches at once: only final ones may be served warm.
-	cache := registry.NewCache(c, registry.CacheConfig{TTL: time.Nanosecond})
-	w := registry.NewWalker(cache, registry.WalkerConfig{})
+	cache := cache.New(c, cache.Config{TTL: time.Nanosecond})
+	w := lineage.NewWalker(cache, lineage.WalkerConfig{})
 	first, err := w.Lineage(context.Background(), f.AllFinalRoot, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -299,9 +301,9 @@ func TestCacheMakesAFinalLineageFree(t *testing.T) {
 func TestConcurrentColdWalksFetchEachBatchOnce(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{Latency: time.Millisecond})
 	f := reg.Fixtures()
-	w := registry.NewWalker(registry.NewCache(c, registry.CacheConfig{}), registry.WalkerConfig{})
+	w := lineage.NewWalker(cache.New(c, cache.Config{}), lineage.WalkerConfig{})
 	var wg sync.WaitGroup
-	trees := make([]*registry.Tree, 100)
+	trees := make([]*lineage.Tree, 100)
 	for i := range trees {
 		wg.Go(func() {
 			tree, err := w.Lineage(context.Background(), f.WideLeafDeep, nil)
@@ -329,8 +331,8 @@ func TestConcurrentColdWalksFetchEachBatchOnce(t *testing.T) {
 
 func TestCacheStaysWithinItsBound(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
-	cache := registry.NewCache(c, registry.CacheConfig{MaxEntries: 50})
-	tree, err := registry.NewWalker(cache, registry.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil)
+	cache := cache.New(c, cache.Config{MaxEntries: 50})
+	tree, err := lineage.NewWalker(cache, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +348,7 @@ func TestCacheStaysWithinItsBound(t *testing.T) {
 
 func TestCacheRemembersNotFoundBriefly(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
-	cache := registry.NewCache(c, registry.CacheConfig{})
+	cache := cache.New(c, cache.Config{})
 	for range 3 {
 		if _, err := cache.CreditBatch(context.Background(), "ctb_1ZZZZZZZZZZZZZZZ"); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatal(err)
@@ -359,7 +361,7 @@ func TestCacheRemembersNotFoundBriefly(t *testing.T) {
 
 func TestBigSizesStayExact(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().BigKgRoot, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().BigKgRoot, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +392,7 @@ func TestAuditFlagsNothingOnConsistentTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := registry.NewWalker(c, registry.WalkerConfig{MaxNodes: 100_000})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{MaxNodes: 100_000})
 	trees, batches := 0, 0
 	for _, iss := range issuances {
 		if iss.ID == f.PlantedIssuance {
@@ -429,7 +431,7 @@ func TestAuditFlagsNothingOnConsistentTrees(t *testing.T) {
 func TestExplorerReusesARecentTreeForAnotherOfItsBatches(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	f := reg.Fixtures()
-	e := registry.NewExplorer(c, registry.ExplorerConfig{})
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{})
 	first, err := e.Lineage(context.Background(), f.WideRoot)
 	if err != nil {
 		t.Fatal(err)
@@ -464,8 +466,8 @@ func TestAStaleTreeIsServedWhileANewWalkReplacesIt(t *testing.T) {
 	reg := demo.New(demo.Options{Latency: 5 * time.Millisecond})
 	_, c := newDemoClient(t, reg)
 	// A 1 ns TTL makes every active batch due again, so the new walk goes upstream.
-	e := registry.NewExplorer(c, registry.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: time.Hour,
-		Cache: registry.CacheConfig{TTL: time.Nanosecond}})
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: time.Hour,
+		Cache: cache.Config{TTL: time.Nanosecond}})
 	id := reg.Fixtures().DeepChainLeaf // 321 batches, one of them active
 	old, err := e.StartLineage(id, false).Result()
 	if err != nil {
@@ -502,8 +504,8 @@ func TestAStaleTreeIsServedWhileANewWalkReplacesIt(t *testing.T) {
 	}
 
 	// Past KeepStale the tree is dropped.
-	e = registry.NewExplorer(c, registry.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: 2 * time.Millisecond,
-		Cache: registry.CacheConfig{TTL: time.Nanosecond}})
+	e = lineage.NewExplorer(c, lineage.ExplorerConfig{KeepFinished: time.Millisecond, KeepStale: 2 * time.Millisecond,
+		Cache: cache.Config{TTL: time.Nanosecond}})
 	if _, err := e.StartLineage(id, false).Result(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,17 +1,17 @@
-package registry_test
+package lineage_test
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"testing"
 
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // The planted issuance's trees that do not add up happen to cancel out (with the dangling
 // child's missing kg) in the totals: the report must count them one by one, from the same
 // per-tree check the roots' rows show, and count none on a clean issuance.
 func TestIssuanceReportCountsTreesThatDoNotAddUp(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	fx := r.reg.Fixtures()
 	for _, tc := range []struct {
 		id   string

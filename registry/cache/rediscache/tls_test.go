@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"math/big"
 	"net"
 	"os"
@@ -16,10 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
-	"github.com/lineage-explorer/explorer/registry/rediscache/redisserver"
 )
 
 // tlsFiles are a private CA that TestMain makes the process trust (through SSL_CERT_FILE, as an
@@ -110,13 +110,13 @@ func TestRedissVerifiesAndShares(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	base := demo.NewTestServer(t, reg)
 	cfg := rediscache.Config{Prefix: testPrefix(t)}
-	a := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	a := newReplica(t, base, redisURL, cfg, cache.Config{})
 	if err := a.tier.Health(context.Background()); err != nil {
 		t.Fatalf("Health over TLS: %v", err)
 	}
 	f := reg.Fixtures()
 	a.walk(t, f.AllFinalRoot)
-	b := newReplica(t, base, redisURL, cfg, registry.CacheConfig{})
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
 	reg.ResetStats()
 	sameTree(t, b.walk(t, f.AllFinalRoot), cachedReference(t, f.AllFinalRoot))
 	if n := reg.Requests(); n != 0 {

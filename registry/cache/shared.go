@@ -1,7 +1,8 @@
-package registry
+package cache
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry"
 	"time"
 )
 
@@ -24,19 +25,43 @@ type SharedTier interface {
 	ClaimBatch(ctx context.Context, id string) (entry *SharedEntry, release func())
 	// PutBatch stores b for ttl; ttl 0 stores it without expiry (a split or retired batch, which
 	// never changes). It returns the tier's error, if any, for logging: the batch is not stored.
-	PutBatch(ctx context.Context, b *CreditBatch, ttl time.Duration) error
+	PutBatch(ctx context.Context, b *registry.CreditBatch, ttl time.Duration) error
 	// PutNotFound remembers for ttl (> 0) that the upstream answered 404 for id. No other
 	// failure is ever shared: it may be the upstream's passing trouble.
 	PutNotFound(ctx context.Context, id string, ttl time.Duration) error
+	// Health is nil when the tier works, else an error saying what is degraded and why, in
+	// words fit for /readyz (never a password or a URL's credentials).
+	Health(ctx context.Context) error
+	// Stats are the tier's counters since it was opened.
+	Stats() SharedStats
 }
 
 // SharedEntry is what a SharedTier holds for one credit batch id.
 type SharedEntry struct {
 	// Batch is the batch as the upstream returned it, or nil when the upstream answered 404
 	// for the id (a remembered 404).
-	Batch *CreditBatch
+	Batch *registry.CreditBatch
 	// TTL is what remains of the entry's life in the shared tier, so that the in-process tier
 	// does not trust an active batch for longer than CACHE_TTL after it was fetched; 0 means no
 	// expiry (a split or retired batch).
 	TTL time.Duration
+}
+
+// SharedStats are a shared tier's counters since it was opened, for metrics (the names suggest Prometheus
+// counters; State is a gauge). Counts are of lookups and calls by this replica.
+type SharedStats struct {
+	State          string // "ok" or "degraded" (see SharedTier.Health)
+	Full           bool   // Redis refuses writes (maxmemory reached): reads go on
+	Hits           int64  // batch lookups answered from Redis (batches and remembered 404s)
+	Misses         int64  // batch lookups Redis did not answer: this replica then fetched upstream
+	Errors         int64  // Redis calls that failed: timeout, connection refused, error reply
+	Skipped        int64  // Redis calls not attempted because the breaker was open
+	BreakerTrips   int64  // times the breaker opened
+	Leases         int64  // leases taken: batches this replica fetched on behalf of all
+	LeaseWaits     int64  // lookups that waited for another replica's fetch
+	LeaseTakeovers int64  // waits that ended with this replica taking a lapsed or released lease
+	LeaseGaveUp    int64  // waits that hit LeaseWait and fetched without a lease
+	Stores         int64  // values written (batches, 404s, SetBytes)
+	StoredBytes    int64  // their total size in bytes, keys excluded
+	Unreadable     int64  // values under this schema's keys that did not decode (ignored)
 }

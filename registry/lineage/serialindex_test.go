@@ -1,9 +1,11 @@
-package registry_test
+package lineage_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,14 +29,15 @@ const (
 // registry over HTTP, with its upstream requests counted by route.
 type serialRig struct {
 	reg *demo.Registry
-	ex  *registry.Explorer
+	ex  *lineage.Explorer
+	src *registry.Client // the explorer's upstream, for tests that ask the registry directly
 
 	mu      sync.Mutex
 	byRoute map[string]int64
 }
 
 // newSerialRig serves the demo registry (through wrap, if not nil) and makes an Explorer on it.
-func newSerialRig(t *testing.T, cfg registry.ExplorerConfig, wrap func(http.Handler) http.Handler) *serialRig {
+func newSerialRig(t *testing.T, cfg lineage.ExplorerConfig, wrap func(http.Handler) http.Handler) *serialRig {
 	t.Helper()
 	reg := demo.New(demo.Options{})
 	var url string
@@ -56,7 +59,7 @@ func newSerialRig(t *testing.T, cfg registry.ExplorerConfig, wrap func(http.Hand
 		r.byRoute[ev.Endpoint]++
 		r.mu.Unlock()
 	})
-	r.ex = registry.NewExplorer(c, cfg)
+	r.ex, r.src = lineage.NewExplorer(c, cfg), c
 	// A pass a cold lookup started goes on after the lookup; let it end before the server does.
 	t.Cleanup(func() {
 		if r.ex.SerialIndex().Status().Running {
@@ -93,7 +96,7 @@ func serialOf(t *testing.T, b registry.CreditBatch, first, last int64) string {
 
 // checkSmallest checks that res names a batch containing the serial and that none of its
 // children (in the dataset) contains it: it is the smallest batch containing it.
-func checkSmallest(t *testing.T, r *serialRig, res registry.Resolution, serial string) {
+func checkSmallest(t *testing.T, r *serialRig, res lineage.Resolution, serial string) {
 	t.Helper()
 	want := mustSerial(t, serial)
 	b := r.batch(t, res.BatchID)
@@ -101,7 +104,7 @@ func checkSmallest(t *testing.T, r *serialRig, res registry.Resolution, serial s
 	if !bs.Contains(want) || res.BatchSerial != bs {
 		t.Errorf("%s resolved to %s (%s), which does not contain it (resolution says %s)", serial, b.ID, bs, res.BatchSerial)
 	}
-	for _, c := range children(r.reg, b) {
+	for _, c := range r.reg.Children(b) {
 		if cs := mustSerial(t, c.SerialNumber); cs.Contains(want) {
 			t.Errorf("%s resolved to %s, but its child %s (%s) is smaller and contains it", serial, b.ID, c.ID, cs)
 		}
@@ -111,7 +114,7 @@ func checkSmallest(t *testing.T, r *serialRig, res registry.Resolution, serial s
 	}
 }
 
-func resolve(t *testing.T, r *serialRig, serial string) registry.Resolution {
+func resolve(t *testing.T, r *serialRig, serial string) lineage.Resolution {
 	t.Helper()
 	res, err := r.ex.ResolveSerial(context.Background(), serial)
 	if err != nil {
@@ -126,7 +129,7 @@ func resolve(t *testing.T, r *serialRig, serial string) registry.Resolution {
 // The issue's budget: in a cold process, the serial of a leaf 10 levels down a ~3,000-batch
 // tree costs the path down (two children a level), not the tree; a warm lookup costs nothing.
 func TestResolveSerialColdLeafTenLevelsDeep(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	leaf := r.batch(t, f.WideLeafDeep)
 
@@ -188,7 +191,7 @@ func TestResolveSerialColdLeafTenLevelsDeep(t *testing.T) {
 
 // With the background indexer already done, a cold lookup costs only the path down.
 func TestResolveSerialAfterTheIndexerRan(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	idx := r.ex.SerialIndex()
 	stop := idx.Start(context.Background())
@@ -227,7 +230,7 @@ func TestResolveSerialAfterTheIndexerRan(t *testing.T) {
 }
 
 func TestResolveSerialExactWhateverTheStatus(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	deepRoot := r.batch(t, f.DeepChainRoot)
 	cases := []struct {
@@ -259,7 +262,7 @@ func TestResolveSerialExactWhateverTheStatus(t *testing.T) {
 }
 
 func TestResolveSerialSubRangeGoesToTheSmallestBatch(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	leaf := r.batch(t, f.WideLeafDeep)
 	ls := mustSerial(t, leaf.SerialNumber)
@@ -300,7 +303,7 @@ func TestResolveSerialSubRangeGoesToTheSmallestBatch(t *testing.T) {
 }
 
 func TestResolveSerialUnknown(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	wide := r.batch(t, r.reg.Fixtures().WideRoot)
 	for _, serial := range []string{
 		serialOf(t, wide, 1, 2),                                    // a known project and vintage, units no root holds
@@ -313,7 +316,7 @@ func TestResolveSerialUnknown(t *testing.T) {
 			t.Errorf("%s: %v, want ErrNotFound", serial, err)
 			continue
 		}
-		var nf *registry.SerialNotFoundError
+		var nf *lineage.SerialNotFoundError
 		if !errors.As(err, &nf) || nf.IndexedAsOf.IsZero() || nf.Serial != mustSerial(t, serial) {
 			t.Errorf("%s: %#v, want a SerialNotFoundError with the index's time", serial, err)
 		}
@@ -327,7 +330,7 @@ func TestResolveSerialUnknown(t *testing.T) {
 }
 
 func TestResolveSerialMalformedSendsNothing(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	for _, serial := range []string{"", "ISO-1-VAULT", "ctb_1DRBTYA8Q1S07CBY", "ISO-1-VAULT-USA-01P4-2026-5-5", "ISO-1-VAULT-USA-01P4-2026-1-99999999999999999999"} {
 		_, err := r.ex.ResolveSerial(context.Background(), serial)
 		if !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), registry.ExampleSerial) {
@@ -343,7 +346,7 @@ func TestResolveSerialMalformedSendsNothing(t *testing.T) {
 }
 
 func TestResolveSerialFromTheLastPageOfIssuances(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	// Look the issuance's roots up with a client of our own, outside the explorer under test.
 	_, c := newDemoClient(t, r.reg)
@@ -372,7 +375,7 @@ func TestResolveSerialFromTheLastPageOfIssuances(t *testing.T) {
 }
 
 func TestResolveSerialPastedVariants(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	s := r.batch(t, f.WideLeafDeep).SerialNumber
 	for _, v := range []string{s, strings.ToLower(s), "  " + s + "  ", s + "\t", s + ".", "\u00a0" + strings.ToLower(s) + ".\t", `"` + s + `"`} {
@@ -388,7 +391,7 @@ func TestResolveSerialPastedVariants(t *testing.T) {
 // Each case runs in a cold process of its own, so that none is answered from what another
 // fetched.
 func TestResolveSerialInPlantedTrees(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 
 	gap := r.batch(t, f.RangeGap)
@@ -420,7 +423,7 @@ func TestResolveSerialInPlantedTrees(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cold := newSerialRig(t, registry.ExplorerConfig{}, nil)
+			cold := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 			res, err := cold.ex.ResolveSerial(context.Background(), tc.serial)
 			if err != nil {
 				t.Fatal(err)
@@ -462,7 +465,7 @@ func TestResolveSerialInPlantedTrees(t *testing.T) {
 // Many users asking for serials of one tree at once, in a cold process: one index pass, and
 // each batch fetched once.
 func TestResolveSerialConcurrentColdLookups(t *testing.T) {
-	r := newSerialRig(t, registry.ExplorerConfig{}, nil)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, nil)
 	f := r.reg.Fixtures()
 	leaf := r.batch(t, f.WideLeafDeep)
 	ls := mustSerial(t, leaf.SerialNumber)
@@ -518,7 +521,7 @@ func TestSerialIndexerNeverBlocksPageRequests(t *testing.T) {
 			next.ServeHTTP(w, req)
 		})
 	}
-	r := newSerialRig(t, registry.ExplorerConfig{SerialIndex: registry.SerialIndexConfig{Workers: 2}}, gate)
+	r := newSerialRig(t, lineage.ExplorerConfig{SerialIndex: lineage.SerialIndexConfig{Workers: 2}}, gate)
 	released := false
 	defer func() {
 		if !released {
@@ -574,9 +577,9 @@ func TestSerialIndexerNeverBlocksPageRequests(t *testing.T) {
 // The exact index stays within its bound; serials it dropped still resolve by range.
 func TestSerialIndexStaysWithinItsBound(t *testing.T) {
 	var stored atomic.Int64
-	r := newSerialRig(t, registry.ExplorerConfig{
-		SerialIndex: registry.SerialIndexConfig{MaxSerials: 100},
-		Cache:       registry.CacheConfig{OnStore: func(*registry.CreditBatch) { stored.Add(1) }},
+	r := newSerialRig(t, lineage.ExplorerConfig{
+		SerialIndex: lineage.SerialIndexConfig{MaxSerials: 100},
+		Cache:       cache.Config{OnStore: func(*registry.CreditBatch) { stored.Add(1) }},
 	}, nil)
 	f := r.reg.Fixtures()
 	tree, err := r.ex.Lineage(context.Background(), f.WideRoot)
@@ -590,7 +593,7 @@ func TestSerialIndexStaysWithinItsBound(t *testing.T) {
 		t.Errorf("%d exact serials indexed; bound 100", st.Serials)
 	}
 	n := 0
-	tree.Each(func(node *registry.Node) bool {
+	tree.Each(func(node *lineage.Node) bool {
 		if n++; n%97 != 0 {
 			return true
 		}
@@ -628,7 +631,7 @@ func TestResolveSerialWhenTheIndexCannotBeBuilt(t *testing.T) {
 			next.ServeHTTP(w, req)
 		})
 	}
-	r := newSerialRig(t, registry.ExplorerConfig{}, reject)
+	r := newSerialRig(t, lineage.ExplorerConfig{}, reject)
 	f := r.reg.Fixtures()
 	leaf := r.batch(t, f.WideLeafDeep)
 	_, err := r.ex.ResolveSerial(context.Background(), leaf.SerialNumber)
@@ -646,4 +649,14 @@ func TestResolveSerialWhenTheIndexCannotBeBuilt(t *testing.T) {
 	if res, err := r.ex.ResolveSerial(context.Background(), leaf.SerialNumber); err != nil || res.BatchID != f.WideLeafDeep {
 		t.Errorf("a fetched batch's serial: %+v, %v", res, err)
 	}
+}
+
+// mustSerial parses a serial the test built from the dataset, which must be well formed.
+func mustSerial(t testing.TB, s string) registry.Serial {
+	t.Helper()
+	v, err := registry.ParseSerial(s)
+	if err != nil {
+		t.Fatalf("the dataset's serial %q: %v", s, err)
+	}
+	return v
 }

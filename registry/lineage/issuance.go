@@ -1,9 +1,10 @@
-package registry
+package lineage
 
 import (
 	"cmp"
 	"context"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
 
@@ -26,7 +27,7 @@ const (
 type IssuanceReport struct {
 	// Issuance is the record (GET /issuances/{id}): project, supplier, reporting period and
 	// the totals it issued.
-	Issuance Issuance `json:"issuance"`
+	Issuance registry.Issuance `json:"issuance"`
 	// Roots are the root batches it created, supplier ones first then the buffer pool's, each
 	// in the registry's order, with the figures of its tree.
 	Roots []IssuanceRoot `json:"roots"`
@@ -67,8 +68,8 @@ type IssuanceRoot struct {
 	Pool Pool   `json:"pool"`
 	// Batch is the root as it is now (it may have been split since); nil when it could not be
 	// fetched, and then Error says why.
-	Batch *CreditBatch `json:"batch"`
-	Error string       `json:"error,omitempty"`
+	Batch *registry.CreditBatch `json:"batch"`
+	Error string                `json:"error,omitempty"`
 	// Batches counts the batches of its tree; Depth is its deepest split below the root.
 	Batches int `json:"batches"`
 	Depth   int `json:"depth"`
@@ -93,7 +94,7 @@ func (r IssuanceRoot) Conserved() (ok, known bool) {
 
 // HolderKg is one current owner's share of an issuance.
 type HolderKg struct {
-	Holder Organisation `json:"holder"`
+	Holder registry.Organisation `json:"holder"`
 	// ActiveKg is what it holds now; RetiredKg what it retired (for whichever beneficiary).
 	ActiveKg  int64 `json:"active_kg"`
 	RetiredKg int64 `json:"retired_kg"`
@@ -107,9 +108,9 @@ type HolderKg struct {
 type BeneficiaryKg struct {
 	// Beneficiary is nil for batches retired without one named (an inconsistency the lineage
 	// page's audit reports).
-	Beneficiary *Organisation `json:"beneficiary"`
-	RetiredKg   int64         `json:"retired_kg"`
-	Batches     int           `json:"batches"`
+	Beneficiary *registry.Organisation `json:"beneficiary"`
+	RetiredKg   int64                  `json:"retired_kg"`
+	Batches     int                    `json:"batches"`
 	// Retirements are the retirement ids ("ret_…") of those batches, in first-seen order.
 	Retirements []string `json:"retirements"`
 	// Trees are the ids of the root batches whose trees hold them, in the issuance's order.
@@ -119,7 +120,7 @@ type BeneficiaryKg struct {
 // issuanceRecord is what GET /issuances/{id} and GET /issuances/{id}/credit_batches give a
 // report: the record and its roots' ids (the batches themselves go to the Cache).
 type issuanceRecord struct {
-	issuance Issuance
+	issuance registry.Issuance
 	roots    []IssuanceRoot // ID and Pool only
 }
 
@@ -163,8 +164,8 @@ func waitReport[T any](ctx context.Context, j *ReportJob[T]) (T, error) {
 // records kept. The roots are stored in the Cache, so that their walks start without a fetch.
 func (e *Explorer) issuanceRecord(ctx context.Context, j *ReportJob[*IssuanceReport]) (*issuanceRecord, error) {
 	return recordOrFetch(ctx, e.reports.records, "iss:"+j.ID, e.reports.issuanceTTL, func(ctx context.Context) (*issuanceRecord, error) {
-		var iss *Issuance
-		var icb *IssuanceCreditBatches
+		var iss *registry.Issuance
+		var icb *registry.IssuanceCreditBatches
 		j.own.discovered.Add(2)
 		var g errgroup.Group
 		g.Go(func() (err error) {
@@ -182,12 +183,12 @@ func (e *Explorer) issuanceRecord(ctx context.Context, j *ReportJob[*IssuanceRep
 		rec := &issuanceRecord{issuance: *iss}
 		for _, part := range []struct {
 			pool    Pool
-			batches []CreditBatch
+			batches []registry.CreditBatch
 		}{{PoolSupplier, icb.SupplierCreditBatches}, {PoolBufferPool, icb.BufferPoolCreditBatches}} {
 			for i := range part.batches {
 				b := &part.batches[i]
 				rec.roots = append(rec.roots, IssuanceRoot{ID: b.ID, Pool: part.pool})
-				if ValidateID(PrefixCreditBatch, b.ID) == nil {
+				if registry.ValidateID(registry.PrefixCreditBatch, b.ID) == nil {
 					e.cache.Put(b)
 				}
 			}
@@ -199,7 +200,7 @@ func (e *Explorer) issuanceRecord(ctx context.Context, j *ReportJob[*IssuanceRep
 // buildIssuanceReport is the job: the record, then every root's tree (at most
 // maxConcurrentTrees at once), then the sums.
 func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*IssuanceReport], fresh bool) (*IssuanceReport, error) {
-	if err := ValidateID(PrefixIssuance, j.ID); err != nil {
+	if err := registry.ValidateID(registry.PrefixIssuance, j.ID); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -216,7 +217,7 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 	for i := range roots {
 		g.Go(func() error {
 			r := &roots[i]
-			if err := ValidateID(PrefixCreditBatch, r.ID); err != nil {
+			if err := registry.ValidateID(registry.PrefixCreditBatch, r.ID); err != nil {
 				j.expect(-1)
 				errs[i] = err
 				return nil
@@ -256,7 +257,7 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 			// The root itself could not be walked: unknown (404), malformed, or not fetched
 			// (then retrying may help).
 			r.Error, r.Missing = errs[i].Error(), 1
-			if !errors.Is(errs[i], ErrNotFound) && !errors.Is(errs[i], ErrInvalid) {
+			if !errors.Is(errs[i], registry.ErrNotFound) && !errors.Is(errs[i], registry.ErrInvalid) {
 				r.FetchFailed = 1
 			}
 			rep.Missing++
@@ -313,9 +314,9 @@ func sumTree(t *Tree, r *IssuanceRoot, holders *tally[HolderKg], benefs *tally[B
 		r.Depth = max(r.Depth, n.Depth-top.Depth)
 		b := n.Batch
 		switch b.Status {
-		case StatusSplit:
+		case registry.StatusSplit:
 			continue
-		case StatusRetired:
+		case registry.StatusRetired:
 			r.RetiredKg += b.Size.CreditKgs
 			h := holders.at(b.Owner.ID, func() HolderKg { return HolderKg{Holder: b.Owner} })
 			h.RetiredKg += b.Size.CreditKgs

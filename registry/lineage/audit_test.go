@@ -1,14 +1,14 @@
-package registry_test
+package lineage_test
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
@@ -28,7 +28,7 @@ func TestFormatKgGroupsThousandsExactly(t *testing.T) {
 		1_000_000_000_000:  "1,000,000,000,000",
 		-9_999_999_999_999: "-9,999,999,999,999",
 	} {
-		if got := registry.FormatKg(kg); got != want {
+		if got := lineage.FormatKg(kg); got != want {
 			t.Errorf("FormatKg(%d) = %q, want %q", kg, got, want)
 		}
 	}
@@ -39,13 +39,13 @@ func TestAuditDetailsGroupKg(t *testing.T) {
 	reg, c := newDemo(t, demo.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	tree, err := registry.NewWalker(c, registry.WalkerConfig{}).Lineage(ctx, reg.Fixtures().SizeMismatch, nil)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(ctx, reg.Fixtures().SizeMismatch, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var detail string
 	for _, p := range tree.Problems {
-		if p.Kind == registry.ProblemSizeMismatch {
+		if p.Kind == lineage.ProblemSizeMismatch {
 			detail = p.Detail
 		}
 	}
@@ -56,7 +56,7 @@ func TestAuditDetailsGroupKg(t *testing.T) {
 	if !ok {
 		t.Fatal("the demo has no size-mismatch batch")
 	}
-	if want := registry.FormatKg(parent.Size.CreditKgs) + " kg,"; !strings.Contains(detail, want) {
+	if want := lineage.FormatKg(parent.Size.CreditKgs) + " kg,"; !strings.Contains(detail, want) {
 		t.Errorf("detail %q does not give the parent's size as %q", detail, want)
 	}
 	if !strings.Contains(detail, "1,000 kg short") {

@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"reflect"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestCodecRoundTripsTheDemoTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := registry.NewWalker(c, registry.WalkerConfig{})
+	w := lineage.NewWalker(c, lineage.WalkerConfig{})
 	f := reg.Fixtures()
 	var count, full, compact int
 	for _, id := range []string{f.WideRoot, f.BigKgRoot, f.DeepChainRoot, f.HostileOrgBatch, f.AllFinalRoot} {

@@ -1,6 +1,6 @@
 // Package rediscache is the explorer's shared cache tier on Redis (REDIS_URL): what one replica
 // fetched from the registry, every replica reads, and one replica at a time fetches a batch
-// that none has (a per-id lease). It implements registry.SharedTier, which the registry.Cache
+// that none has (a per-id lease). It implements cache.SharedTier, which the cache.Cache
 // consults between its in-process tier and the upstream; it knows nothing of HTTP handlers.
 //
 // Redis is never a dependency: every call has a short timeout, a failure is treated as a miss
@@ -25,6 +25,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"net/url"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ const (
 	pollMax = 50 * time.Millisecond
 )
 
-// Tier is the Redis shared tier. It implements registry.SharedTier and is safe for concurrent
+// Tier is the Redis shared tier. It implements cache.SharedTier and is safe for concurrent
 // use. Make it with Open; Close it when done.
 type Tier struct {
 	rdb      redis.UniversalClient
@@ -251,7 +252,7 @@ const (
 	claimHeld = 2
 )
 
-// ClaimBatch implements registry.SharedTier: the stored entry, or the lease to fetch the batch.
+// ClaimBatch implements cache.SharedTier: the stored entry, or the lease to fetch the batch.
 // While another replica holds the lease it polls (2 ms, backing off to 50 ms) until that
 // replica's value appears, the lease is released or lapses without one (the holder failed or
 // died: the caller takes the lease over), or LeaseWait has passed (the caller fetches without
@@ -260,7 +261,7 @@ const (
 // Polling rather than pub/sub: it works unchanged on one server, Sentinel and Cluster, needs no
 // connection held open per replica, cannot miss a notification sent before it subscribed, and
 // costs little (singleflight leaves at most one waiter per batch per replica).
-func (t *Tier) ClaimBatch(ctx context.Context, id string) (*registry.SharedEntry, func()) {
+func (t *Tier) ClaimBatch(ctx context.Context, id string) (*cache.SharedEntry, func()) {
 	token := newToken()
 	keys := []string{t.batchKey(id), t.leaseKey(id)}
 	leaseMs := strconv.FormatInt(t.cfg.LeaseTTL.Milliseconds(), 10)
@@ -324,7 +325,7 @@ func (t *Tier) ClaimBatch(ctx context.Context, id string) (*registry.SharedEntry
 }
 
 // entry decodes a claim script's hit: {0, value, pttl}.
-func (t *Tier) entry(id string, res []any) *registry.SharedEntry {
+func (t *Tier) entry(id string, res []any) *cache.SharedEntry {
 	if len(res) < 3 {
 		t.unreadable.Add(1)
 		return nil
@@ -379,7 +380,7 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// PutBatch implements registry.SharedTier: SET with PX ttl, or without expiry when ttl is 0.
+// PutBatch implements cache.SharedTier: SET with PX ttl, or without expiry when ttl is 0.
 func (t *Tier) PutBatch(ctx context.Context, b *registry.CreditBatch, ttl time.Duration) error {
 	v, err := encodeBatch(b)
 	if err != nil {
@@ -388,7 +389,7 @@ func (t *Tier) PutBatch(ctx context.Context, b *registry.CreditBatch, ttl time.D
 	return t.set(ctx, t.batchKey(b.ID), v, ttl)
 }
 
-// PutNotFound implements registry.SharedTier: the 404 marker with PX ttl.
+// PutNotFound implements cache.SharedTier: the 404 marker with PX ttl.
 func (t *Tier) PutNotFound(ctx context.Context, id string, ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("shared cache: a 404 needs a TTL")
@@ -458,24 +459,8 @@ func (t *Tier) Health(ctx context.Context) error {
 	return nil
 }
 
-// Stats are the tier's counters since Open, for metrics (the names suggest Prometheus
-// counters; State is a gauge). Counts are of lookups and calls by this replica.
-type Stats struct {
-	State          string // "ok" or "degraded" (see Tier.State)
-	Full           bool   // Redis refuses writes (maxmemory reached): reads go on
-	Hits           int64  // batch lookups answered from Redis (batches and remembered 404s)
-	Misses         int64  // batch lookups Redis did not answer: this replica then fetched upstream
-	Errors         int64  // Redis calls that failed: timeout, connection refused, error reply
-	Skipped        int64  // Redis calls not attempted because the breaker was open
-	BreakerTrips   int64  // times the breaker opened
-	Leases         int64  // leases taken: batches this replica fetched on behalf of all
-	LeaseWaits     int64  // lookups that waited for another replica's fetch
-	LeaseTakeovers int64  // waits that ended with this replica taking a lapsed or released lease
-	LeaseGaveUp    int64  // waits that hit LeaseWait and fetched without a lease
-	Stores         int64  // values written (batches, 404s, SetBytes)
-	StoredBytes    int64  // their total size in bytes, keys excluded
-	Unreadable     int64  // values under this schema's keys that did not decode (ignored)
-}
+// Stats are the tier's counters since Open (see cache.SharedStats).
+type Stats = cache.SharedStats
 
 // Stats returns the tier's counters.
 func (t *Tier) Stats() Stats {
@@ -487,4 +472,4 @@ func (t *Tier) Stats() Stats {
 	}
 }
 
-var _ registry.SharedTier = (*Tier)(nil)
+var _ cache.SharedTier = (*Tier)(nil)

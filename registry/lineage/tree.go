@@ -1,7 +1,8 @@
-package registry
+package lineage
 
 import (
 	"cmp"
+	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
 )
@@ -35,7 +36,7 @@ const (
 // Node is one credit batch in a lineage tree, or the place of one that could not be shown.
 type Node struct {
 	ID       string
-	Batch    *CreditBatch // nil when Missing != MissingNone; shared, do not modify
+	Batch    *registry.CreditBatch // nil when Missing != MissingNone; shared, do not modify
 	Missing  Missing
 	Err      string // why the fetch failed (MissingFetchFailed), safe to show escaped
 	Link     Link
@@ -180,7 +181,7 @@ func (t *Tree) Each(fn func(*Node) bool) {
 
 // HolderTotal is the kg of a tree's unsplit batches held (active) or retired by one organisation.
 type HolderTotal struct {
-	Holder    Organisation
+	Holder    registry.Organisation
 	ActiveKg  int64
 	RetiredKg int64
 }
@@ -210,7 +211,7 @@ func (t *Tree) Totals() Totals {
 		}
 		tot.Batches++
 		b := n.Batch
-		if b.Status == StatusSplit {
+		if b.Status == registry.StatusSplit {
 			return true
 		}
 		h := b.Holder()
@@ -219,7 +220,7 @@ func (t *Tree) Totals() Totals {
 			ht = &HolderTotal{Holder: h}
 			by[h.ID] = ht
 		}
-		if b.Status == StatusRetired {
+		if b.Status == registry.StatusRetired {
 			tot.RetiredKg += b.Size.CreditKgs
 			ht.RetiredKg += b.Size.CreditKgs
 		} else {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"os"
 	"reflect"
@@ -15,8 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
-	"github.com/lineage-explorer/explorer/registry/rediscache"
 )
 
 // redisLog collects go-redis's own log lines (through SetLogger, as the explorer would), so that
@@ -59,8 +61,8 @@ func TestMain(m *testing.M) {
 type replica struct {
 	client *registry.Client
 	tier   *rediscache.Tier
-	cache  *registry.Cache
-	walker *registry.Walker
+	cache  *cache.Cache
+	walker *lineage.Walker
 }
 
 // testPrefix is a key prefix of the test's own, so that tests sharing one Redis (REDIS_TEST_URL)
@@ -84,7 +86,7 @@ func testPrefix(t testing.TB) string {
 	return prefix
 }
 
-func newReplica(t testing.TB, baseURL, redisURL string, cfg rediscache.Config, ccfg registry.CacheConfig) *replica {
+func newReplica(t testing.TB, baseURL, redisURL string, cfg rediscache.Config, ccfg cache.Config) *replica {
 	t.Helper()
 	c, err := registry.NewClient(registry.ClientConfig{BaseURL: baseURL, AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
 	if err != nil {
@@ -104,12 +106,12 @@ func newReplica(t testing.TB, baseURL, redisURL string, cfg rediscache.Config, c
 		t.Cleanup(func() { _ = r.tier.Close() })
 		ccfg.Shared = r.tier
 	}
-	r.cache = registry.NewCache(c, ccfg)
-	r.walker = registry.NewWalker(r.cache, registry.WalkerConfig{})
+	r.cache = cache.New(c, ccfg)
+	r.walker = lineage.NewWalker(r.cache, lineage.WalkerConfig{})
 	return r
 }
 
-func (r *replica) walk(t testing.TB, id string) *registry.Tree {
+func (r *replica) walk(t testing.TB, id string) *lineage.Tree {
 	t.Helper()
 	tree, err := r.walker.Lineage(context.Background(), id, nil)
 	if err != nil {
@@ -120,18 +122,18 @@ func (r *replica) walk(t testing.TB, id string) *registry.Tree {
 
 // reference walks id with no cache at all on a registry of its own (the demo's dataset is the
 // same on every New), for comparison with what replicas built.
-func reference(t testing.TB, id string) *registry.Tree {
+func reference(t testing.TB, id string) *lineage.Tree {
 	t.Helper()
 	reg := demo.New(demo.Options{})
-	return newReplica(t, demo.NewTestServer(t, reg), "", rediscache.Config{}, registry.CacheConfig{}).walk(t, id)
+	return newReplica(t, demo.NewTestServer(t, reg), "", rediscache.Config{}, cache.Config{}).walk(t, id)
 }
 
 var (
 	refMu    sync.Mutex
-	refTrees = map[string]*registry.Tree{}
+	refTrees = map[string]*lineage.Tree{}
 )
 
-func cachedReference(t testing.TB, id string) *registry.Tree {
+func cachedReference(t testing.TB, id string) *lineage.Tree {
 	t.Helper()
 	refMu.Lock()
 	defer refMu.Unlock()
@@ -144,7 +146,7 @@ func cachedReference(t testing.TB, id string) *registry.Tree {
 }
 
 // sameTree fails t unless got has the nodes, batches, links and problems of want.
-func sameTree(t testing.TB, got, want *registry.Tree) {
+func sameTree(t testing.TB, got, want *lineage.Tree) {
 	t.Helper()
 	if len(got.Nodes) != len(want.Nodes) {
 		t.Fatalf("tree has %d nodes, want %d", len(got.Nodes), len(want.Nodes))

@@ -1,8 +1,10 @@
-package registry
+package cache
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"github.com/lineage-explorer/explorer/registry"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,11 +18,11 @@ import (
 // errors wrapping the package's sentinel errors, and must be safe for concurrent use. The
 // returned batch is shared: callers must not modify it.
 type BatchSource interface {
-	CreditBatch(ctx context.Context, id string) (*CreditBatch, error)
+	CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error)
 }
 
-// CacheConfig sizes a Cache. Zero values take the defaults given.
-type CacheConfig struct {
+// Config sizes a Cache. Zero values take the defaults given.
+type Config struct {
 	// TTL is how long an active batch is trusted before it is fetched again (CACHE_TTL).
 	// Default 5m. Split and retired batches never expire: they cannot change.
 	TTL time.Duration
@@ -37,7 +39,7 @@ type CacheConfig struct {
 	// OnStore, if set, is called with every batch stored (fetched or Put), so that other
 	// indexes (the serial number index, say) learn from every batch the app sees. It must be
 	// fast and safe for concurrent use, and must not modify the batch.
-	OnStore func(*CreditBatch)
+	OnStore func(*registry.CreditBatch)
 	// Shared, if set, is a tier shared by replicas (Redis, see registry/rediscache) between
 	// memory and the source: a miss in memory asks it, what it returns fills memory, and what
 	// the source returns (batches, 404s) is stored in it, so that one fetch serves every
@@ -47,13 +49,13 @@ type CacheConfig struct {
 
 // Cache is a BatchSource that keeps batches from another BatchSource in memory (go-cache) and
 // shares concurrent fetches of one id (singleflight): however many walks ask for a batch at
-// the same moment, the source is asked once. With CacheConfig.Shared, a miss in memory goes to
+// the same moment, the source is asked once. With Config.Shared, a miss in memory goes to
 // the shared tier before the source, and the tier's lease extends "asked once" across replicas.
 type Cache struct {
 	src   BatchSource
 	items *gocache.Cache
 	sf    singleflight.Group
-	cfg   CacheConfig
+	cfg   Config
 
 	// order is the insertion order used for eviction; go-cache has no bound of its own. Each
 	// entry carries the sequence number it was stored with, so that a stale order slot (for a key
@@ -72,17 +74,17 @@ type orderSlot struct {
 }
 
 type cacheEntry struct {
-	batch *CreditBatch // nil for a remembered 404
+	batch *registry.CreditBatch // nil for a remembered 404
 	err   error
 	seq   uint64
 }
 
-// NewCache returns a Cache in front of src.
-func NewCache(src BatchSource, cfg CacheConfig) *Cache {
-	cfg.TTL = orDefault(cfg.TTL, 5*time.Minute)
-	cfg.NotFoundTTL = orDefault(cfg.NotFoundTTL, 30*time.Second)
-	cfg.MaxEntries = orDefault(cfg.MaxEntries, 200_000)
-	cfg.FetchTimeout = orDefault(cfg.FetchTimeout, 2*time.Minute)
+// New returns a Cache in front of src.
+func New(src BatchSource, cfg Config) *Cache {
+	cfg.TTL = cmp.Or(max(cfg.TTL, 0), 5*time.Minute)
+	cfg.NotFoundTTL = cmp.Or(max(cfg.NotFoundTTL, 0), 30*time.Second)
+	cfg.MaxEntries = cmp.Or(max(cfg.MaxEntries, 0), 200_000)
+	cfg.FetchTimeout = cmp.Or(max(cfg.FetchTimeout, 0), 2*time.Minute)
 	// The janitor only frees memory (an expired entry is never returned), so it need not run
 	// more often than every second: with a tiny TTL it would otherwise spin on the lock.
 	cleanup := min(max(cfg.TTL, time.Second), time.Minute)
@@ -92,12 +94,12 @@ func NewCache(src BatchSource, cfg CacheConfig) *Cache {
 // CreditBatch returns the batch from memory when it is there and fresh, else fetches it from the
 // source once however many callers ask at the same moment. Errors are the source's; a 404 is
 // remembered for NotFoundTTL. The caller's ctx ends only its own wait.
-func (c *Cache) CreditBatch(ctx context.Context, id string) (*CreditBatch, error) {
+func (c *Cache) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
 	if b, err, ok := c.lookup(id); ok {
 		c.hits.Add(1)
 		return b, err
 	}
-	if err := ValidateID(PrefixCreditBatch, id); err != nil {
+	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, err
 	}
 	c.misses.Add(1)
@@ -117,7 +119,7 @@ func (c *Cache) CreditBatch(ctx context.Context, id string) (*CreditBatch, error
 		if r.Shared {
 			c.shared.Add(1)
 		}
-		b, _ := r.Val.(*CreditBatch)
+		b, _ := r.Val.(*registry.CreditBatch)
 		return b, r.Err
 	}
 }
@@ -125,7 +127,7 @@ func (c *Cache) CreditBatch(ctx context.Context, id string) (*CreditBatch, error
 // fetch runs in the singleflight leader: the shared tier first (when there is one), then the
 // source, whose outcome is stored in both tiers before the shared tier's lease is released, so
 // that the replicas waiting on the lease find it.
-func (c *Cache) fetch(ctx context.Context, id string) (*CreditBatch, error) {
+func (c *Cache) fetch(ctx context.Context, id string) (*registry.CreditBatch, error) {
 	if c.cfg.Shared != nil {
 		e, release := c.cfg.Shared.ClaimBatch(ctx, id)
 		if e != nil {
@@ -137,7 +139,7 @@ func (c *Cache) fetch(ctx context.Context, id string) (*CreditBatch, error) {
 	switch {
 	case err == nil:
 		c.Put(b)
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, registry.ErrNotFound):
 		c.store(id, cacheEntry{err: err}, c.cfg.NotFoundTTL)
 		if c.cfg.Shared != nil {
 			_ = c.cfg.Shared.PutNotFound(ctx, id, c.cfg.NotFoundTTL)
@@ -149,9 +151,9 @@ func (c *Cache) fetch(ctx context.Context, id string) (*CreditBatch, error) {
 // keepShared fills memory with what the shared tier returned. An active batch is kept only for
 // what remains of its shared TTL, so that it is never trusted longer than CACHE_TTL after the
 // replica that fetched it did.
-func (c *Cache) keepShared(id string, e *SharedEntry) (*CreditBatch, error) {
+func (c *Cache) keepShared(id string, e *SharedEntry) (*registry.CreditBatch, error) {
 	if e.Batch == nil {
-		err := &APIError{Kind: ErrNotFound, Endpoint: "/credit_batches/{id}", Path: "/credit_batches/" + id, Status: 404}
+		err := &registry.APIError{Kind: registry.ErrNotFound, Endpoint: "/credit_batches/{id}", Path: "/credit_batches/" + id, Status: 404}
 		ttl := c.cfg.NotFoundTTL
 		if e.TTL > 0 {
 			ttl = min(ttl, e.TTL)
@@ -174,7 +176,7 @@ func (c *Cache) keepShared(id string, e *SharedEntry) (*CreditBatch, error) {
 }
 
 // Peek returns the batch if it is in memory and fresh, without fetching or counting a hit.
-func (c *Cache) Peek(id string) (*CreditBatch, bool) {
+func (c *Cache) Peek(id string) (*registry.CreditBatch, bool) {
 	b, err, ok := c.lookup(id)
 	return b, ok && err == nil
 }
@@ -184,7 +186,7 @@ func (c *Cache) Peek(id string) (*CreditBatch, bool) {
 // it is written there too (within the tier's short timeout), except a final batch already in
 // memory: that one is in the shared tier already (this replica stored it or read it there) and
 // cannot have changed.
-func (c *Cache) Put(b *CreditBatch) {
+func (c *Cache) Put(b *registry.CreditBatch) {
 	if b == nil || b.ID == "" {
 		return
 	}
@@ -212,7 +214,7 @@ func (c *Cache) Put(b *CreditBatch) {
 	}
 }
 
-func (c *Cache) lookup(id string) (*CreditBatch, error, bool) {
+func (c *Cache) lookup(id string) (*registry.CreditBatch, error, bool) {
 	v, ok := c.items.Get(id)
 	if !ok {
 		return nil, nil, false
@@ -260,8 +262,8 @@ func (c *Cache) evictLocked() {
 	}
 }
 
-// CacheStats are the cache's counters since it was made.
-type CacheStats struct {
+// Stats are the cache's counters since it was made.
+type Stats struct {
 	Hits      int64 // lookups answered from memory
 	Misses    int64 // lookups that went to the source (or joined a fetch under way)
 	Shared    int64 // misses that joined another caller's fetch instead of starting one
@@ -270,7 +272,7 @@ type CacheStats struct {
 }
 
 // Stats returns the cache's counters.
-func (c *Cache) Stats() CacheStats {
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Shared: c.shared.Load(),
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Shared: c.shared.Load(),
 		Evictions: c.evictions.Load(), Entries: c.items.ItemCount()}
 }

@@ -1,7 +1,8 @@
-package registry
+package lineage
 
 import (
 	"encoding/csv"
+	"github.com/lineage-explorer/explorer/registry"
 	"io"
 	"strconv"
 	"strings"
@@ -35,22 +36,22 @@ type ExportNode struct {
 
 // ExportBatch is the part of a credit batch the export carries. Times are RFC 3339 or "".
 type ExportBatch struct {
-	SerialNumber string        `json:"serial_number"`
-	Status       Status        `json:"status"`
-	CreditKgs    int64         `json:"credit_kgs"`
-	Credits      string        `json:"credits"`
-	Owner        Organisation  `json:"owner"`
-	Beneficiary  *Organisation `json:"beneficiary"`
-	IssuanceID   string        `json:"issuance_id"`
-	ProjectID    string        `json:"project_id"`
-	SupplierID   string        `json:"supplier_id"`
-	DeliveryID   string        `json:"delivery_id,omitempty"`
-	RetirementID string        `json:"retirement_id,omitempty"`
-	IssuedAt     string        `json:"issued_at"`
-	RetiredAt    string        `json:"retired_at,omitempty"`
-	ParentID     string        `json:"parent_id,omitempty"` // as the batch itself records it
-	LeftChildID  string        `json:"left_child_id,omitempty"`
-	RightChildID string        `json:"right_child_id,omitempty"`
+	SerialNumber string                 `json:"serial_number"`
+	Status       registry.Status        `json:"status"`
+	CreditKgs    int64                  `json:"credit_kgs"`
+	Credits      string                 `json:"credits"`
+	Owner        registry.Organisation  `json:"owner"`
+	Beneficiary  *registry.Organisation `json:"beneficiary"`
+	IssuanceID   string                 `json:"issuance_id"`
+	ProjectID    string                 `json:"project_id"`
+	SupplierID   string                 `json:"supplier_id"`
+	DeliveryID   string                 `json:"delivery_id,omitempty"`
+	RetirementID string                 `json:"retirement_id,omitempty"`
+	IssuedAt     string                 `json:"issued_at"`
+	RetiredAt    string                 `json:"retired_at,omitempty"`
+	ParentID     string                 `json:"parent_id,omitempty"` // as the batch itself records it
+	LeftChildID  string                 `json:"left_child_id,omitempty"`
+	RightChildID string                 `json:"right_child_id,omitempty"`
 }
 
 // ExportTotals are Tree.Totals in kg.
@@ -62,9 +63,9 @@ type ExportTotals struct {
 
 // ExportHolderTotal is one holder's kg: active as owner, retired as beneficiary.
 type ExportHolderTotal struct {
-	Holder    Organisation `json:"holder"`
-	ActiveKg  int64        `json:"active_kg"`
-	RetiredKg int64        `json:"retired_kg"`
+	Holder    registry.Organisation `json:"holder"`
+	ActiveKg  int64                 `json:"active_kg"`
+	RetiredKg int64                 `json:"retired_kg"`
 }
 
 // ExportSummary are the audit's figures (see AuditSummary).
@@ -116,15 +117,15 @@ func (t *Tree) Export() *LineageExport {
 	return out
 }
 
-func exportBatch(b *CreditBatch) *ExportBatch {
+func exportBatch(b *registry.CreditBatch) *ExportBatch {
 	return &ExportBatch{SerialNumber: b.SerialNumber, Status: b.Status, CreditKgs: b.Size.CreditKgs,
-		Credits: FormatCredits(b.Size.CreditKgs), Owner: b.Owner, Beneficiary: b.Beneficiary,
+		Credits: registry.FormatCredits(b.Size.CreditKgs), Owner: b.Owner, Beneficiary: b.Beneficiary,
 		IssuanceID: b.IssuanceID, ProjectID: b.ProjectID, SupplierID: b.SupplierID, DeliveryID: b.DeliveryID,
 		RetirementID: b.RetirementID, IssuedAt: formatTime(b.IssuedAt), RetiredAt: formatTime(b.RetiredAt),
 		ParentID: b.ParentID, LeftChildID: b.LeftChildID, RightChildID: b.RightChildID}
 }
 
-func formatTime(t Timestamp) string {
+func formatTime(t registry.Timestamp) string {
 	if t.IsZero() {
 		return ""
 	}
@@ -161,7 +162,7 @@ func WriteCSV(w io.Writer, t *Tree) error {
 			row[3] = cell(b.SerialNumber)
 			row[4] = string(b.Status)
 			row[5] = strconv.FormatInt(b.Size.CreditKgs, 10)
-			row[6] = FormatCredits(b.Size.CreditKgs)
+			row[6] = registry.FormatCredits(b.Size.CreditKgs)
 			row[7] = cell(b.Owner.Name)
 			if b.Beneficiary != nil {
 				row[8] = cell(b.Beneficiary.Name)

@@ -1,6 +1,7 @@
-package registry
+package lineage
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -134,7 +135,7 @@ type reportSet struct {
 }
 
 func newReportSet(e *Explorer) *reportSet {
-	ttl := orDefault(e.cfg.Cache.TTL, 5*time.Minute)
+	ttl := cmp.Or(max(e.cfg.Cache.TTL, 0), 5*time.Minute)
 	return &reportSet{
 		issuances: &reportJobs[*IssuanceReport]{keep: e.cfg.KeepFinished, timeout: e.cfg.WalkTimeout,
 			build: e.buildIssuanceReport, jobs: map[string]*ReportJob[*IssuanceReport]{}},

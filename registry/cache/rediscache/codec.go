@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/cache"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
@@ -42,10 +43,10 @@ func encodeBatch(b *registry.CreditBatch) ([]byte, error) {
 	return append([]byte{tagBatch}, compact...), nil
 }
 
-func decodeEntry(id string, v []byte) (*registry.SharedEntry, error) {
+func decodeEntry(id string, v []byte) (*cache.SharedEntry, error) {
 	switch {
 	case len(v) == 1 && v[0] == tagNotFound:
-		return &registry.SharedEntry{}, nil
+		return &cache.SharedEntry{}, nil
 	case len(v) > 1 && v[0] == tagBatch:
 		var b registry.CreditBatch
 		if err := json.Unmarshal(v[1:], &b); err != nil {
@@ -54,7 +55,7 @@ func decodeEntry(id string, v []byte) (*registry.SharedEntry, error) {
 		if b.ID != id {
 			return nil, fmt.Errorf("%w: it holds batch %q, not %q", errUnreadable, b.ID, id)
 		}
-		return &registry.SharedEntry{Batch: &b}, nil
+		return &cache.SharedEntry{Batch: &b}, nil
 	}
 	return nil, errUnreadable
 }
