@@ -14,7 +14,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 # Only what the binary is built from: no .git, no local files.
-COPY main.go ./
+COPY main.go config.go ./
 COPY handlers/ handlers/
 COPY views/ views/
 COPY registry/ registry/

@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -47,7 +46,7 @@ func main() {
 }
 
 // run is the whole program; it returns when ctx is cancelled (after a graceful shutdown) or
-// on a configuration or start-up error.
+// on a configuration or start-up error. Each step is a function below, in this order.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -64,40 +63,61 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(stderr)
-	for _, w := range cfg.warnings {
-		log.Warn(w)
-	}
-	authCfg, err := handlers.AuthConfigFromEnv(getenv)
+	logConfig(log, cfg)
+	auth, err := handlers.NewAuthenticator(ctx, cfg.auth)
 	if err != nil {
 		return err
 	}
-	auth, err := handlers.NewAuthenticator(ctx, authCfg)
-	if err != nil {
-		return err
-	}
-	if authCfg.Mode == handlers.AuthNone {
-		log.Warn("AUTH_MODE=none: anyone who can reach this port can use the explorer; run it behind your SSO proxy with AUTH_MODE=header or jwt")
-	} else {
-		log.Info("sign-in", "auth_mode", authCfg.Mode, "trusted_proxies", len(authCfg.TrustedProxies),
-			"allowed_emails", len(authCfg.AllowEmails), "allowed_domains", len(authCfg.AllowDomains), "allowed_groups", len(authCfg.AllowGroups))
-	}
-	shared, err := openShared(getenv("REDIS_URL"), log)
+	shared, err := openShared(cfg.redisURL, log)
 	if err != nil {
 		return err
 	}
 	if shared != nil {
 		defer shared.Close()
 	}
-	metrics := handlers.NewMetrics()
-
 	client, examples, stopDemo, err := connect(cfg)
 	if err != nil {
 		return err
 	}
 	defer stopDemo()
+	explorer, metrics := newExplorer(cfg, client, shared)
+	// Serial lookups need the index of issuances: build it now rather than on the first
+	// lookup, and keep it fresh. It stops before the server returns.
+	stopIndex := explorer.SerialIndex().Start(ctx)
+	defer stopIndex()
+	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
+		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath})
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	if err != nil {
+		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
+	}
+	announce(log, stdout, cfg, ln)
+	go checkCredentials(ctx, log, explorer)
+	return serve(ctx, log, srv, ln)
+}
+
+// logConfig says at start what an operator must know: the warnings of loadConfig and how
+// people sign in.
+func logConfig(log *slog.Logger, cfg config) {
+	for _, w := range cfg.warnings {
+		log.Warn(w)
+	}
+	a := cfg.auth
+	if a.Mode == "" || a.Mode == handlers.AuthNone {
+		log.Warn("AUTH_MODE=none: anyone who can reach this port can use the explorer; run it behind your SSO proxy with AUTH_MODE=header or jwt")
+		return
+	}
+	log.Info("sign-in", "auth_mode", a.Mode, "trusted_proxies", len(a.TrustedProxies),
+		"allowed_emails", len(a.AllowEmails), "allowed_domains", len(a.AllowDomains), "allowed_groups", len(a.AllowGroups))
+}
+
+// newExplorer puts the cache, the walker and the serial index in front of client, and the
+// metrics that read them.
+func newExplorer(cfg config, client *registry.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
+	metrics := handlers.NewMetrics()
 	cacheCfg := cache.Config{TTL: cfg.cacheTTL}
 	if shared != nil {
-		cacheCfg.Shared = shared
+		cacheCfg.Shared = shared // only when set: a nil *Tier in the interface would not be nil
 	}
 	explorer := lineage.NewExplorer(client, lineage.ExplorerConfig{
 		Cache:  cacheCfg,
@@ -109,27 +129,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// keep the rest; lookups never wait for a pass beyond the root they need.
 		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval},
 	})
-	// Serial lookups need the index of issuances: build it now rather than on the first
-	// lookup, and keep it fresh. It stops before the server returns.
-	stopIndex := explorer.SerialIndex().Start(ctx)
-	defer stopIndex()
 	metrics.Attach(explorer)
+	return explorer, metrics
+}
 
+// newServer is the HTTP server with the timeouts that keep slow or abusive clients from
+// holding it.
+func newServer(cfg config, hc handlers.Config) *http.Server {
 	gin.SetMode(gin.ReleaseMode)
-	srv := &http.Server{
-		Handler: handlers.New(handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
-			Auth: auth, TrustedProxies: authCfg.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath}),
+	return &http.Server{
+		Handler:           handlers.New(hc),
 		MaxHeaderBytes:    64 << 10, // ids and serials are short; large headers are abuse
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // above the 5 s an export waits for a walk, with room for a large one's bytes
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(hc.Logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
-	if err != nil {
-		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
-	}
+}
+
+// announce says where the explorer listens and what it serves.
+func announce(log *slog.Logger, stdout io.Writer, cfg config, ln net.Listener) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	upstream := cfg.apiURL
 	if cfg.demo {
@@ -142,21 +162,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "Serving %s. Open %s\n", upstream, open)
 	}
 	log.Info("listening", "port", port, "upstream", upstream, "open", open)
-	// Whoever starts it should learn at once, in the log, if the credentials are wrong: pages
-	// and /readyz say so too, but only when someone asks.
-	go func() {
-		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		switch err := client.Ping(pctx); {
-		case err == nil:
-			log.Info("registry reachable, credentials accepted")
-		case errors.Is(err, registry.ErrCredentials):
-			log.Error("the registry rejected ISOMETRIC_ACCESS_TOKEN / ISOMETRIC_CLIENT_SECRET: every page will say so until they are fixed", "err", err)
-		case ctx.Err() == nil:
-			log.Warn("the registry cannot be reached yet; pages will retry", "err", err)
-		}
-	}()
+}
 
+// checkCredentials tells whoever starts the explorer, in the log and at once, if the
+// credentials are wrong: pages and /readyz say so too, but only when someone asks.
+func checkCredentials(ctx context.Context, log *slog.Logger, e *lineage.Explorer) {
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	switch err := e.Ready(pctx); {
+	case err == nil:
+		log.Info("registry reachable, credentials accepted")
+	case errors.Is(err, registry.ErrCredentials):
+		log.Error("the registry rejected ISOMETRIC_ACCESS_TOKEN / ISOMETRIC_CLIENT_SECRET: every page will say so until they are fixed", "err", err)
+	case ctx.Err() == nil:
+		log.Warn("the registry cannot be reached yet; pages will retry", "err", err)
+	}
+}
+
+// serve serves until ctx is cancelled, then shuts down gracefully within 15 s.
+func serve(ctx context.Context, log *slog.Logger, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -214,111 +238,6 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 		}
 	}()
 	return tier, nil
-}
-
-// maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
-const maxTreeNodes = 60_000
-
-// config is the explorer's configuration, from the environment with flags mirroring it
-// (PRODUCT.md's table; the secrets have no flags, so that they never show in a process list).
-type config struct {
-	port         int
-	apiURL       string
-	accessToken  string
-	clientSecret string
-	demo         bool // serve the built-in demo registry (DEMO=1, or no client secret)
-	concurrency  int
-	cacheTTL     time.Duration
-	// serialIndexInterval is how often the serial number index lists the issuances again to
-	// learn new ones (SERIAL_INDEX_INTERVAL).
-	serialIndexInterval time.Duration
-	// basePath is the path prefix the app is served under (BASE_PATH): "" at the root, else
-	// such as "/lineage", as handlers.CleanBasePath returns it.
-	basePath string
-	warnings []string
-}
-
-// loadConfig reads and checks the configuration. Every error names the variable at fault.
-func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	env := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
-	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: explorer [flags]            serve the lineage explorer (README: configuration)
-       explorer demo-registry [-h]  serve the built-in demo registry on its own
-       explorer bench [-h]          measure walks against the demo registry
-       explorer healthcheck         exit 0 when the explorer on PORT answers /healthz
-
-Flags (each mirrors an environment variable; the secrets are read from the environment only):
-`)
-		fs.PrintDefaults()
-	}
-	port := fs.String("port", env("PORT", "8080"), "HTTP port to listen on (PORT)")
-	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", registry.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
-	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")
-	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
-	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
-	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
-	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q (commands: demo-registry, bench, healthcheck)", fs.Arg(0))
-	}
-
-	c := config{apiURL: *apiURL, accessToken: getenv("ISOMETRIC_ACCESS_TOKEN"), clientSecret: getenv("ISOMETRIC_CLIENT_SECRET")}
-	var err error
-	if c.port, err = strconv.Atoi(*port); err != nil || c.port < 0 || c.port > 65535 {
-		return c, fmt.Errorf("PORT: must be a port number from 1 to 65535 (0 picks a free one), got %q", *port)
-	}
-	if c.demo, err = parseBool(*demoFlag); err != nil {
-		return c, fmt.Errorf("DEMO: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *demoFlag)
-	}
-	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
-		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)
-	}
-	if c.cacheTTL, err = time.ParseDuration(*ttl); err != nil || c.cacheTTL < time.Second {
-		return c, fmt.Errorf("CACHE_TTL: must be a duration of at least 1s, such as 5m or 90s, got %q", *ttl)
-	}
-	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
-		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
-	}
-	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
-		return c, fmt.Errorf("BASE_PATH: %w", err)
-	}
-	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)
-	}
-	switch {
-	case c.demo:
-		if c.clientSecret != "" {
-			c.warnings = append(c.warnings, "DEMO is set: serving the built-in demo registry; the configured credentials are not used")
-		}
-	case c.clientSecret == "":
-		c.demo = true
-		if c.accessToken != "" {
-			c.warnings = append(c.warnings, "ISOMETRIC_ACCESS_TOKEN is set but ISOMETRIC_CLIENT_SECRET is not: serving the built-in demo registry")
-		}
-	case c.accessToken == "":
-		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
-	}
-	return c, nil
-}
-
-func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes", "on":
-		return true, nil
-	case "0", "false", "no", "off":
-		return false, nil
-	}
-	return false, errors.New("not a boolean")
 }
 
 // connect makes the upstream client: to the configured registry, or to the built-in demo

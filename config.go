@@ -1,0 +1,136 @@
+package main
+
+// The explorer's configuration, read in this one place: PRODUCT.md's table of environment
+// variables, the flags that mirror them, and the checks that stop start-up naming the
+// variable at fault.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+
+	"github.com/lineage-explorer/explorer/handlers"
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
+const maxTreeNodes = 60_000
+
+// config is the explorer's configuration, from the environment with flags mirroring it
+// (PRODUCT.md's table; the secrets have no flags, so that they never show in a process list).
+type config struct {
+	port         int
+	apiURL       string
+	accessToken  string
+	clientSecret string
+	demo         bool // serve the built-in demo registry (DEMO=1, or no client secret)
+	concurrency  int
+	cacheTTL     time.Duration
+	// serialIndexInterval is how often the serial number index lists the issuances again to
+	// learn new ones (SERIAL_INDEX_INTERVAL).
+	serialIndexInterval time.Duration
+	// basePath is the path prefix the app is served under (BASE_PATH): "" at the root, else
+	// such as "/lineage", as handlers.CleanBasePath returns it.
+	basePath string
+	// redisURL is the shared cache tier's address (REDIS_URL); "" keeps the cache in process.
+	redisURL string
+	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
+	// TRUSTED_PROXIES).
+	auth     handlers.AuthConfig
+	warnings []string
+}
+
+// loadConfig reads and checks the whole configuration: flags, then the environment (the
+// secrets, REDIS_URL, AUTH_* and TRUSTED_PROXIES from the environment only). Every error names
+// the variable at fault; no error repeats a secret.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("explorer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: explorer [flags]            serve the lineage explorer (README: configuration)
+       explorer demo-registry [-h]  serve the built-in demo registry on its own
+       explorer bench [-h]          measure walks against the demo registry
+       explorer healthcheck         exit 0 when the explorer on PORT answers /healthz
+
+Flags (each mirrors an environment variable; the secrets are read from the environment only):
+`)
+		fs.PrintDefaults()
+	}
+	port := fs.String("port", env("PORT", "8080"), "HTTP port to listen on (PORT)")
+	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", registry.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
+	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")
+	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
+	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
+	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
+	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (commands: demo-registry, bench, healthcheck)", fs.Arg(0))
+	}
+
+	c := config{apiURL: *apiURL, accessToken: getenv("ISOMETRIC_ACCESS_TOKEN"), clientSecret: getenv("ISOMETRIC_CLIENT_SECRET")}
+	var err error
+	if c.port, err = strconv.Atoi(*port); err != nil || c.port < 0 || c.port > 65535 {
+		return c, fmt.Errorf("PORT: must be a port number from 1 to 65535 (0 picks a free one), got %q", *port)
+	}
+	if c.demo, err = parseBool(*demoFlag); err != nil {
+		return c, fmt.Errorf("DEMO: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *demoFlag)
+	}
+	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
+		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)
+	}
+	if c.cacheTTL, err = time.ParseDuration(*ttl); err != nil || c.cacheTTL < time.Second {
+		return c, fmt.Errorf("CACHE_TTL: must be a duration of at least 1s, such as 5m or 90s, got %q", *ttl)
+	}
+	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
+		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
+	}
+	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
+		return c, fmt.Errorf("BASE_PATH: %w", err)
+	}
+	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)
+	}
+	switch {
+	case c.demo:
+		if c.clientSecret != "" {
+			c.warnings = append(c.warnings, "DEMO is set: serving the built-in demo registry; the configured credentials are not used")
+		}
+	case c.clientSecret == "":
+		c.demo = true
+		if c.accessToken != "" {
+			c.warnings = append(c.warnings, "ISOMETRIC_ACCESS_TOKEN is set but ISOMETRIC_CLIENT_SECRET is not: serving the built-in demo registry")
+		}
+	case c.accessToken == "":
+		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
+	}
+	c.redisURL = strings.TrimSpace(getenv("REDIS_URL"))
+	if c.auth, err = handlers.AuthConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
