@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/lineage-explorer/explorer/handlers"
 	"github.com/lineage-explorer/explorer/registry"
 )

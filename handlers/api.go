@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // The JSON routes for tools (/api/v1/...) answer the same questions as the pages, with the
@@ -67,17 +65,17 @@ func (s *server) failJSON(c *gin.Context, err error) {
 		c.Abort()
 		return
 	}
-	status := statusFor(err)
+	_, cl := class(err)
+	status := cl.status
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
-	body := apiError{Status: status, Code: apiCode(status, err), Error: err.Error()}
+	body := apiError{Status: status, Code: cl.code, Error: err.Error(), Retry: cl.retry}
 	var le *lookupError
 	if errors.As(err, &le) {
 		body.What, body.Value = le.what, le.value
 		body.Error = le.err.Error()
 	}
-	body.Retry = status >= 500 && !errors.Is(err, registry.ErrCredentials)
 	if status == http.StatusBadRequest {
 		hint, example := exampleFor(body.What)
 		if hint != "" {
@@ -105,7 +103,7 @@ func (s *server) isAPIPath(p string) bool {
 }
 
 // routeError is a request for an address or a method the JSON API does not have. It wraps
-// errRouteNotFound or errMethodNotAllowed, so that statusFor and apiCode read it as those,
+// errRouteNotFound or errMethodNotAllowed, so that classify reads it as those,
 // with a message a tool's user can act on.
 type routeError struct {
 	msg  string
@@ -128,26 +126,6 @@ func (s *server) apiRouteError(c *gin.Context, kind error) error {
 			s.url(apiPrefix + "/issuances/{id}"), s.url(apiPrefix + "/retirements/{id}")}, ", ")
 	}
 	return &lookupError{what: "API route", value: c.Request.URL.Path, err: &routeError{msg: msg, kind: kind}}
-}
-
-func apiCode(status int, err error) string {
-	switch {
-	case status == http.StatusBadRequest:
-		return "invalid"
-	case status == http.StatusNotFound:
-		return "not_found"
-	case errors.Is(err, registry.ErrCredentials):
-		return "credentials_rejected"
-	case status == http.StatusGatewayTimeout:
-		return "timeout"
-	case errors.Is(err, registry.ErrThrottled):
-		return "throttled"
-	case status == http.StatusBadGateway:
-		return "unavailable"
-	case status == http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	}
-	return "internal"
 }
 
 // writeJSON writes v encoded in full first, so that an encoding failure is a clean 500.

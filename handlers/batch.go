@@ -32,24 +32,17 @@ func (s *server) batch(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, to)
 		return nil
 	}
-	if c.Query("retry") != "" {
-		// Walk again instead of reusing a walk that has just failed, then drop the parameter
-		// so that the progress page's reloads do not restart it.
-		s.explorer.StartLineage(id, true)
-		c.Redirect(http.StatusSeeOther, s.url(views.BatchURL(id)))
+	if s.retried(c, func() { s.explorer.StartLineage(id, true) }, views.BatchURL(id)) {
 		return nil
 	}
 	job := s.explorer.StartLineage(id, false)
-	if !s.wait(c.Request.Context(), job, s.progressWait) {
-		if err := c.Request.Context().Err(); err != nil {
-			return err
-		}
+	tree, ready, err := await(c, job.Done(), job.Result, s.progressWait, lookupError{what: "credit batch", value: id, retry: views.RetryURL(id)})
+	switch {
+	case err != nil:
+		return err
+	case !ready:
 		s.renderProgress(c, job)
 		return nil
-	}
-	tree, err := job.Result()
-	if err != nil {
-		return &lookupError{what: "credit batch", value: id, retry: views.RetryURL(id), err: err}
 	}
 	asked := askedSerial(c)
 	serial := ""
@@ -74,20 +67,17 @@ func (s *server) subtree(c *gin.Context) error {
 		}
 	}
 	job := s.explorer.StartLineage(id, false)
-	if !s.wait(c.Request.Context(), job, s.fragmentWait) {
-		if err := c.Request.Context().Err(); err != nil {
-			return err
-		}
+	tree, ready, err := await(c, job.Done(), job.Result, s.fragmentWait, lookupError{what: "credit batch", value: id})
+	switch {
+	case err != nil:
+		return err
+	case !ready:
 		// Not a failure: the walk goes on. The page's script shows this and lets the user retry.
 		c.Header("Retry-After", "1")
 		c.Header("X-Robots-Tag", "noindex")
 		s.render(c, http.StatusAccepted, views.SubtreePending(views.ProgressPage{ID: id,
 			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered()}))
 		return nil
-	}
-	tree, err := job.Result()
-	if err != nil {
-		return &lookupError{what: "credit batch", value: id, err: err}
 	}
 	if _, ok := tree.Nodes[node]; !ok {
 		return &notInTreeError{node: node, tree: id}
@@ -115,11 +105,6 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 	}
 	serveRendered(c, r)
 	return nil
-}
-
-// wait reports whether job finished within d (or had already).
-func (s *server) wait(ctx context.Context, job *lineage.LineageJob, d time.Duration) bool {
-	return waitFor(ctx, job.Done(), d)
 }
 
 // renderProgress answers 202 with a page that reloads itself every second.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/lineage"
@@ -36,33 +35,6 @@ var errRouteNotFound = errors.New("no such page")
 // errMethodNotAllowed is a method other than GET or HEAD.
 var errMethodNotAllowed = errors.New("method not allowed")
 
-// statusFor is the one mapping from errors to HTTP statuses (PRODUCT.md, "Behaviour on bad
-// input and faults").
-func statusFor(err error) int {
-	var apiErr *registry.APIError
-	switch {
-	case errors.Is(err, errRouteNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, errMethodNotAllowed):
-		return http.StatusMethodNotAllowed
-	case errors.Is(err, errUnauthenticated):
-		return http.StatusUnauthorized
-	case errors.Is(err, errForbidden):
-		return http.StatusForbidden
-	case errors.Is(err, registry.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, registry.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, registry.ErrCredentials):
-		return http.StatusBadGateway
-	case errors.As(err, &apiErr) && apiErr.Timeout, errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout
-	case errors.Is(err, registry.ErrThrottled), errors.Is(err, registry.ErrUnavailable):
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
-
 // fail renders the error page for err. Only server-side failures (5xx) are logged as errors;
 // the registry's errors never carry the credentials, so they can be logged and shown.
 func (s *server) fail(c *gin.Context, err error) {
@@ -86,23 +58,24 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	var le *lookupError
 	var snf *lineage.SerialNotFoundError
 	var nit *notInTreeError
+	kind, _ := class(err)
 	what, value := "page", ""
 	if errors.As(err, &le) {
 		what, value = le.what, shown(le.value)
 		p.RetryURL = le.retry
 	}
 	switch {
-	case status == http.StatusNotFound && errors.Is(err, errRouteNotFound):
+	case kind == kindNoRoute:
 		p.Heading = "There is no page at this address"
 		p.Message = "Start from the search box: paste a credit batch id, a serial number or a registry link."
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+	case kind == kindUnauthenticated || kind == kindForbidden:
 		p.Heading = "You cannot use this explorer from here"
 		p.Message = views.Capitalised(err.Error()) + ". Open the explorer through your organisation's sign-in, or ask whoever runs it for access."
 		p.RetryURL = ""
-	case status == http.StatusMethodNotAllowed:
+	case kind == kindMethod:
 		p.Heading = "This address only answers GET and HEAD"
 		p.Message = "The explorer only reads: nothing here can be changed."
-	case status == http.StatusBadRequest:
+	case kind == kindInvalid:
 		noun := what
 		if what == "credit batch" {
 			noun = "credit batch id"
@@ -117,33 +90,33 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 			p.Detail = err.Error() // which part of it is wrong, in our own words
 		}
 		p.RetryURL = ""
-	case status == http.StatusNotFound && errors.As(err, &nit):
+	case kind == kindNotFound && errors.As(err, &nit):
 		p.Heading = fmt.Sprintf("%s is not in this tree", shown(nit.node))
 		p.Message = fmt.Sprintf("The lineage tree of %s has no batch %s, so it has no branch to show for it. The link may be out of date; the batch's own page shows its own tree.", shown(nit.tree), shown(nit.node))
 		p.RetryURL = ""
-	case status == http.StatusNotFound && errors.As(err, &snf):
+	case kind == kindNotFound && errors.As(err, &snf):
 		p.Heading = fmt.Sprintf("No credit batch has serial number %s", value)
 		p.Message = fmt.Sprintf("No credit batch in the registry has serial number %s or holds its units. %s", value, indexFreshness(snf.IndexedAsOf))
 		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number."
 		p.RetryURL = ""
-	case status == http.StatusNotFound:
+	case kind == kindNotFound:
 		p.Heading = fmt.Sprintf("No %s %s in the registry", what, value)
 		p.Message = fmt.Sprintf("The registry has no %s %s. Check it for a typo, or search for it another way (by id, serial number or a registry link).", what, value)
 		p.RetryURL = ""
-	case errors.Is(err, registry.ErrCredentials):
+	case kind == kindCredentials:
 		p.Heading = "The registry rejected the explorer's credentials"
 		p.Message = "The registry refused the access token and client secret this explorer is configured with " +
 			"(ISOMETRIC_ACCESS_TOKEN, ISOMETRIC_CLIENT_SECRET), so nothing can be shown. Whoever runs the explorer needs to update them; retrying will not help until then."
 		p.RetryURL = ""
-	case status == http.StatusGatewayTimeout:
+	case kind == kindTimeout:
 		p.Heading = "The registry did not answer in time"
 		p.Message = fmt.Sprintf("Nothing could be fetched for %s %s before the registry timed out, even after retrying. It may be slow right now.", what, value)
 		p.Detail = err.Error()
-	case errors.Is(err, registry.ErrThrottled):
+	case kind == kindThrottled:
 		p.Heading = "The registry is throttling requests"
 		p.Message = fmt.Sprintf("The registry kept asking us to slow down, so nothing could be fetched for %s %s. Wait a moment and try again.", what, value)
 		p.Detail = err.Error()
-	case status == http.StatusBadGateway:
+	case kind == kindUnavailable:
 		p.Heading = "The registry could not be reached"
 		p.Message = fmt.Sprintf("Nothing could be fetched for %s %s: the registry kept failing, even after retrying.", what, value)
 		p.Detail = err.Error()

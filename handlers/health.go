@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/singleflight"
-
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // healthz is GET /healthz: the process is up and serving. It asks nothing of the registry.
@@ -43,15 +40,10 @@ func (s *server) readyz(c *gin.Context) {
 
 // readinessReason names why the registry is not usable, in our own words (never upstream text).
 func readinessReason(err error) string {
-	switch {
-	case errors.Is(err, registry.ErrCredentials):
-		return "the registry rejected the configured credentials"
-	case errors.Is(err, registry.ErrThrottled):
-		return "the registry is throttling requests"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "the registry did not answer in time"
+	if _, c := class(err); c.reason != "" {
+		return c.reason
 	}
-	return "the registry is unavailable"
+	return errClasses[kindUnavailable].reason
 }
 
 // readiness caches the outcome of the last upstream ping for ttl.

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -41,9 +40,9 @@ func (s *server) registryState(ctx context.Context) views.RegistryState {
 		// Our own wait ran out (or the browser left): nothing is known yet, and a guess would
 		// alarm for no reason.
 		return views.RegistryOK
-	case errors.Is(err, registry.ErrCredentials):
+	case classify(err) == kindCredentials:
 		return views.RegistryCredentials
-	case errors.Is(err, registry.ErrThrottled):
+	case classify(err) == kindThrottled:
 		return views.RegistryThrottled
 	}
 	return views.RegistryUnreachable

@@ -87,15 +87,9 @@ func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*lineage.Tre
 		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
 	job := s.explorer.StartLineage(id, false)
-	if !waitFor(c.Request.Context(), job.Done(), wait) {
-		if err := c.Request.Context().Err(); err != nil {
-			return nil, nil, err
-		}
-		return nil, job, nil
-	}
-	tree, err := job.Result()
+	tree, _, err := await(c, job.Done(), job.Result, wait, lookupError{what: "credit batch", value: id})
 	if err != nil {
-		return nil, nil, &lookupError{what: "credit batch", value: id, err: err}
+		return nil, nil, err
 	}
 	return tree, job, nil
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
@@ -149,9 +148,9 @@ func (m *Metrics) ObserveWalk(tree *lineage.Tree, err error, took time.Duration)
 	case err == nil:
 		m.treeBatches.Observe(float64(tree.Len()))
 		m.treeProblems.Observe(float64(len(tree.Problems)))
-	case errors.Is(err, registry.ErrNotFound):
+	case classify(err) == kindNotFound:
 		outcome = "not_found"
-	case errors.Is(err, registry.ErrInvalid):
+	case classify(err) == kindInvalid:
 		outcome = "invalid"
 	default:
 		outcome = "error"

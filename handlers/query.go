@@ -45,13 +45,13 @@ func parseQuery(q string) []target {
 	}) {
 		if strings.ContainsAny(tok, "/?#") {
 			for _, part := range urlParts(tok) {
-				if t, ok := classify(part); ok {
+				if t, ok := recognise(part); ok {
 					add(t)
 				}
 			}
 			continue
 		}
-		if t, ok := classify(tok); ok {
+		if t, ok := recognise(tok); ok {
 			add(t)
 		}
 	}
@@ -76,7 +76,7 @@ func urlParts(raw string) []string {
 	}
 	for _, parts := range [][]string{strings.Split(u.Path, "/"), query} {
 		for _, p := range parts {
-			if _, ok := classify(p); ok {
+			if _, ok := recognise(p); ok {
 				return parts
 			}
 		}
@@ -84,8 +84,8 @@ func urlParts(raw string) []string {
 	return split(u.Fragment)
 }
 
-// classify recognises one token: an id of a kind the explorer knows, or a serial number.
-func classify(tok string) (target, bool) {
+// recognise recognises one token: an id of a kind the explorer knows, or a serial number.
+func recognise(tok string) (target, bool) {
 	tok = strings.Trim(tok, "()[]{}.:!?")
 	if len(tok) < 4 {
 		return target{}, false

@@ -20,7 +20,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/singleflight"
-
 )
 
 // DefaultRenderCacheBytes bounds the answers kept by the render cache when Config leaves it
@@ -185,11 +184,8 @@ func newRendered(ctx context.Context, contentType string, build func(context.Con
 	sum := sha256.Sum256(r.body)
 	r.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
 	if len(r.body) > 1<<10 {
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.DefaultCompression) // the level is valid
-		_, _ = zw.Write(r.body)
-		if zw.Close() == nil && z.Len() < len(r.body) {
-			r.gz = z.Bytes()
+		if z, ok := gzipped(r.body, gzip.DefaultCompression); ok && len(z) < len(r.body) {
+			r.gz = z
 		}
 	}
 	return r, nil

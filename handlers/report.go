@@ -45,25 +45,18 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		if err != nil {
 			return err
 		}
-		if c.Query("retry") != "" {
-			// Build again instead of reusing a report that has just failed, then drop the
-			// parameter so that the progress page's reloads do not restart it.
-			r.start(id, true)
-			c.Redirect(http.StatusSeeOther, s.url(r.url(id)))
+		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
 			return nil
 		}
 		job := r.start(id, false)
-		if !waitFor(c.Request.Context(), job.Done(), s.progressWait) {
-			if err := c.Request.Context().Err(); err != nil {
-				return err
-			}
+		rep, ready, err := await(c, job.Done(), job.Result, s.progressWait, lookupError{what: r.what, value: id, retry: r.retryURL(id)})
+		switch {
+		case err != nil:
+			return err
+		case !ready:
 			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: r.url(id),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
-		}
-		rep, err := job.Result()
-		if err != nil {
-			return &lookupError{what: r.what, value: id, retry: r.retryURL(id), err: err}
 		}
 		s.render(c, http.StatusOK, r.page(s.base(r.title(id)), rep))
 		return nil
@@ -79,16 +72,13 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 			return err
 		}
 		job := r.start(id, c.Query("retry") != "")
-		if !waitFor(c.Request.Context(), job.Done(), s.fragmentWait) {
-			if err := c.Request.Context().Err(); err != nil {
-				return err
-			}
+		rep, ready, err := await(c, job.Done(), job.Result, s.fragmentWait, lookupError{what: r.what, value: id})
+		switch {
+		case err != nil:
+			return err
+		case !ready:
 			s.writePending(c, id, job.Fetched(), job.Discovered(), job.Started)
 			return nil
-		}
-		rep, err := job.Result()
-		if err != nil {
-			return &lookupError{what: r.what, value: id, err: err}
 		}
 		s.writeJSON(c, http.StatusOK, rep)
 		return nil
@@ -119,6 +109,34 @@ func (s *server) retirementRoute() reportRoute[*lineage.RetirementReport] {
 			return views.Retirement(views.NewRetirementPage(b, rep))
 		},
 	}
+}
+
+// await waits up to d for a background job (a lineage walk or a report) that closes done when
+// finished and then returns its result. It returns the result and ready=true when the job
+// succeeded; ready=false and a nil error when it is still running, so that the caller answers
+// with its progress; or an error: the request's own when the browser left, else the job's,
+// wrapped in le (what was looked for, where to retry) for the error page.
+func await[T any](c *gin.Context, done <-chan struct{}, result func() (T, error), d time.Duration, le lookupError) (v T, ready bool, err error) {
+	if !waitFor(c.Request.Context(), done, d) {
+		return v, false, c.Request.Context().Err()
+	}
+	if v, err = result(); err != nil {
+		le.err = err
+		return v, false, &le
+	}
+	return v, true, nil
+}
+
+// retried handles ?retry=1 on a page: it starts the work again (instead of reusing a result
+// that has just failed) and redirects to the page without the parameter, so that the progress
+// page's reloads do not restart it. It reports whether it answered.
+func (s *server) retried(c *gin.Context, again func(), page string) bool {
+	if c.Query("retry") == "" {
+		return false
+	}
+	again()
+	c.Redirect(http.StatusSeeOther, s.url(page))
+	return true
 }
 
 // waitFor reports whether done was closed within d (or already was), giving up early when

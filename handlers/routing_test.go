@@ -218,3 +218,15 @@ func TestTrailingSlashRedirectKeepsTheEscapedPath(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownRoutesAndMethods(t *testing.T) {
+	a := newApp(t, appOptions{})
+	doc, _ := a.page(t, "/issuances/iss_1CD1CEPJ1R5SDWHN/nothing", http.StatusNotFound)
+	if !strings.Contains(text(doc.Find("h1")), "no page") {
+		t.Errorf("404 heading: %q", text(doc.Find("h1")))
+	}
+	r := a.do(t, http.MethodPost, "/batches/"+a.fx.WideRoot)
+	if r.status != http.StatusMethodNotAllowed || !strings.Contains(r.header.Get("Allow"), "GET") {
+		t.Errorf("POST = %d, Allow %q", r.status, r.header.Get("Allow"))
+	}
+}

@@ -239,11 +239,8 @@ func (s *server) render(c *gin.Context, status int, page templ.Component) {
 	// A large tree's page is mostly repeated markup: compressed it is about a tenth, which
 	// matters on a slow VPN. Pages are compressed here, whole, since they are rendered whole.
 	if len(body) > 8<<10 && acceptsGzip(c.GetHeader("Accept-Encoding")) {
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed) // the level is valid
-		_, _ = zw.Write(body)
-		if zw.Close() == nil {
-			body = z.Bytes()
+		if z, ok := gzipped(body, gzip.BestSpeed); ok {
+			body = z
 			h.Set("Content-Encoding", "gzip")
 		}
 	}
@@ -257,6 +254,21 @@ func (s *server) render(c *gin.Context, status int, page templ.Component) {
 
 // acceptsGzip reports whether an Accept-Encoding header value allows gzip.
 func acceptsGzip(header string) bool { return accepts(header, "gzip") }
+
+// gzipped is body compressed at level (a gzip constant); ok is false when compression failed,
+// and the caller then sends body as it is.
+func gzipped(body []byte, level int) (z []byte, ok bool) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, level)
+	if err != nil {
+		return nil, false
+	}
+	_, _ = zw.Write(body)
+	if zw.Close() != nil {
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
 
 // accepts reports whether an Accept or Accept-Encoding header value names token (case
 // aside) without refusing it by q=0. Wildcards ("*/*", "*") do not count: callers ask whether

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // get sends GET base+path?query with retries and decodes a 200 JSON answer into out. endpoint

@@ -134,17 +134,18 @@ func (v Serial) Size() int64 { return v.Last - v.First }
 // country, project and vintage, and v.First ≤ o.First and o.Last ≤ v.Last. A serial contains
 // itself; a range that starts on a split's boundary lies in the half that starts there.
 func (v Serial) Contains(o Serial) bool {
-	return v.sameBlock(o) && v.First <= o.First && o.Last <= v.Last
+	return v.SameBlock(o) && v.First <= o.First && o.Last <= v.Last
 }
 
 // Overlaps reports whether v and o share at least one unit (and the same registry, version,
 // pathway, country, project and vintage).
 func (v Serial) Overlaps(o Serial) bool {
-	return v.sameBlock(o) && v.First < o.Last && o.First < v.Last
+	return v.SameBlock(o) && v.First < o.Last && o.First < v.Last
 }
 
-// sameBlock: everything but the range is equal, so the two ranges count the same units.
-func (v Serial) sameBlock(o Serial) bool {
+// SameBlock reports whether v and o differ at most in their unit range (registry, version,
+// pathway, country, project and vintage all equal), so that their ranges count the same units.
+func (v Serial) SameBlock(o Serial) bool {
 	return v.Registry == o.Registry && v.Version == o.Version && v.Pathway == o.Pathway &&
 		v.Country == o.Country && v.Project == o.Project && v.Vintage == o.Vintage
 }

@@ -3,7 +3,6 @@ package views
 import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
-
 )
 
 // AuditView is the audit panel of a lineage: a verdict with the tree's figures, then every

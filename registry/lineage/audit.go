@@ -163,7 +163,7 @@ func (t *Tree) auditSplit(n *Node) {
 		if err != nil {
 			return
 		}
-		if !sameBlock(kr, pr) || kr.First != next {
+		if !kr.SameBlock(pr) || kr.First != next {
 			t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID, Related: k.ID,
 				Detail: fmt.Sprintf("%s covers units %d–%d, but child %s is %s where units from %d were expected", b.ID, pr.First, pr.Last, k.ID, kr, next)})
 			return
@@ -243,12 +243,6 @@ func diffText(parent, sum int64, overflow bool) string {
 	default:
 		return FormatKg(sum-parent) + " kg too many"
 	}
-}
-
-// sameBlock reports whether two serials differ at most in their unit range.
-func sameBlock(a, b registry.Serial) bool {
-	a.First, a.Last, b.First, b.Last = 0, 0, 0, 0
-	return a == b
 }
 
 // FormatKg renders kg (or a count of units) with thousands separators, exactly, in integers:
