@@ -109,103 +109,143 @@ func MeasureReplicas(ctx context.Context, reg *demo.Registry, opts ReplicaOption
 	defer stop()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	cfg := opts.Tier
-	cfg.Prefix = "bench-" + hex.EncodeToString(b[:])
-	var tiers []*rediscache.Tier
-	defer func() {
-		for _, t := range tiers {
-			_ = t.Close()
-		}
-	}()
-	newTier := func() (*rediscache.Tier, error) {
-		t, err := rediscache.Open(opts.RedisURL, cfg)
-		if err != nil {
-			return nil, err
-		}
-		tiers = append(tiers, t)
-		if err := t.Health(ctx); err != nil {
-			return nil, err
-		}
-		return t, nil
-	}
-	newWalker := func(shared cache.SharedTier) (*lineage.Walker, error) {
-		c, err := registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
-			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency})
-		if err != nil {
-			return nil, err
-		}
-		return lineage.NewWalker(cache.New(c, cache.Config{Shared: shared}), lineage.WalkerConfig{Workers: opts.Concurrency}), nil
-	}
-	// walkAll runs users walks on each walker at once and returns the wall time and a tree.
-	walkAll := func(walkers []*lineage.Walker) (time.Duration, *lineage.Tree, error) {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var tree *lineage.Tree
-		var errs []error
-		start := time.Now()
-		for _, w := range walkers {
-			for range opts.Users {
-				wg.Go(func() {
-					t, err := w.Lineage(ctx, opts.Start, nil)
-					mu.Lock()
-					defer mu.Unlock()
-					tree = cmpNil(tree, t)
-					errs = append(errs, err)
-				})
-			}
-		}
-		wg.Wait()
-		return time.Since(start), tree, errors.Join(errs...)
-	}
-
-	// One replica alone, then the replicas without Redis: the figures sharing is measured against.
-	w, err := newWalker(nil)
+	run := &replicaRun{ctx: ctx, reg: reg, opts: opts, url: url, tier: opts.Tier}
+	run.tier.Prefix = "bench-" + hex.EncodeToString(b[:])
+	defer run.close()
+	tree, err := run.measureAlone(&r)
 	if err != nil {
 		return r, err
 	}
-	reg.ResetStats()
-	var tree *lineage.Tree
-	if r.SingleCold, tree, err = walkAll([]*lineage.Walker{w}); err != nil {
+	if err := run.measureShared(&r, tree); err != nil {
 		return r, err
 	}
-	r.Nodes = tree.Len()
+	return r, run.measureWarm(&r, tree)
+}
+
+// replicaRun is one MeasureReplicas run: the demo registry served at url, and the Redis
+// tiers it opened under one fresh key prefix (closed by close).
+type replicaRun struct {
+	ctx   context.Context
+	reg   *demo.Registry
+	opts  ReplicaOptions
+	url   string
+	tier  rediscache.Config
+	tiers []*rediscache.Tier
+}
+
+func (run *replicaRun) close() {
+	for _, t := range run.tiers {
+		_ = t.Close()
+	}
+}
+
+// newTier opens one more replica's connection to the shared Redis and checks it answers.
+func (run *replicaRun) newTier() (*rediscache.Tier, error) {
+	t, err := rediscache.Open(run.opts.RedisURL, run.tier)
+	if err != nil {
+		return nil, err
+	}
+	run.tiers = append(run.tiers, t)
+	if err := t.Health(run.ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// newWalker is one replica: its own client and in-process cache, over shared when not nil.
+func (run *replicaRun) newWalker(shared cache.SharedTier) (*lineage.Walker, error) {
+	c, err := registry.NewClient(registry.ClientConfig{BaseURL: run.url, AccessToken: demo.AccessToken,
+		ClientSecret: demo.ClientSecret, Concurrency: run.opts.Concurrency})
+	if err != nil {
+		return nil, err
+	}
+	return lineage.NewWalker(cache.New(c, cache.Config{Shared: shared}), lineage.WalkerConfig{Workers: run.opts.Concurrency}), nil
+}
+
+// walkAll runs Users walks on each walker at once and returns the wall time and a tree.
+func (run *replicaRun) walkAll(walkers []*lineage.Walker) (time.Duration, *lineage.Tree, error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var tree *lineage.Tree
+	var errs []error
+	start := time.Now()
+	for _, w := range walkers {
+		for range run.opts.Users {
+			wg.Go(func() {
+				t, err := w.Lineage(run.ctx, run.opts.Start, nil)
+				mu.Lock()
+				defer mu.Unlock()
+				tree = cmpNil(tree, t)
+				errs = append(errs, err)
+			})
+		}
+	}
+	wg.Wait()
+	return time.Since(start), tree, errors.Join(errs...)
+}
+
+// walkers makes Replicas replicas, each on its own tier of the shared Redis when shared.
+func (run *replicaRun) walkers(shared bool) ([]*lineage.Walker, []*rediscache.Tier, error) {
 	var walkers []*lineage.Walker
-	for range opts.Replicas {
-		w, err := newWalker(nil)
+	var tiers []*rediscache.Tier
+	for range run.opts.Replicas {
+		var tier cache.SharedTier
+		if shared {
+			t, err := run.newTier()
+			if err != nil {
+				return nil, nil, err
+			}
+			tiers, tier = append(tiers, t), t
+		}
+		w, err := run.newWalker(tier)
 		if err != nil {
-			return r, err
+			return nil, nil, err
 		}
 		walkers = append(walkers, w)
 	}
-	reg.ResetStats()
-	if r.NoShareCold, _, err = walkAll(walkers); err != nil {
-		return r, err
-	}
-	for id := range tree.Nodes {
-		r.NoShareMaxPerBatch = max(r.NoShareMaxPerBatch, reg.BatchFetches(id))
-	}
+	return walkers, tiers, nil
+}
 
-	// The replicas on one Redis, cold.
-	walkers = walkers[:0]
-	var shared []*rediscache.Tier
-	for range opts.Replicas {
-		t, err := newTier()
-		if err != nil {
-			return r, err
-		}
-		w, err := newWalker(t)
-		if err != nil {
-			return r, err
-		}
-		shared, walkers = append(shared, t), append(walkers, w)
+// measureAlone times one replica alone, then the replicas without Redis: the figures sharing
+// is measured against. It returns the tree walked.
+func (run *replicaRun) measureAlone(r *ReplicaResult) (*lineage.Tree, error) {
+	w, err := run.newWalker(nil)
+	if err != nil {
+		return nil, err
 	}
-	reg.ResetStats()
-	if r.Cold, _, err = walkAll(walkers); err != nil {
-		return r, err
+	run.reg.ResetStats()
+	var tree *lineage.Tree
+	if r.SingleCold, tree, err = run.walkAll([]*lineage.Walker{w}); err != nil {
+		return nil, err
 	}
-	r.ColdRequests = reg.Requests()
+	r.Nodes = tree.Len()
+	walkers, _, err := run.walkers(false)
+	if err != nil {
+		return nil, err
+	}
+	run.reg.ResetStats()
+	if r.NoShareCold, _, err = run.walkAll(walkers); err != nil {
+		return nil, err
+	}
 	for id := range tree.Nodes {
-		n := reg.BatchFetches(id)
+		r.NoShareMaxPerBatch = max(r.NoShareMaxPerBatch, run.reg.BatchFetches(id))
+	}
+	return tree, nil
+}
+
+// measureShared times the replicas on one Redis, cold, and reads what the tiers counted.
+func (run *replicaRun) measureShared(r *ReplicaResult, tree *lineage.Tree) error {
+	walkers, shared, err := run.walkers(true)
+	if err != nil {
+		return err
+	}
+	run.reg.ResetStats()
+	if r.Cold, _, err = run.walkAll(walkers); err != nil {
+		return err
+	}
+	r.ColdRequests = run.reg.Requests()
+	for id := range tree.Nodes {
+		n := run.reg.BatchFetches(id)
 		r.MaxPerBatch = max(r.MaxPerBatch, n)
 		if n == 1 {
 			r.FetchedOnce++
@@ -222,42 +262,45 @@ func MeasureReplicas(ctx context.Context, reg *demo.Registry, opts ReplicaOption
 	if stores > 0 {
 		r.BytesPerBatch = bytes / stores
 	}
+	return nil
+}
 
-	// Fresh replicas, warm Redis: one Tier (its connections warm, as in a replica that has been
-	// up a while), a new client and in-process cache each round.
-	t4, err := newTier()
+// measureWarm times fresh replicas on a warm Redis: one Tier (its connections warm, as in a
+// replica that has been up a while), a new client and in-process cache each round.
+func (run *replicaRun) measureWarm(r *ReplicaResult, tree *lineage.Tree) error {
+	t4, err := run.newTier()
 	if err != nil {
-		return r, err
+		return err
 	}
 	var fromRedis, fromMemory []time.Duration
-	for round := range opts.Rounds {
-		w, err := newWalker(t4)
+	for round := range run.opts.Rounds {
+		w, err := run.newWalker(t4)
 		if err != nil {
-			return r, err
+			return err
 		}
-		reg.ResetStats()
+		run.reg.ResetStats()
 		start := time.Now()
-		if _, err := w.Lineage(ctx, opts.Start, nil); err != nil {
-			return r, err
+		if _, err := w.Lineage(run.ctx, run.opts.Start, nil); err != nil {
+			return err
 		}
 		fromRedis = append(fromRedis, time.Since(start))
 		if round == 0 {
-			r.WarmRequests = reg.Requests()
+			r.WarmRequests = run.reg.Requests()
 			for id, n := range tree.Nodes {
 				if n.Batch != nil && n.Batch.Status.Final() {
-					r.WarmFinalRequests += reg.BatchFetches(id)
+					r.WarmFinalRequests += run.reg.BatchFetches(id)
 				}
 			}
 		}
 		start = time.Now()
-		if _, err := w.Lineage(ctx, opts.Start, nil); err != nil {
-			return r, err
+		if _, err := w.Lineage(run.ctx, run.opts.Start, nil); err != nil {
+			return err
 		}
 		fromMemory = append(fromMemory, time.Since(start))
 	}
 	r.FromRedis, r.FromMemory = median(fromRedis), median(fromMemory)
-	deletePrefix(ctx, opts.RedisURL, t4.Prefix())
-	return r, nil
+	deletePrefix(run.ctx, run.opts.RedisURL, t4.Prefix())
+	return nil
 }
 
 func cmpNil[T any](a, b *T) *T {

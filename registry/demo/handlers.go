@@ -188,6 +188,48 @@ func (r *Registry) organisationCreditBatches(w http.ResponseWriter, req *http.Re
 		return
 	}
 	q := req.URL.Query()
+	f, errs := parseOrgBatchFilter(q)
+	if len(errs) > 0 {
+		unprocessable(w, errs...)
+		return
+	}
+	oi, ok := r.d.orgIndex[p[0]]
+	if !ok {
+		notFound(w)
+		return
+	}
+	d := r.d
+	var list []int32
+	for _, i := range d.orgBatches[oi] {
+		if f.keeps(d, i) {
+			list = append(list, i)
+		}
+	}
+	if f.asc {
+		for a, z := 0, len(list)-1; a < z; a, z = a+1, z-1 {
+			list[a], list[z] = list[z], list[a]
+		}
+	}
+	pg, ok := parsePage(w, q, len(list))
+	if !ok {
+		return
+	}
+	lo, hi, info := pg.window(len(list))
+	writeJSON(w, http.StatusOK, wirePage[wireBatch]{Nodes: d.wireBatches(list[lo:hi]), PageInfo: info, TotalCount: len(list)})
+}
+
+// orgBatchFilter is the query of GET /organisations/{id}/credit_batches, checked.
+type orgBatchFilter struct {
+	supplierID, projectID, issuanceID, deliveryID, orderID, retirementID string
+	statuses                                                             map[status]bool
+	after, before                                                        int64 // issued_after, issued_before, in µs
+	hasAfter, hasBefore                                                  bool
+	asc                                                                  bool
+}
+
+// parseOrgBatchFilter reads the filters, answering with the validation errors the registry's
+// 422 would list.
+func parseOrgBatchFilter(q url.Values) (orgBatchFilter, []validationError) {
 	var errs []validationError
 	idFilter := func(name, prefix string) string {
 		v := q.Get(name)
@@ -197,23 +239,20 @@ func (r *Registry) organisationCreditBatches(w http.ResponseWriter, req *http.Re
 		}
 		return v
 	}
-	supplierID := idFilter("supplier_id", "spl")
-	projectID := idFilter("project_id", "prj")
-	issuanceID := idFilter("issuance_id", "iss")
-	deliveryID := idFilter("delivery_id", "dlv")
-	orderID := idFilter("order_id", "ord")
-	retirementID := idFilter("retirement_id", "ret")
-	statuses := map[status]bool{statusActive: true, statusRetired: true}
+	f := orgBatchFilter{supplierID: idFilter("supplier_id", "spl"), projectID: idFilter("project_id", "prj"),
+		issuanceID: idFilter("issuance_id", "iss"), deliveryID: idFilter("delivery_id", "dlv"),
+		orderID: idFilter("order_id", "ord"), retirementID: idFilter("retirement_id", "ret"),
+		statuses: map[status]bool{statusActive: true, statusRetired: true}}
 	if vals := q["status"]; len(vals) > 0 {
-		statuses = map[status]bool{}
+		f.statuses = map[status]bool{}
 		for _, v := range vals {
 			switch v {
 			case "active":
-				statuses[statusActive] = true
+				f.statuses[statusActive] = true
 			case "split":
-				statuses[statusSplit] = true
+				f.statuses[statusSplit] = true
 			case "retired":
-				statuses[statusRetired] = true
+				f.statuses[statusRetired] = true
 			default:
 				errs = append(errs, validationError{Loc: []string{"query", "status"}, Type: "enum",
 					Msg: "Input should be 'active', 'split' or 'retired'"})
@@ -233,60 +272,40 @@ func (r *Registry) organisationCreditBatches(w http.ResponseWriter, req *http.Re
 		}
 		return t.UnixMicro(), true
 	}
-	after, hasAfter := timeFilter("issued_after")
-	before, hasBefore := timeFilter("issued_before")
+	f.after, f.hasAfter = timeFilter("issued_after")
+	f.before, f.hasBefore = timeFilter("issued_before")
 	if v := q.Get("sort_field"); v != "" && v != "issued_at" {
 		errs = append(errs, validationError{Loc: []string{"query", "sort_field"}, Type: "enum", Msg: "Input should be 'issued_at'"})
 	}
-	asc := false
 	switch v := q.Get("sort_direction"); v {
 	case "", "desc":
 	case "asc":
-		asc = true
+		f.asc = true
 	default:
 		errs = append(errs, validationError{Loc: []string{"query", "sort_direction"}, Type: "enum", Msg: "Input should be 'asc' or 'desc'"})
 	}
-	if len(errs) > 0 {
-		unprocessable(w, errs...)
-		return
+	return f, errs
+}
+
+// keeps reports whether batch i passes every filter.
+func (f orgBatchFilter) keeps(d *dataset, i int32) bool {
+	b := &d.batches[i]
+	if !f.statuses[b.status] || f.orderID != "" {
+		return false
 	}
-	oi, ok := r.d.orgIndex[p[0]]
-	if !ok {
-		notFound(w)
-		return
+	tp := &d.projects[d.trees[b.tree].project]
+	at := d.issuedAt(i)
+	switch {
+	case f.supplierID != "" && d.suppliers[tp.supplier].id != f.supplierID,
+		f.projectID != "" && d.batchProject(b).id != f.projectID,
+		f.issuanceID != "" && d.issuances[b.issuance].id != f.issuanceID,
+		f.deliveryID != "" && (b.delivery < 0 || d.deliveries[b.delivery] != f.deliveryID),
+		f.retirementID != "" && (b.retirement < 0 || d.retirements[b.retirement].id != f.retirementID),
+		f.hasAfter && at <= f.after,
+		f.hasBefore && at >= f.before:
+		return false
 	}
-	d := r.d
-	var list []int32
-	for _, i := range d.orgBatches[oi] {
-		b := &d.batches[i]
-		if !statuses[b.status] || orderID != "" {
-			continue
-		}
-		tp := &d.projects[d.trees[b.tree].project]
-		at := d.issuedAt(i)
-		switch {
-		case supplierID != "" && d.suppliers[tp.supplier].id != supplierID,
-			projectID != "" && d.batchProject(b).id != projectID,
-			issuanceID != "" && d.issuances[b.issuance].id != issuanceID,
-			deliveryID != "" && (b.delivery < 0 || d.deliveries[b.delivery] != deliveryID),
-			retirementID != "" && (b.retirement < 0 || d.retirements[b.retirement].id != retirementID),
-			hasAfter && at <= after,
-			hasBefore && at >= before:
-			continue
-		}
-		list = append(list, i)
-	}
-	if asc {
-		for a, z := 0, len(list)-1; a < z; a, z = a+1, z-1 {
-			list[a], list[z] = list[z], list[a]
-		}
-	}
-	pg, ok := parsePage(w, q, len(list))
-	if !ok {
-		return
-	}
-	lo, hi, info := pg.window(len(list))
-	writeJSON(w, http.StatusOK, wirePage[wireBatch]{Nodes: d.wireBatches(list[lo:hi]), PageInfo: info, TotalCount: len(list)})
+	return true
 }
 
 // page is a Relay request: first/after forward, last/before backward, first=10 by default.
