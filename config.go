@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"io"
 	"net/url"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/handlers"
-	"github.com/lineage-explorer/explorer/registry"
 )
 
 // maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
@@ -68,7 +68,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		fs.PrintDefaults()
 	}
 	port := fs.String("port", env("PORT", "8080"), "HTTP port to listen on (PORT)")
-	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", registry.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
+	apiURL := fs.String("api-url", env("ISOMETRIC_API_URL", isometric.ProductionURL), "upstream base URL up to /registry/v0 (ISOMETRIC_API_URL)")
 	demoFlag := fs.String("demo", env("DEMO", "0"), "1 serves the built-in demo registry (DEMO)")
 	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
@@ -102,7 +102,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, fmt.Errorf("BASE_PATH: %w", err)
 	}
 	if u, err := url.Parse(c.apiURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", registry.ProductionURL)
+		return c, fmt.Errorf("ISOMETRIC_API_URL: must be an absolute http(s) URL up to /registry/v0, such as %s", isometric.ProductionURL)
 	}
 	switch {
 	case c.demo:

@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"log/slog"
@@ -113,7 +114,7 @@ func logConfig(log *slog.Logger, cfg config) {
 
 // newExplorer puts the cache, the walker and the serial index in front of client, and the
 // metrics that read them.
-func newExplorer(cfg config, client *registry.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
+func newExplorer(cfg config, client *isometric.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
 	metrics := handlers.NewMetrics()
 	cacheCfg := cache.Config{TTL: cfg.cacheTTL}
 	if shared != nil {
@@ -242,9 +243,9 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 
 // connect makes the upstream client: to the configured registry, or to the built-in demo
 // registry started in process (then also the demo's batches worth opening, and its stop).
-func connect(cfg config) (*registry.Client, []views.Example, func(), error) {
+func connect(cfg config) (*isometric.Client, []views.Example, func(), error) {
 	if !cfg.demo {
-		c, err := registry.NewClient(registry.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
+		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("ISOMETRIC_API_URL: %w", err)
@@ -256,7 +257,7 @@ func connect(cfg config) (*registry.Client, []views.Example, func(), error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: cfg.concurrency})
 	if err != nil {
 		stop()

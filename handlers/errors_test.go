@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"io"
 	"net"
 	"net/http"
@@ -62,7 +63,7 @@ func TestCredentialsRejected(t *testing.T) {
 }
 
 func TestUpstreamFaults(t *testing.T) {
-	fast := func(c *registry.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
+	fast := func(c *isometric.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
 
 	t.Run("every answer 429 or 503 gives 502 with a retry link", func(t *testing.T) {
 		a := newApp(t, appOptions{clientTweak: fast})
@@ -110,7 +111,7 @@ func TestUpstreamFaults(t *testing.T) {
 
 func TestPartialTreeShowsWhatWasFetchedAndOffersRetry(t *testing.T) {
 	var failing atomic.Value // the batch id the upstream fails for, "" for none
-	a := newApp(t, appOptions{clientTweak: func(c *registry.ClientConfig) { c.MaxAttempts = 2 },
+	a := newApp(t, appOptions{clientTweak: func(c *isometric.ClientConfig) { c.MaxAttempts = 2 },
 		upstream: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if id, _ := failing.Load().(string); id != "" && strings.HasSuffix(r.URL.Path, "/"+id) {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"log/slog"
@@ -16,7 +17,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gin-gonic/gin"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
@@ -30,7 +30,7 @@ type testApp struct {
 	reg      *demo.Registry
 	fx       demo.Fixtures
 	explorer *lineage.Explorer
-	client   *registry.Client // the explorer's upstream, for tests that ask the registry directly
+	client   *isometric.Client // the explorer's upstream, for tests that ask the registry directly
 	url      string
 	http     *http.Client // does not follow redirects, so that tests see them
 }
@@ -43,7 +43,7 @@ type appOptions struct {
 	secret       string
 	progressWait time.Duration
 	lineage      views.LineageOptions
-	clientTweak  func(*registry.ClientConfig)
+	clientTweak  func(*isometric.ClientConfig)
 	maxNodes     int // the walk's node bound; default as in main.go
 	auth         *AuthConfig
 	metrics      bool
@@ -66,12 +66,12 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		t.Cleanup(up.Close)
 		base = up.URL + demo.BasePath
 	}
-	cc := registry.ClientConfig{BaseURL: base, AccessToken: or(o.token, demo.AccessToken),
+	cc := isometric.ClientConfig{BaseURL: base, AccessToken: or(o.token, demo.AccessToken),
 		ClientSecret: or(o.secret, demo.ClientSecret), BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	if o.clientTweak != nil {
 		o.clientTweak(&cc)
 	}
-	client, err := registry.NewClient(cc)
+	client, err := isometric.NewClient(cc)
 	if err != nil {
 		t.Fatal(err)
 	}

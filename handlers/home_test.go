@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestHomeWarnsWhenTheRegistryIsDown(t *testing.T) {
 			http.Error(w, `{"detail":"maintenance"}`, http.StatusServiceUnavailable)
 		})
 	}
-	a := newApp(t, appOptions{upstream: down, clientTweak: func(c *registry.ClientConfig) { c.MaxAttempts = 2 }})
+	a := newApp(t, appOptions{upstream: down, clientTweak: func(c *isometric.ClientConfig) { c.MaxAttempts = 2 }})
 	doc, _ := a.page(t, "/", http.StatusOK)
 	notice := doc.Find("[data-testid=registry-notice]")
 	if notice.Length() != 1 || !strings.Contains(text(notice), "could not be reached") {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"net"
@@ -289,7 +290,7 @@ func FuzzRoutes(f *testing.F) {
 
 	reg := demo.New(demo.Options{})
 	fx := reg.Fixtures()
-	client, err := registry.NewClient(registry.ClientConfig{BaseURL: "http://demo.invalid" + demo.BasePath,
+	client, err := isometric.NewClient(isometric.ClientConfig{BaseURL: "http://demo.invalid" + demo.BasePath,
 		AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret,
 		HTTPClient:  &http.Client{Transport: inProcessTransport{http.StripPrefix(demo.BasePath, reg)}},
 		BaseBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})

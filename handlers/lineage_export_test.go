@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -225,7 +225,7 @@ func TestLineageExportsMapErrorsLikeThePage(t *testing.T) {
 		}
 	})
 
-	fast := func(c *registry.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
+	fast := func(c *isometric.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
 	t.Run("a failing registry: 502", func(t *testing.T) {
 		a := newApp(t, appOptions{clientTweak: fast})
 		a.reg.SetOptions(optionsWithFaults(1))

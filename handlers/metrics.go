@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
@@ -72,33 +71,33 @@ func (m *Metrics) Attach(e *lineage.Explorer) {
 	}
 	m.attached = true
 	e.Observe(m.observeUpstream)
-	gauge := func(name, help string, v func(cache.Stats) float64, counter bool) {
+	gauge := func(name, help string, v func(lineage.CacheStats) float64, counter bool) {
 		m.readAtScrape(name, help, counter, func() float64 { return v(e.Stats().Cache) })
 	}
-	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s cache.Stats) float64 { return float64(s.Hits) }, true)
-	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s cache.Stats) float64 { return float64(s.Misses) }, true)
-	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s cache.Stats) float64 { return float64(s.Shared) }, true)
-	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s cache.Stats) float64 { return float64(s.Evictions) }, true)
-	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s cache.Stats) float64 { return float64(s.Entries) }, false)
+	gauge("lineage_cache_hits_total", "Batch lookups answered from the in-process cache.", func(s lineage.CacheStats) float64 { return float64(s.Hits) }, true)
+	gauge("lineage_cache_misses_total", "Batch lookups that went upstream (or joined a fetch under way).", func(s lineage.CacheStats) float64 { return float64(s.Misses) }, true)
+	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s lineage.CacheStats) float64 { return float64(s.Shared) }, true)
+	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s lineage.CacheStats) float64 { return float64(s.Evictions) }, true)
+	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s lineage.CacheStats) float64 { return float64(s.Entries) }, false)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_upstream_in_flight",
 		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(e.Stats().Upstream.InFlight) }))
 	if e.Stats().Shared != nil {
-		m.attachShared(func() cache.SharedStats { return *e.Stats().Shared })
+		m.attachShared(func() lineage.SharedStats { return *e.Stats().Shared })
 	}
 }
 
 // attachShared reads the shared tier's counters at scrape time.
-func (m *Metrics) attachShared(stats func() cache.SharedStats) {
-	counter := func(name, help string, v func(cache.SharedStats) int64) {
+func (m *Metrics) attachShared(stats func() lineage.SharedStats) {
+	counter := func(name, help string, v func(lineage.SharedStats) int64) {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
 			func() float64 { return float64(v(stats())) }))
 	}
-	counter("lineage_shared_cache_hits_total", "Batch lookups answered from the shared tier (Redis).", func(s cache.SharedStats) int64 { return s.Hits })
-	counter("lineage_shared_cache_misses_total", "Batch lookups the shared tier could not answer.", func(s cache.SharedStats) int64 { return s.Misses })
-	counter("lineage_shared_cache_errors_total", "Shared tier calls that failed (timeouts, refused connections, error replies).", func(s cache.SharedStats) int64 { return s.Errors })
-	counter("lineage_shared_cache_skipped_total", "Shared tier calls skipped while its circuit breaker was open.", func(s cache.SharedStats) int64 { return s.Skipped })
-	counter("lineage_shared_cache_lease_waits_total", "Lookups that waited for another replica's fetch of the same batch.", func(s cache.SharedStats) int64 { return s.LeaseWaits })
-	counter("lineage_shared_cache_leases_total", "Batches this replica fetched on behalf of all replicas.", func(s cache.SharedStats) int64 { return s.Leases })
+	counter("lineage_shared_cache_hits_total", "Batch lookups answered from the shared tier (Redis).", func(s lineage.SharedStats) int64 { return s.Hits })
+	counter("lineage_shared_cache_misses_total", "Batch lookups the shared tier could not answer.", func(s lineage.SharedStats) int64 { return s.Misses })
+	counter("lineage_shared_cache_errors_total", "Shared tier calls that failed (timeouts, refused connections, error replies).", func(s lineage.SharedStats) int64 { return s.Errors })
+	counter("lineage_shared_cache_skipped_total", "Shared tier calls skipped while its circuit breaker was open.", func(s lineage.SharedStats) int64 { return s.Skipped })
+	counter("lineage_shared_cache_lease_waits_total", "Lookups that waited for another replica's fetch of the same batch.", func(s lineage.SharedStats) int64 { return s.LeaseWaits })
+	counter("lineage_shared_cache_leases_total", "Batches this replica fetched on behalf of all replicas.", func(s lineage.SharedStats) int64 { return s.Leases })
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_shared_cache_degraded",
 		Help: "1 while the shared tier is degraded (down, slow or full), else 0."}, func() float64 {
 		if stats().State == "ok" {

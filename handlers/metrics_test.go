@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"maps"
@@ -10,13 +11,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
 func TestMetricsNamesAndValues(t *testing.T) {
 	reg := demo.New(demo.Options{FaultRate: 0.2, Seed: 3})
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, MaxAttempts: 20, BaseBackoff: 1, MaxBackoff: 2})
 	if err != nil {
 		t.Fatal(err)

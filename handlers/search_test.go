@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"net/url"
 	"slices"
@@ -36,7 +37,7 @@ func TestParseQuery(t *testing.T) {
 		{"serial with spaces around a dash", "ISO-1-VAULT-USA-01P4-2026-40170350 \u2013 40182796", []target{{targetSerial, "ISO-1-VAULT-USA-01P4-2026-40170350-40182796"}}},
 		{"serial with invisible breaks", "ISO-1-VAULT-\u200bUSA-01P4-2026-4017\u00ad0350-\u00a040182796", []target{{targetSerial, "ISO-1-VAULT-USA-01P4-2026-40170350-40182796"}}},
 		{"serial then an id", "ISO-1-VAULT-USA-01P4-2026-40170350-40182796\n" + idA, []target{{targetSerial, "ISO-1-VAULT-USA-01P4-2026-40170350-40182796"}, b(idA)}},
-		{"API URL", registry.ProductionURL + "/credit_batches/" + idA, []target{b(idA)}},
+		{"API URL", isometric.ProductionURL + "/credit_batches/" + idA, []target{b(idA)}},
 		{"our own URL with a row anchor", "http://explorer.internal:8080/batches/" + idA + "#n-" + idB, []target{b(idA)}},
 		{"route in the fragment", "https://registry.example/#/credit-batches/" + idB, []target{b(idB)}},
 		{"URL without scheme", "registry.isometric.com/credit-batch/" + idA, []target{b(idA)}},
@@ -114,7 +115,7 @@ func TestSearchRoute(t *testing.T) {
 // FuzzParseQuery checks what must hold for any input: no panic, every target well formed and
 // canonical, and the page it leads to a local path that names it.
 func FuzzParseQuery(f *testing.F) {
-	for _, s := range []string{idA, "ISO-1-BSTORE-GBR-F5X7-2024-78177-81177", registry.ProductionURL + "/credit_batches/" + idA,
+	for _, s := range []string{idA, "ISO-1-BSTORE-GBR-F5X7-2024-78177-81177", isometric.ProductionURL + "/credit_batches/" + idA,
 		"https://x/?a=iss_1EWT8R5FY1S0GFCY#ret_1FYBH4QDT1S0SVKF", "ctb_", "\u200b", "%zz://", "a/b?c#d", idA + "," + idB} {
 		f.Add(s)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"regexp"
 	"strings"
@@ -62,7 +63,7 @@ func TestDemoRetirementDoesNotLinkTheRealRegistry(t *testing.T) {
 // The technical details of a failed upstream call name the call as it was made, with its id,
 // not the client's route template.
 func TestErrorDetailsNameTheUpstreamCall(t *testing.T) {
-	fast := func(c *registry.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
+	fast := func(c *isometric.ClientConfig) { c.MaxAttempts = 2; c.Timeout = 200 * time.Millisecond }
 	a := newApp(t, appOptions{clientTweak: fast})
 	a.reg.SetOptions(optionsWithFaults(1))
 	// A report fetches its record and its batches at once: either call may be the one that

@@ -1,11 +1,10 @@
-// Package registry is the door to the Isometric Registry API v0 and nothing else: one method
-// of Client per endpoint (client.go), the request machinery under them (request.go: retries,
-// backoff, the concurrency bound, typed errors, redaction of the credentials), the wire types
-// it decodes (types.go), its errors (errors.go), ids (ids.go) and serial number parsing
-// (serial.go).
+// Package registry is the Isometric Registry API v0's vocabulary: the wire types its answers
+// decode into (types.go: credit batches with credit_kgs as int64, issuances, retirements,
+// pages), its errors (errors.go: the sentinel kinds every layer matches), ids (ids.go), serial
+// number parsing (serial.go) and what a client reports of its requests (observe.go).
 //
-// What the explorer works out from these answers (the walk, the tree, the audit, reports and
-// the serial index) lives in registry/lineage; the batch cache in registry/cache; the built-in
-// demo registry in registry/demo. This package imports none of them, and knows nothing of HTTP
-// handlers or HTML.
+// The HTTP client that speaks to the registry is registry/isometric; what the explorer works
+// out from its answers (the walk, the tree, the audit, reports and the serial index) is
+// registry/lineage; the batch cache is registry/cache; the built-in demo registry is
+// registry/demo. This package imports none of them, and knows nothing of HTTP handlers or HTML.
 package registry

@@ -35,7 +35,7 @@ type APIError struct {
 	Attempts int    // how many times the request was sent
 	Timeout  bool   // the last attempt timed out (a gateway would answer 504)
 
-	retryAfter time.Duration // what the last answer's Retry-After asked for
+	RetryAfter time.Duration // what the last answer's Retry-After asked for (0 when it asked nothing)
 }
 
 // Error reads "GET /credit_batches/ctb_…: not found (HTTP 404)": the call as it was made, so

@@ -2,12 +2,12 @@ package views
 
 import (
 	"context"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
@@ -25,7 +25,7 @@ func walk(t *testing.T, r *demo.Registry, id string) *lineage.Tree {
 	if tree, ok := trees[id]; ok {
 		return tree
 	}
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, r),
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, r),
 		AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret, Concurrency: 16})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"os"
@@ -146,8 +147,8 @@ func Measure(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) 
 		return r, err
 	}
 	defer stop()
-	newClient := func() (*registry.Client, error) {
-		return registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+	newClient := func() (*isometric.Client, error) {
+		return isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
 			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency})
 	}
 

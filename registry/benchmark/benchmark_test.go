@@ -3,12 +3,12 @@ package benchmark_test
 import (
 	"bytes"
 	"context"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/benchmark"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
@@ -41,7 +41,7 @@ func TestMeasureCountsEveryFetchOnce(t *testing.T) {
 
 func TestCriticalPathFromTheRoot(t *testing.T) {
 	reg := demo.New(demo.Options{})
-	c, _ := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
 	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().DeepChainRoot, nil)
 	if err != nil {
 		t.Fatal(err)

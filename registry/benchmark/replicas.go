@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"slices"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
@@ -154,7 +154,7 @@ func (run *replicaRun) newTier() (*rediscache.Tier, error) {
 
 // newWalker is one replica: its own client and in-process cache, over shared when not nil.
 func (run *replicaRun) newWalker(shared cache.SharedTier) (*lineage.Walker, error) {
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: run.url, AccessToken: demo.AccessToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: run.url, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: run.opts.Concurrency})
 	if err != nil {
 		return nil, err

@@ -77,6 +77,13 @@ func (e *Explorer) ResolveSerial(ctx context.Context, serial string) (Resolution
 // SerialIndex is the serial number index, to start its background indexer and read its status.
 func (e *Explorer) SerialIndex() *SerialIndex { return e.serials }
 
+// CacheStats are the in-process batch cache's counters (cache.Stats), so that the web layer
+// reads them without importing a cache tier.
+type CacheStats = cache.Stats
+
+// SharedStats are the shared cache tier's counters (cache.SharedStats).
+type SharedStats = cache.SharedStats
+
 // Stats are the explorer's counters since start, for metrics: the in-process cache's, the
 // shared tier's (nil without one) and the upstream's (zero when the Source is not Observable).
 type Stats struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,7 @@ const (
 type serialRig struct {
 	reg *demo.Registry
 	ex  *lineage.Explorer
-	src *registry.Client // the explorer's upstream, for tests that ask the registry directly
+	src *isometric.Client // the explorer's upstream, for tests that ask the registry directly
 
 	mu      sync.Mutex
 	byRoute map[string]int64
@@ -48,7 +49,7 @@ func newSerialRig(t *testing.T, cfg lineage.ExplorerConfig, wrap func(http.Handl
 		t.Cleanup(srv.Close)
 		url = srv.URL + demo.BasePath
 	}
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: 8})
 	if err != nil {
 		t.Fatal(err)
@@ -607,10 +608,10 @@ func TestSerialIndexStaysWithinItsBound(t *testing.T) {
 
 // newDemoClient is a client of its own on reg, for test set-up that must not count against the
 // explorer under test.
-func newDemoClient(t *testing.T, reg *demo.Registry) (string, *registry.Client) {
+func newDemoClient(t *testing.T, reg *demo.Registry) (string, *isometric.Client) {
 	t.Helper()
 	url := demo.NewTestServer(t, reg)
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

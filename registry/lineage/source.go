@@ -15,7 +15,7 @@ type BatchSource interface {
 }
 
 // Source is the registry as the explorer reads it: the few Isometric Registry API routes the
-// lineage logic needs. *registry.Client implements it over HTTP; tests use a fake in memory.
+// lineage logic needs. *isometric.Client implements it over HTTP; tests use a fake in memory.
 // Every method returns errors wrapping registry's sentinel errors, and must be safe for
 // concurrent use.
 type Source interface {
@@ -35,7 +35,7 @@ type Source interface {
 	Ping(ctx context.Context) error
 }
 
-// Observable is what a Source may also offer for monitoring; *registry.Client does. Explorer's
+// Observable is what a Source may also offer for monitoring; *isometric.Client does. Explorer's
 // Observe and Stats read it when it is there and report nothing upstream when it is not.
 type Observable interface {
 	// SetObserver installs fn to be called after every upstream attempt.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"sync"
@@ -18,11 +19,11 @@ import (
 // The demo registry is built once: its dataset is immutable; each test serves it on its own
 // httptest server and makes its own client, so that counters and options do not leak between
 // tests except through the registry's own stats, which tests reset.
-func newDemo(t *testing.T, opts demo.Options) (*demo.Registry, *registry.Client) {
+func newDemo(t *testing.T, opts demo.Options) (*demo.Registry, *isometric.Client) {
 	t.Helper()
 	reg := demo.New(opts)
 	url := demo.NewTestServer(t, reg)
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, MaxAttempts: 15, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +179,7 @@ func TestWalkErrorsWhenNothingCanBeShown(t *testing.T) {
 	if n := reg.Requests(); n != 1 {
 		t.Errorf("%d requests; want 1 (the malformed id is never sent)", n)
 	}
-	bad, _ := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: "wrong", ClientSecret: "wrong"})
+	bad, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: "wrong", ClientSecret: "wrong"})
 	if _, err := lineage.NewWalker(bad, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil); !errors.Is(err, registry.ErrCredentials) {
 		t.Errorf("wrong credentials: %v", err)
 	}

@@ -3,6 +3,7 @@ package rediscache
 import (
 	"context"
 	"encoding/json"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"reflect"
 	"strings"
@@ -74,7 +75,7 @@ func TestCodecRoundTripsEveryField(t *testing.T) {
 
 func TestCodecRoundTripsTheDemoTrees(t *testing.T) {
 	reg := demo.New(demo.Options{})
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

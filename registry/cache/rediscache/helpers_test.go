@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"os"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
 )
@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 // replica is one explorer instance as a test sees it: its own client to the demo registry, its
 // own in-process cache and walker, and its own connection to the shared Redis.
 type replica struct {
-	client *registry.Client
+	client *isometric.Client
 	tier   *rediscache.Tier
 	cache  *cache.Cache
 	walker *lineage.Walker
@@ -88,7 +88,7 @@ func testPrefix(t testing.TB) string {
 
 func newReplica(t testing.TB, baseURL, redisURL string, cfg rediscache.Config, ccfg cache.Config) *replica {
 	t.Helper()
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: baseURL, AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: baseURL, AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
-package registry
+package isometric
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,9 +21,6 @@ const (
 	ProductionURL = "https://api.isometric.com/registry/v0"
 	SandboxURL    = "https://api.sandbox.isometric.com/registry/v0"
 )
-
-// MaxPageSize is the most items the upstream returns in one page of a Relay list.
-const MaxPageSize = 50
 
 // maxBodyBytes caps how much of an answer is read: the largest legitimate answer (an issuance's
 // hundreds of root batches) is well under this, and a runaway proxy must not exhaust memory.
@@ -68,15 +66,7 @@ type Client struct {
 	requests atomic.Int64 // attempts sent
 	retries  atomic.Int64 // attempts that were retries
 	inFlight atomic.Int64
-	observer atomic.Pointer[func(RequestEvent)]
-}
-
-// RequestEvent describes one finished upstream attempt, for metrics.
-type RequestEvent struct {
-	Endpoint string        // route template, e.g. "/credit_batches/{id}"
-	Status   int           // HTTP status, 0 for a transport failure
-	Duration time.Duration // time of this attempt, not counting the wait for a concurrency slot
-	Retry    bool          // whether this attempt was a retry
+	observer atomic.Pointer[func(registry.RequestEvent)]
 }
 
 // NewClient checks cfg and returns a Client. It returns an error when BaseURL is not an absolute
@@ -114,28 +104,21 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 
 // SetObserver installs fn to be called after every upstream attempt (for metrics). fn must be
 // fast and safe for concurrent use.
-func (c *Client) SetObserver(fn func(RequestEvent)) { c.observer.Store(&fn) }
-
-// ClientStats are counters since the Client was made.
-type ClientStats struct {
-	Requests int64 // attempts sent upstream, retries included
-	Retries  int64 // attempts that were retries
-	InFlight int64 // attempts under way now
-}
+func (c *Client) SetObserver(fn func(registry.RequestEvent)) { c.observer.Store(&fn) }
 
 // Stats returns the client's counters.
-func (c *Client) Stats() ClientStats {
-	return ClientStats{Requests: c.requests.Load(), Retries: c.retries.Load(), InFlight: c.inFlight.Load()}
+func (c *Client) Stats() registry.ClientStats {
+	return registry.ClientStats{Requests: c.requests.Load(), Retries: c.retries.Load(), InFlight: c.inFlight.Load()}
 }
 
 // CreditBatch fetches one credit batch: GET /credit_batches/{id}. It returns an error wrapping
 // ErrInvalid (without sending anything) for a malformed id, ErrNotFound for an unknown one, or
 // another sentinel error (see APIError).
-func (c *Client) CreditBatch(ctx context.Context, id string) (*CreditBatch, error) {
-	if err := ValidateID(PrefixCreditBatch, id); err != nil {
+func (c *Client) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
+	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, err
 	}
-	var b CreditBatch
+	var b registry.CreditBatch
 	if err := c.get(ctx, "/credit_batches/{id}", "/credit_batches/"+id, nil, &b); err != nil {
 		return nil, err
 	}
@@ -144,8 +127,8 @@ func (c *Client) CreditBatch(ctx context.Context, id string) (*CreditBatch, erro
 
 // Issuances fetches one page of issuances: GET /issuances?first=&after=. first is clamped to
 // 1..MaxPageSize; after is the previous page's EndCursor, or "" for the first page.
-func (c *Client) Issuances(ctx context.Context, first int, after string) (*Page[Issuance], error) {
-	var p Page[Issuance]
+func (c *Client) Issuances(ctx context.Context, first int, after string) (*registry.Page[registry.Issuance], error) {
+	var p registry.Page[registry.Issuance]
 	if err := c.get(ctx, "/issuances", "/issuances", pageQuery(first, after), &p); err != nil {
 		return nil, err
 	}
@@ -155,18 +138,18 @@ func (c *Client) Issuances(ctx context.Context, first int, after string) (*Page[
 // AllIssuances fetches every page of GET /issuances, MaxPageSize at a time, in the upstream's
 // order. It stops with an error (and no partial list) if any page fails, and with ErrInvalid if
 // the upstream's cursors do not advance.
-func (c *Client) AllIssuances(ctx context.Context) ([]Issuance, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*Page[Issuance], error) {
-		return c.Issuances(ctx, MaxPageSize, after)
+func (c *Client) AllIssuances(ctx context.Context) ([]registry.Issuance, error) {
+	return collectPages(ctx, func(ctx context.Context, after string) (*registry.Page[registry.Issuance], error) {
+		return c.Issuances(ctx, registry.MaxPageSize, after)
 	})
 }
 
 // Issuance fetches one issuance: GET /issuances/{id}.
-func (c *Client) Issuance(ctx context.Context, id string) (*Issuance, error) {
-	if err := ValidateID(PrefixIssuance, id); err != nil {
+func (c *Client) Issuance(ctx context.Context, id string) (*registry.Issuance, error) {
+	if err := registry.ValidateID(registry.PrefixIssuance, id); err != nil {
 		return nil, err
 	}
-	var v Issuance
+	var v registry.Issuance
 	if err := c.get(ctx, "/issuances/{id}", "/issuances/"+id, nil, &v); err != nil {
 		return nil, err
 	}
@@ -175,11 +158,11 @@ func (c *Client) Issuance(ctx context.Context, id string) (*Issuance, error) {
 
 // IssuanceCreditBatches fetches the root batches an issuance created, as they are now (some may
 // be split): GET /issuances/{id}/credit_batches.
-func (c *Client) IssuanceCreditBatches(ctx context.Context, id string) (*IssuanceCreditBatches, error) {
-	if err := ValidateID(PrefixIssuance, id); err != nil {
+func (c *Client) IssuanceCreditBatches(ctx context.Context, id string) (*registry.IssuanceCreditBatches, error) {
+	if err := registry.ValidateID(registry.PrefixIssuance, id); err != nil {
 		return nil, err
 	}
-	var v IssuanceCreditBatches
+	var v registry.IssuanceCreditBatches
 	if err := c.get(ctx, "/issuances/{id}/credit_batches", "/issuances/"+id+"/credit_batches", nil, &v); err != nil {
 		return nil, err
 	}
@@ -187,11 +170,11 @@ func (c *Client) IssuanceCreditBatches(ctx context.Context, id string) (*Issuanc
 }
 
 // Retirement fetches one retirement: GET /retirements/{id}.
-func (c *Client) Retirement(ctx context.Context, id string) (*Retirement, error) {
-	if err := ValidateID(PrefixRetirement, id); err != nil {
+func (c *Client) Retirement(ctx context.Context, id string) (*registry.Retirement, error) {
+	if err := registry.ValidateID(registry.PrefixRetirement, id); err != nil {
 		return nil, err
 	}
-	var v Retirement
+	var v registry.Retirement
 	if err := c.get(ctx, "/retirements/{id}", "/retirements/"+id, nil, &v); err != nil {
 		return nil, err
 	}
@@ -200,11 +183,11 @@ func (c *Client) Retirement(ctx context.Context, id string) (*Retirement, error)
 
 // RetirementCreditBatches fetches the batches a retirement retired:
 // GET /retirements/{id}/credit_batches.
-func (c *Client) RetirementCreditBatches(ctx context.Context, id string) (*List[CreditBatch], error) {
-	if err := ValidateID(PrefixRetirement, id); err != nil {
+func (c *Client) RetirementCreditBatches(ctx context.Context, id string) (*registry.List[registry.CreditBatch], error) {
+	if err := registry.ValidateID(registry.PrefixRetirement, id); err != nil {
 		return nil, err
 	}
-	var v List[CreditBatch]
+	var v registry.List[registry.CreditBatch]
 	if err := c.get(ctx, "/retirements/{id}/credit_batches", "/retirements/"+id+"/credit_batches", nil, &v); err != nil {
 		return nil, err
 	}
@@ -215,15 +198,15 @@ func (c *Client) RetirementCreditBatches(ctx context.Context, id string) (*List[
 // sent. Statuses empty means the upstream's default (every status but split).
 type OrganisationBatchFilter struct {
 	SupplierID, ProjectID, IssuanceID, DeliveryID, OrderID, RetirementID string
-	Statuses                                                             []Status
+	Statuses                                                             []registry.Status
 	IssuedAfter, IssuedBefore                                            time.Time
 	SortDescending                                                       bool // by issued_at
 }
 
 // OrganisationCreditBatches fetches one page of the batches an organisation owns or retired:
 // GET /organisations/{id}/credit_batches with the filter's query parameters.
-func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter, first int, after string) (*Page[CreditBatch], error) {
-	if err := ValidateID(PrefixOrganisation, orgID); err != nil {
+func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter, first int, after string) (*registry.Page[registry.CreditBatch], error) {
+	if err := registry.ValidateID(registry.PrefixOrganisation, orgID); err != nil {
 		return nil, err
 	}
 	q := pageQuery(first, after)
@@ -248,7 +231,7 @@ func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f 
 	} else {
 		q.Set("sort_direction", "asc")
 	}
-	var p Page[CreditBatch]
+	var p registry.Page[registry.CreditBatch]
 	if err := c.get(ctx, "/organisations/{id}/credit_batches", "/organisations/"+orgID+"/credit_batches", q, &p); err != nil {
 		return nil, err
 	}
@@ -256,9 +239,9 @@ func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f 
 }
 
 // AllOrganisationCreditBatches fetches every page of OrganisationCreditBatches.
-func (c *Client) AllOrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter) ([]CreditBatch, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*Page[CreditBatch], error) {
-		return c.OrganisationCreditBatches(ctx, orgID, f, MaxPageSize, after)
+func (c *Client) AllOrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter) ([]registry.CreditBatch, error) {
+	return collectPages(ctx, func(ctx context.Context, after string) (*registry.Page[registry.CreditBatch], error) {
+		return c.OrganisationCreditBatches(ctx, orgID, f, registry.MaxPageSize, after)
 	})
 }
 
@@ -271,21 +254,17 @@ func (c *Client) Ping(ctx context.Context) error {
 
 func pageQuery(first int, after string) url.Values {
 	q := url.Values{}
-	q.Set("first", strconv.Itoa(min(max(first, 1), MaxPageSize)))
+	q.Set("first", strconv.Itoa(min(max(first, 1), registry.MaxPageSize)))
 	if after != "" {
 		q.Set("after", after)
 	}
 	return q
 }
 
-// MaxPages stops a paging loop whose upstream never says it is done: no listing of the
-// registry is followed past this many pages.
-const MaxPages = 100_000
-
-func collectPages[T any](ctx context.Context, page func(context.Context, string) (*Page[T], error)) ([]T, error) {
+func collectPages[T any](ctx context.Context, page func(context.Context, string) (*registry.Page[T], error)) ([]T, error) {
 	var all []T
 	after := ""
-	for i := 0; i < MaxPages; i++ {
+	for i := 0; i < registry.MaxPages; i++ {
 		p, err := page(ctx, after)
 		if err != nil {
 			return nil, err
@@ -295,9 +274,9 @@ func collectPages[T any](ctx context.Context, page func(context.Context, string)
 			return all, nil
 		}
 		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			return nil, fmt.Errorf("%w: the registry's page cursor did not advance", ErrInvalid)
+			return nil, fmt.Errorf("%w: the registry's page cursor did not advance", registry.ErrInvalid)
 		}
 		after = p.PageInfo.EndCursor
 	}
-	return nil, fmt.Errorf("%w: more than %d pages", ErrInvalid, MaxPages)
+	return nil, fmt.Errorf("%w: more than %d pages", registry.ErrInvalid, registry.MaxPages)
 }

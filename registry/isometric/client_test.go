@@ -1,10 +1,11 @@
-package registry_test
+package isometric_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,7 +24,7 @@ const (
 )
 
 // upstream starts a real HTTP server that checks the auth headers and then answers with fn.
-func upstream(t *testing.T, fn http.HandlerFunc) (*registry.Client, *atomic.Int64) {
+func upstream(t *testing.T, fn http.HandlerFunc) (*isometric.Client, *atomic.Int64) {
 	t.Helper()
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +40,7 @@ func upstream(t *testing.T, fn http.HandlerFunc) (*registry.Client, *atomic.Int6
 		fn(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := registry.NewClient(registry.ClientConfig{BaseURL: srv.URL + "/registry/v0", AccessToken: testToken,
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL + "/registry/v0", AccessToken: testToken,
 		ClientSecret: testSecret, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +194,7 @@ func TestWrongCredentialsAreRejectedNotLeaked(t *testing.T) {
 		jsonBody(w, 401, `{"detail":"Invalid token"}`)
 	}))
 	defer srv.Close()
-	bad, err := registry.NewClient(registry.ClientConfig{BaseURL: srv.URL, AccessToken: "tok-SECRET-wrong", ClientSecret: "cs-SECRET-wrong"})
+	bad, err := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "tok-SECRET-wrong", ClientSecret: "cs-SECRET-wrong"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestWrongCredentialsAreRejectedNotLeaked(t *testing.T) {
 	if !errors.Is(err, registry.ErrCredentials) || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("Ping with wrong credentials: %v", err)
 	}
-	if _, err := registry.NewClient(registry.ClientConfig{BaseURL: "https://user:pw-SECRET@example.com", AccessToken: "a", ClientSecret: "b"}); err == nil || strings.Contains(err.Error(), "SECRET") {
+	if _, err := isometric.NewClient(isometric.ClientConfig{BaseURL: "https://user:pw-SECRET@example.com", AccessToken: "a", ClientSecret: "b"}); err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("URL with user info: err = %v", err)
 	}
 }
@@ -269,7 +270,7 @@ func TestTimeoutIsUnavailableAndRetried(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, _ := registry.NewClient(registry.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b",
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b",
 		Timeout: 20 * time.Millisecond, MaxAttempts: 2, BaseBackoff: time.Millisecond})
 	_, err := c.CreditBatch(context.Background(), "ctb_1DRBTYA8Q1S07CBY")
 	var apiErr *registry.APIError
@@ -285,7 +286,7 @@ func TestCancellationStopsTheCall(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c, _ := registry.NewClient(registry.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b"})
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b"})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
 	_, err := c.CreditBatch(ctx, "ctb_1DRBTYA8Q1S07CBY")
@@ -308,7 +309,7 @@ func TestConcurrencyIsBoundedForTheWholeClient(t *testing.T) {
 		jsonBody(w, 200, `{"id":"ctb_1DRBTYA8Q1S07CBY","status":"split","size":{"credit_kgs":1}}`)
 	}))
 	defer srv.Close()
-	c, _ := registry.NewClient(registry.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b", Concurrency: limit})
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b", Concurrency: limit})
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() { c.CreditBatch(context.Background(), "ctb_1DRBTYA8Q1S07CBY") })

@@ -1,6 +1,7 @@
-package registry
+package isometric
 
 import (
+	"github.com/lineage-explorer/explorer/registry"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func TestBackoffHonoursRetryAfterUpToTheCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	for retry := 1; retry <= 30; retry++ {
-		plain := c.backoff(retry, &APIError{})
+		plain := c.backoff(retry, &registry.APIError{})
 		ceiling := min(10*time.Millisecond<<(retry-1), 2*time.Second)
 		if retry > 20 {
 			ceiling = 2 * time.Second
@@ -40,10 +41,10 @@ func TestBackoffHonoursRetryAfterUpToTheCap(t *testing.T) {
 		if plain < 0 || plain > ceiling {
 			t.Errorf("retry %d: backoff %v outside [0, %v]", retry, plain, ceiling)
 		}
-		if got := c.backoff(retry, &APIError{retryAfter: 1500 * time.Millisecond}); got < 1500*time.Millisecond || got > 2*time.Second {
+		if got := c.backoff(retry, &registry.APIError{RetryAfter: 1500 * time.Millisecond}); got < 1500*time.Millisecond || got > 2*time.Second {
 			t.Errorf("retry %d: Retry-After 1.5s gave a wait of %v", retry, got)
 		}
-		if got := c.backoff(retry, &APIError{retryAfter: time.Hour}); got != 2*time.Second {
+		if got := c.backoff(retry, &registry.APIError{RetryAfter: time.Hour}); got != 2*time.Second {
 			t.Errorf("retry %d: Retry-After 1h gave %v, want the 2s cap", retry, got)
 		}
 	}

@@ -1,4 +1,4 @@
-package registry
+package isometric
 
 // The request machinery under every endpoint method of client.go: one GET with retries,
 // backoff (Retry-After honoured), the shared concurrency bound, decoding, the typed errors, and
@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lineage-explorer/explorer/registry"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -27,7 +28,7 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 	if query != nil {
 		u.RawQuery = query.Encode()
 	}
-	var lastErr *APIError
+	var lastErr *registry.APIError
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		if attempt > 1 {
 			wait := c.backoff(attempt-1, lastErr)
@@ -43,14 +44,14 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 		if err == nil {
 			return nil
 		}
-		var apiErr *APIError
+		var apiErr *registry.APIError
 		if !errors.As(err, &apiErr) {
 			return err // the caller's context ended
 		}
 		apiErr.Path = path // ids are ours, validated, or the registry's own: never a secret
 		apiErr.Attempts = attempt
 		lastErr = apiErr
-		lastErr.retryAfter = retryAfter
+		lastErr.RetryAfter = retryAfter
 		if !retryable(apiErr) {
 			return apiErr
 		}
@@ -58,24 +59,24 @@ func (c *Client) get(ctx context.Context, endpoint, path string, query url.Value
 	return lastErr
 }
 
-func retryable(e *APIError) bool {
+func retryable(e *registry.APIError) bool {
 	switch e.Status {
 	case 0, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return e.Kind == ErrThrottled || e.Kind == ErrUnavailable
+		return e.Kind == registry.ErrThrottled || e.Kind == registry.ErrUnavailable
 	}
 	return false
 }
 
 // backoff is exponential with full jitter, except that a Retry-After the upstream asked for is
 // waited at least (both capped by MaxBackoff).
-func (c *Client) backoff(retry int, last *APIError) time.Duration {
+func (c *Client) backoff(retry int, last *registry.APIError) time.Duration {
 	ceiling := c.baseBackoff << min(retry-1, 20)
 	if ceiling > c.maxBackoff || ceiling <= 0 {
 		ceiling = c.maxBackoff
 	}
 	wait := time.Duration(rand.Int64N(int64(ceiling) + 1))
-	if last != nil && last.retryAfter > wait {
-		wait = last.retryAfter
+	if last != nil && last.RetryAfter > wait {
+		wait = last.RetryAfter
 	}
 	return min(wait, c.maxBackoff)
 }
@@ -96,7 +97,7 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, retry boo
 	status := 0
 	defer func() {
 		if fn := c.observer.Load(); fn != nil {
-			(*fn)(RequestEvent{Endpoint: endpoint, Status: status, Duration: time.Since(start), Retry: retry})
+			(*fn)(registry.RequestEvent{Endpoint: endpoint, Status: status, Duration: time.Since(start), Retry: retry})
 		}
 	}()
 
@@ -104,7 +105,7 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, retry boo
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return 0, &APIError{Kind: ErrInvalid, Endpoint: endpoint, Message: "could not build the request"}
+		return 0, &registry.APIError{Kind: registry.ErrInvalid, Endpoint: endpoint, Message: "could not build the request"}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("x-client-secret", c.secret)
@@ -115,7 +116,7 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, retry boo
 			return 0, ctx.Err()
 		}
 		msg := transportSummary(err)
-		return 0, &APIError{Kind: ErrUnavailable, Endpoint: endpoint, Message: msg, Timeout: msg == msgTimedOut}
+		return 0, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: endpoint, Message: msg, Timeout: msg == msgTimedOut}
 	}
 	defer resp.Body.Close()
 	status = resp.StatusCode
@@ -124,32 +125,32 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, retry boo
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
-		return 0, &APIError{Kind: ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer was cut off: " + transportSummary(err)}
+		return 0, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer was cut off: " + transportSummary(err)}
 	}
 	if len(body) > maxBodyBytes {
-		return 0, &APIError{Kind: ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer is larger than expected"}
+		return 0, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer is larger than expected"}
 	}
 	if status == http.StatusOK {
 		if !isJSON(resp.Header.Get("Content-Type"), body) {
-			return 0, &APIError{Kind: ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer is not JSON (a proxy's page?)"}
+			return 0, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer is not JSON (a proxy's page?)"}
 		}
 		if err := json.Unmarshal(body, out); err != nil {
-			return 0, &APIError{Kind: ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer could not be decoded: " + decodeSummary(err)}
+			return 0, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: endpoint, Status: status, Message: "the answer could not be decoded: " + decodeSummary(err)}
 		}
 		return 0, nil
 	}
-	e := &APIError{Endpoint: endpoint, Status: status, Message: TruncateForError(c.redact(upstreamDetail(body)))}
+	e := &registry.APIError{Endpoint: endpoint, Status: status, Message: registry.TruncateForError(c.redact(upstreamDetail(body)))}
 	switch {
 	case status == http.StatusNotFound:
-		e.Kind = ErrNotFound
+		e.Kind = registry.ErrNotFound
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		e.Kind = ErrCredentials
+		e.Kind = registry.ErrCredentials
 	case status == http.StatusTooManyRequests:
-		e.Kind = ErrThrottled
+		e.Kind = registry.ErrThrottled
 	case status == http.StatusUnprocessableEntity || status == http.StatusBadRequest:
-		e.Kind = ErrInvalid
+		e.Kind = registry.ErrInvalid
 	default:
-		e.Kind = ErrUnavailable
+		e.Kind = registry.ErrUnavailable
 	}
 	return parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), e
 }
