@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -38,9 +39,16 @@ type AuthConfig struct {
 	// Header names the header carrying the user's identity in AuthHeader mode
 	// (default X-Forwarded-Email, as oauth2-proxy sends; Authelia sends Remote-User).
 	Header string
-	// GroupsHeader names the header carrying the user's groups (comma separated) in AuthHeader
-	// mode (default X-Forwarded-Groups; Authelia sends Remote-Groups).
+	// GroupsHeader names the header carrying the user's groups in AuthHeader mode (default
+	// X-Forwarded-Groups; Authelia sends Remote-Groups).
 	GroupsHeader string
+	// GroupsSeparator separates the groups in GroupsHeader and in AUTH_ALLOW_GROUPS (default
+	// ","). LDAP-backed providers may send groups as DNs, which hold commas themselves: split
+	// on commas, "cn=interns,ou=groups,dc=corp,dc=example" would be four groups, and an
+	// allow-listed DN's "ou=groups" would admit every group under it. Those deployments set
+	// the separator their proxy joins DNs with (often ";"); NewAuthenticator refuses DN pieces
+	// in AllowGroups while it is ",".
+	GroupsSeparator string
 	// TrustedProxies are the networks the SSO proxy connects from (TRUSTED_PROXIES). In header
 	// mode an identity header is believed only from a direct peer inside them.
 	TrustedProxies []netip.Prefix
@@ -108,6 +116,12 @@ func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, erro
 	if a.cfg.Public == nil {
 		a.cfg.Public = DefaultPublic
 	}
+	if a.cfg.GroupsSeparator == "" {
+		a.cfg.GroupsSeparator = DefaultGroupsSeparator
+	}
+	if err := checkAllowGroups(a.cfg.AllowGroups, a.cfg.GroupsSeparator); err != nil {
+		return nil, err
+	}
 	switch cfg.Mode {
 	case "", AuthNone:
 		a.cfg.Mode = AuthNone
@@ -173,7 +187,7 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		if user == "" || !printable(user) || len(user) > 320 {
 			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy did not say who you are"}
 		}
-		return Identity{User: user, Groups: splitList(r.Header.Get(a.cfg.GroupsHeader))}, nil
+		return Identity{User: user, Groups: splitOn(r.Header.Get(a.cfg.GroupsHeader), a.cfg.GroupsSeparator)}, nil
 	case AuthJWT:
 		raw := ""
 		for _, h := range a.jwtHeaders() {
@@ -245,13 +259,38 @@ func (a *Authenticator) allowed(id Identity) error {
 	return &authError{errForbidden, "your account is not on this explorer's allow-list"}
 }
 
+// DefaultGroupsSeparator is what oauth2-proxy and Authelia join groups with.
+const DefaultGroupsSeparator = ","
+
+// dnPiece matches the start of an LDAP DN's component ("ou=groups", "2.5.4.11=groups"): with
+// the comma separator, an allow-listed DN falls apart into such pieces.
+var dnPiece = regexp.MustCompile(`^\s*([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)+)\s*=`)
+
+// checkAllowGroups refuses allow-list entries that could only ever be matched in part: those
+// holding the separator (a header split on it never yields them whole) and, with the comma
+// separator, pieces of a DN, each of which would admit every group that shares it.
+func checkAllowGroups(groups []string, sep string) error {
+	for _, g := range groups {
+		if strings.Contains(g, sep) {
+			return fmt.Errorf("AUTH_ALLOW_GROUPS: %q contains the groups separator %q, so no group the proxy sends could match it whole; set AUTH_GROUPS_SEPARATOR to what the proxy separates groups with", g, sep)
+		}
+		if sep == "," && dnPiece.MatchString(g) {
+			return fmt.Errorf("AUTH_ALLOW_GROUPS: %q looks like a piece of an LDAP DN cut at its commas, and would admit every group that shares it; if the proxy sends groups as DNs, set AUTH_GROUPS_SEPARATOR to what it separates them with (such as \";\") and write AUTH_ALLOW_GROUPS with it", g)
+		}
+	}
+	return nil
+}
+
 func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
 }
 
-func splitList(s string) []string {
+func splitList(s string) []string { return splitOn(s, ",") }
+
+// splitOn splits s at every sep, trimmed, dropping empty pieces.
+func splitOn(s, sep string) []string {
 	var out []string
-	for _, p := range strings.Split(s, ",") {
+	for _, p := range strings.Split(s, sep) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
@@ -296,14 +335,23 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 }
 
 // AuthConfigFromEnv reads the identity settings: AUTH_MODE (none, header, jwt), AUTH_HEADER,
-// AUTH_GROUPS_HEADER, TRUSTED_PROXIES (comma-separated CIDRs), AUTH_JWKS_URL, AUTH_JWT_ISSUER,
-// AUTH_JWT_AUDIENCE, AUTH_JWT_HEADER, and the allow-lists AUTH_ALLOW_EMAILS,
-// AUTH_ALLOW_DOMAINS, AUTH_ALLOW_GROUPS (comma-separated). Errors name the variable at fault.
+// AUTH_GROUPS_HEADER, AUTH_GROUPS_SEPARATOR, TRUSTED_PROXIES (comma-separated CIDRs),
+// AUTH_JWKS_URL, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_HEADER, and the allow-lists
+// AUTH_ALLOW_EMAILS, AUTH_ALLOW_DOMAINS (comma-separated) and AUTH_ALLOW_GROUPS (separated by
+// AUTH_GROUPS_SEPARATOR, so that the groups are written as the proxy sends them). Errors name
+// the variable at fault.
 func AuthConfigFromEnv(getenv func(string) string) (AuthConfig, error) {
 	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	cfg := AuthConfig{Mode: strings.ToLower(env("AUTH_MODE")), Header: env("AUTH_HEADER"), GroupsHeader: env("AUTH_GROUPS_HEADER"),
+	sep := env("AUTH_GROUPS_SEPARATOR")
+	if sep == "" {
+		sep = DefaultGroupsSeparator
+	}
+	cfg := AuthConfig{Mode: strings.ToLower(env("AUTH_MODE")), Header: env("AUTH_HEADER"), GroupsHeader: env("AUTH_GROUPS_HEADER"), GroupsSeparator: sep,
 		JWKSURL: env("AUTH_JWKS_URL"), Issuer: env("AUTH_JWT_ISSUER"), Audience: env("AUTH_JWT_AUDIENCE"), JWTHeader: env("AUTH_JWT_HEADER"),
-		AllowEmails: splitList(env("AUTH_ALLOW_EMAILS")), AllowDomains: splitList(env("AUTH_ALLOW_DOMAINS")), AllowGroups: splitList(env("AUTH_ALLOW_GROUPS"))}
+		AllowEmails: splitList(env("AUTH_ALLOW_EMAILS")), AllowDomains: splitList(env("AUTH_ALLOW_DOMAINS")), AllowGroups: splitOn(env("AUTH_ALLOW_GROUPS"), sep)}
+	if !printable(sep) || len(sep) > 8 {
+		return cfg, fmt.Errorf("AUTH_GROUPS_SEPARATOR: must be a few printable characters, got %q", sep)
+	}
 	if cfg.Mode == "" {
 		cfg.Mode = AuthNone
 	}
