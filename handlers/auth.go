@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
@@ -64,6 +66,9 @@ type AuthConfig struct {
 	// so that probes and the error page's stylesheet keep working. They are matched against
 	// the path without BASE_PATH, so the same list holds under any base path.
 	Public []string
+	// Logger is told what only the operator can mend (a proxy that appends identity headers);
+	// nil is slog.Default(). It is not a setting of the environment.
+	Logger *slog.Logger
 }
 
 // Identity is the signed-in user as the SSO proxy vouched for them.
@@ -100,13 +105,17 @@ func (e *authError) Unwrap() error { return e.kind }
 type Authenticator struct {
 	cfg      AuthConfig
 	verifier *oidc.IDTokenVerifier
+	log      *slog.Logger
 }
 
 // NewAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
 // well-kept verifier oauth2-proxy and others use; it fetches and caches the JWKS, checks the
 // signature, issuer, audience and expiry). It returns an error naming the setting at fault.
 func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, error) {
-	a := &Authenticator{cfg: cfg}
+	a := &Authenticator{cfg: cfg, log: cfg.Logger}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
 	if a.cfg.Header == "" {
 		a.cfg.Header = "X-Forwarded-Email"
 	}
@@ -183,20 +192,28 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		if !a.fromTrustedProxy(r) {
 			return Identity{}, &authError{errForbidden, "requests must come through the sign-in proxy"}
 		}
-		user := strings.TrimSpace(r.Header.Get(a.cfg.Header))
-		if user == "" || !printable(user) || len(user) > 320 {
+		user, err := a.single(r.Header, a.cfg.Header)
+		if err != nil {
+			return Identity{}, err
+		}
+		groups, err := a.single(r.Header, a.cfg.GroupsHeader)
+		if err != nil {
+			return Identity{}, err
+		}
+		user = strings.TrimSpace(user)
+		if user == "" || !printable(user) || !utf8.ValidString(user) || len(user) > maxUserLen {
 			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy did not say who you are"}
 		}
-		return Identity{User: user, Groups: splitOn(r.Header.Get(a.cfg.GroupsHeader), a.cfg.GroupsSeparator)}, nil
-	case AuthJWT:
-		raw := ""
-		for _, h := range a.jwtHeaders() {
-			if raw = strings.TrimSpace(r.Header.Get(h)); raw != "" {
-				break
-			}
+		// One user per request: a list is what a proxy that appends to the client's header
+		// makes when it joins the copies, and picking one of them would pick the client's.
+		if strings.Contains(user, ",") {
+			return Identity{}, a.repeated(a.cfg.Header, "holding a list")
 		}
-		if raw == "" {
-			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy sent no signed assertion"}
+		return Identity{User: user, Groups: splitOn(groups, a.cfg.GroupsSeparator)}, nil
+	case AuthJWT:
+		raw, err := a.assertion(r.Header)
+		if err != nil {
+			return Identity{}, err
 		}
 		tok, err := a.verifier.Verify(r.Context(), raw)
 		if err != nil {
@@ -222,6 +239,58 @@ func (a *Authenticator) jwtHeaders() []string {
 		return []string{a.cfg.JWTHeader}
 	}
 	return DefaultJWTHeaders
+}
+
+// maxUserLen is the longest user accepted: the longest e-mail address SMTP allows.
+const maxUserLen = 320
+
+// single is the one value of header name ("" when absent). A header sent more than once is
+// refused, never resolved: a proxy that appends rather than replaces puts the client's own
+// copy next to its own, and which comes first differs between proxies.
+func (a *Authenticator) single(h http.Header, name string) (string, error) {
+	switch vs := h.Values(name); len(vs) {
+	case 0:
+		return "", nil
+	case 1:
+		return vs[0], nil
+	default:
+		return "", a.repeated(name, fmt.Sprintf("%d times", len(vs)))
+	}
+}
+
+// assertion is the one signed assertion of the request. With DefaultJWTHeaders, an assertion
+// in more than one of them is refused like a repeated header: one proxy sends one of them, so
+// the other came from the client.
+func (a *Authenticator) assertion(h http.Header) (string, error) {
+	raw, from := "", ""
+	for _, name := range a.jwtHeaders() {
+		v, err := a.single(h, name)
+		if err != nil {
+			return "", err
+		}
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if from != "" {
+			a.log.Warn("sign-in assertion in two headers; set AUTH_JWT_HEADER to the one the proxy sends, and have it replace any a client sends",
+				"headers", from+", "+name)
+			return "", &authError{errUnauthenticated, fmt.Sprintf("the request carries an assertion in both %s and %s: the sign-in proxy must replace the assertion headers a client sends, and AUTH_JWT_HEADER name the one it uses", from, name)}
+		}
+		raw, from = v, name
+	}
+	if raw == "" {
+		return "", &authError{errUnauthenticated, "the sign-in proxy sent no signed assertion"}
+	}
+	return raw, nil
+}
+
+// repeated is the refusal of an identity header that holds more than one value (how, such as
+// "2 times"). It names the header, never its values: they are claims nobody vouched for, and
+// an assertion is a credential.
+func (a *Authenticator) repeated(name, how string) error {
+	a.log.Warn("sign-in header with more than one value; the proxy must replace the header a client sends, not add to it",
+		"header", name, "sent", how)
+	return &authError{errUnauthenticated, fmt.Sprintf("the sign-in proxy sent %s %s: it must replace the header a client sends, not add to it", name, how)}
 }
 
 // fromTrustedProxy looks at the direct peer only: a forwarded-for header is what a client
