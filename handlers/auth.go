@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,10 @@ type AuthConfig struct {
 type Identity struct {
 	User   string   // email or user name; "" in AuthNone mode
 	Groups []string // as the proxy sent them
+	// unverified says the provider did not verify the user's address: User is then the
+	// subject, and the address and domain allow-lists do not apply, since anyone can claim
+	// an address they cannot receive mail at.
+	unverified bool
 }
 
 type identityKey struct{}
@@ -221,15 +226,24 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 			return Identity{}, &authError{errForbidden, "the sign-in assertion was not accepted: " + err.Error()}
 		}
 		var claims struct {
-			Email  string   `json:"email"`
-			Groups []string `json:"groups"`
+			Email         string          `json:"email"`
+			Groups        []string        `json:"groups"`
+			EmailVerified json.RawMessage `json:"email_verified"`
 		}
 		_ = tok.Claims(&claims) // absent claims leave the subject as the user
-		user := claims.Email
-		if user == "" {
-			user = tok.Subject
+		id := Identity{User: claims.Email, Groups: claims.Groups}
+		switch {
+		case id.User == "":
+			id.User = tok.Subject
+		case !emailVerified(claims.EmailVerified):
+			// The address is the user's claim, not the provider's: it neither admits them nor
+			// names them in pages and logs, where it would impersonate its owner.
+			id.unverified = true
+			if tok.Subject != "" {
+				id.User = tok.Subject
+			}
 		}
-		return Identity{User: user, Groups: claims.Groups}, nil
+		return id, nil
 	}
 	return Identity{}, nil
 }
@@ -314,10 +328,10 @@ func (a *Authenticator) allowed(id Identity) error {
 		return nil
 	}
 	user := strings.ToLower(id.User)
-	if containsFold(cfg.AllowEmails, user) {
+	if !id.unverified && containsFold(cfg.AllowEmails, user) {
 		return nil
 	}
-	if _, domain, ok := strings.Cut(user, "@"); ok && containsFold(cfg.AllowDomains, domain) {
+	if _, domain, ok := strings.Cut(user, "@"); ok && !id.unverified && containsFold(cfg.AllowDomains, domain) {
 		return nil
 	}
 	for _, g := range id.Groups {
@@ -325,7 +339,22 @@ func (a *Authenticator) allowed(id Identity) error {
 			return nil
 		}
 	}
+	if id.unverified && len(cfg.AllowEmails)+len(cfg.AllowDomains) > 0 {
+		return &authError{errForbidden, "your e-mail address is unverified by the sign-in provider, so it does not count for this explorer's allow-list: verify it with the provider, then sign in again"}
+	}
 	return &authError{errForbidden, "your account is not on this explorer's allow-list"}
+}
+
+// emailVerified reads the email_verified claim. Absent, the provider says nothing either way
+// (Cloudflare Access and IAP send none), and the address is used as it always was. Present,
+// only true counts: false, null or anything else does not. The string "true" counts too, as
+// some providers send their booleans as strings.
+func emailVerified(raw json.RawMessage) bool {
+	if raw == nil {
+		return true
+	}
+	v := strings.TrimSpace(string(raw))
+	return v == "true" || strings.EqualFold(v, `"true"`)
 }
 
 // DefaultGroupsSeparator is what oauth2-proxy and Authelia join groups with.
