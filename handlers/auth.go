@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -67,10 +68,20 @@ type AuthConfig struct {
 	// so that probes and the error page's stylesheet keep working. They are matched against
 	// the path without BASE_PATH, so the same list holds under any base path.
 	Public []string
-	// Logger is told what only the operator can mend (a proxy that appends identity headers);
-	// nil is slog.Default(). It is not a setting of the environment.
+	// Logger is told what only the operator can mend (a proxy that appends identity headers,
+	// clocks that disagree); nil is slog.Default(). It is not a setting of the environment.
 	Logger *slog.Logger
+
+	// now is the clock assertions are checked against; nil is time.Now. Tests set it, so that
+	// time passes without waiting.
+	now func() time.Time
 }
+
+// ClockLeeway is how far the explorer's clock may disagree with the sign-in proxy's on an
+// assertion's exp and nbf. Proxies issue short-lived assertions and renew them as the user
+// goes on, so a few seconds of drift would otherwise refuse the one in flight; more than this
+// is an assertion that is really out of date (or a clock to fix), and the user reloads.
+const ClockLeeway = 30 * time.Second
 
 // Identity is the signed-in user as the SSO proxy vouched for them.
 type Identity struct {
@@ -111,15 +122,19 @@ type Authenticator struct {
 	cfg      AuthConfig
 	verifier *oidc.IDTokenVerifier
 	log      *slog.Logger
+	now      func() time.Time
 }
 
 // NewAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
 // well-kept verifier oauth2-proxy and others use; it fetches and caches the JWKS, checks the
 // signature, issuer, audience and expiry). It returns an error naming the setting at fault.
 func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, error) {
-	a := &Authenticator{cfg: cfg, log: cfg.Logger}
+	a := &Authenticator{cfg: cfg, log: cfg.Logger, now: cfg.now}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
 	}
 	if a.cfg.Header == "" {
 		a.cfg.Header = "X-Forwarded-Email"
@@ -153,7 +168,9 @@ func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, erro
 			return nil, errors.New("AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: all three are needed in jwt mode")
 		}
 		keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
-		a.verifier = oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.Audience,
+		// go-oidc checks exp with no leeway and nbf with five minutes, and words its refusal
+		// for developers: the explorer checks both itself (checkTimes).
+		a.verifier = oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.Audience, SkipExpiryCheck: true,
 			SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.PS256, oidc.EdDSA}})
 	default:
 		return nil, fmt.Errorf("AUTH_MODE: must be none, header or jwt, got %q", cfg.Mode)
@@ -225,6 +242,9 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 			// go-oidc's message says what failed (expiry, audience, signature) without the token.
 			return Identity{}, &authError{errForbidden, "the sign-in assertion was not accepted: " + err.Error()}
 		}
+		if err := a.checkTimes(tok); err != nil {
+			return Identity{}, err
+		}
 		var claims struct {
 			Email         string          `json:"email"`
 			Groups        []string        `json:"groups"`
@@ -246,6 +266,40 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		return id, nil
 	}
 	return Identity{}, nil
+}
+
+// checkTimes holds a verified assertion to its exp and nbf, give or take ClockLeeway. Beyond
+// that the user is asked to reload, which has the proxy issue a fresh assertion, and the log
+// says by how much the times disagreed, which tells a stale tab from a clock to fix.
+func (a *Authenticator) checkTimes(tok *oidc.IDToken) error {
+	now := a.now()
+	if tok.Expiry.IsZero() {
+		return &authError{errForbidden, "the sign-in assertion was not accepted: it has no expiry"}
+	}
+	if skew := now.Sub(tok.Expiry); skew > ClockLeeway {
+		a.log.Info("sign-in assertion expired", "skew", skew.Round(time.Second).String(), "leeway", ClockLeeway.String())
+		return &authError{errUnauthenticated, "your sign-in has expired: reload the page, and the sign-in proxy will vouch for you afresh"}
+	}
+	var claims struct {
+		NotBefore *json.Number `json:"nbf"`
+	}
+	if err := tok.Claims(&claims); err != nil {
+		return &authError{errForbidden, "the sign-in assertion was not accepted: its nbf is not a time"}
+	}
+	if claims.NotBefore == nil {
+		return nil
+	}
+	secs, err := claims.NotBefore.Float64()
+	if err != nil {
+		return &authError{errForbidden, "the sign-in assertion was not accepted: its nbf is not a time"}
+	}
+	nbf := time.Unix(int64(secs), 0)
+	if skew := nbf.Sub(now); skew > ClockLeeway {
+		a.log.Warn("sign-in assertion not valid yet: the clocks of the explorer and the sign-in proxy disagree",
+			"skew", skew.Round(time.Second).String(), "leeway", ClockLeeway.String())
+		return &authError{errUnauthenticated, "your sign-in is not valid yet by this server's clock: reload the page in a moment; if this keeps happening, the explorer's clock needs setting"}
+	}
+	return nil
 }
 
 func (a *Authenticator) jwtHeaders() []string {
