@@ -17,6 +17,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -61,6 +62,12 @@ type AuthConfig struct {
 	JWTHeader string
 	// JWKSURL, Issuer and Audience are what an assertion is verified against in AuthJWT mode.
 	JWKSURL, Issuer, Audience string
+	// JWKSCooldown is the least time between two fetches of JWKSURL (default
+	// DefaultJWKSCooldown). An assertion naming a key id the explorer lacks has it fetch the
+	// keys again, so that a rotated key works; within the cooldown of the last fetch such
+	// assertions are refused at once, so that made-up key ids cannot cost the proxy a fetch
+	// each.
+	JWKSCooldown time.Duration
 	// AllowEmails, AllowDomains and AllowGroups restrict access when any is non-empty: a user
 	// is let in when their email, its domain or one of their groups is listed (case-insensitive).
 	AllowEmails, AllowDomains, AllowGroups []string
@@ -121,13 +128,15 @@ func (e *authError) Unwrap() error { return e.kind }
 type Authenticator struct {
 	cfg      AuthConfig
 	verifier *oidc.IDTokenVerifier
+	keys     *keySet
 	log      *slog.Logger
 	now      func() time.Time
 }
 
 // NewAuthenticator checks cfg and prepares the JWT verifier (github.com/coreos/go-oidc: the
-// well-kept verifier oauth2-proxy and others use; it fetches and caches the JWKS, checks the
-// signature, issuer, audience and expiry). It returns an error naming the setting at fault.
+// well-kept verifier oauth2-proxy and others use; it checks the signature, issuer and
+// audience, against keys the explorer fetches itself, see keySet). Fetches of the keys keep
+// ctx's values but not its cancellation. It returns an error naming the setting at fault.
 func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, error) {
 	a := &Authenticator{cfg: cfg, log: cfg.Logger, now: cfg.now}
 	if a.log == nil {
@@ -167,11 +176,19 @@ func NewAuthenticator(ctx context.Context, cfg AuthConfig) (*Authenticator, erro
 		if cfg.JWKSURL == "" || cfg.Issuer == "" || cfg.Audience == "" {
 			return nil, errors.New("AUTH_JWKS_URL, AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE: all three are needed in jwt mode")
 		}
-		keys := oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+		algs := []string{oidc.RS256, oidc.ES256, oidc.PS256, oidc.EdDSA}
+		a.keys = &keySet{url: cfg.JWKSURL, base: context.WithoutCancel(ctx), client: &http.Client{Timeout: 10 * time.Second},
+			cooldown: cfg.JWKSCooldown, now: a.now, log: a.log}
+		if a.keys.cooldown <= 0 {
+			a.keys.cooldown = DefaultJWKSCooldown
+		}
+		for _, alg := range algs {
+			a.keys.algs = append(a.keys.algs, jose.SignatureAlgorithm(alg))
+		}
 		// go-oidc checks exp with no leeway and nbf with five minutes, and words its refusal
 		// for developers: the explorer checks both itself (checkTimes).
-		a.verifier = oidc.NewVerifier(cfg.Issuer, keys, &oidc.Config{ClientID: cfg.Audience, SkipExpiryCheck: true,
-			SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256, oidc.PS256, oidc.EdDSA}})
+		a.verifier = oidc.NewVerifier(cfg.Issuer, a.keys, &oidc.Config{ClientID: cfg.Audience, SkipExpiryCheck: true,
+			SupportedSigningAlgs: algs})
 	default:
 		return nil, fmt.Errorf("AUTH_MODE: must be none, header or jwt, got %q", cfg.Mode)
 	}
@@ -236,6 +253,16 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		raw, err := a.assertion(r.Header)
 		if err != nil {
 			return Identity{}, err
+		}
+		if kid, ok := a.keys.kidOf(raw); ok {
+			switch err := a.keys.ensure(r.Context(), kid); {
+			case errors.Is(err, errKeyUnknown):
+				return Identity{}, &authError{errUnauthenticated, "the sign-in assertion names a key the sign-in proxy does not publish: if the proxy has just changed its keys, reload the page in a minute"}
+			case errors.Is(err, errKeysUnavailable):
+				return Identity{}, &authError{errUnauthenticated, "the sign-in proxy's keys could not be fetched, so the assertion cannot be checked: reload the page in a minute"}
+			case err != nil:
+				return Identity{}, &authError{errUnauthenticated, "the sign-in assertion could not be checked"}
+			}
 		}
 		tok, err := a.verifier.Verify(r.Context(), raw)
 		if err != nil {
