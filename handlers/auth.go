@@ -69,7 +69,9 @@ type AuthConfig struct {
 	// each.
 	JWKSCooldown time.Duration
 	// AllowEmails, AllowDomains and AllowGroups restrict access when any is non-empty: a user
-	// is let in when their email, its domain or one of their groups is listed (case-insensitive).
+	// is let in when their email, its domain or one of their groups is listed (case-insensitive,
+	// groups whole). In jwt mode an email the provider says it has not verified counts for
+	// neither list.
 	AllowEmails, AllowDomains, AllowGroups []string
 	// Public are path prefixes reachable without identity (health, readiness, metrics, assets),
 	// so that probes and the error page's stylesheet keep working. They are matched against
@@ -108,8 +110,10 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 	return id, ok
 }
 
-// errForbidden is answered 403: the request came through the wrong path or the user is not
-// allowed; errUnauthenticated 401: no identity arrived at all.
+// errForbidden is answered 403: the request came through the wrong path, the assertion is not
+// the proxy's, or the user is not allowed; errUnauthenticated 401: no identity arrived that
+// can be believed now (none, a header sent twice, an expired assertion), where the user or the
+// proxy can try again.
 var (
 	errForbidden       = errors.New("forbidden")
 	errUnauthenticated = errors.New("unauthenticated")
@@ -266,7 +270,7 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		}
 		tok, err := a.verifier.Verify(r.Context(), raw)
 		if err != nil {
-			// go-oidc's message says what failed (expiry, audience, signature) without the token.
+			// go-oidc's message says what failed (issuer, audience, signature) without the token.
 			return Identity{}, &authError{errForbidden, "the sign-in assertion was not accepted: " + err.Error()}
 		}
 		if err := a.checkTimes(tok); err != nil {
@@ -324,7 +328,7 @@ func (a *Authenticator) checkTimes(tok *oidc.IDToken) error {
 	if skew := nbf.Sub(now); skew > ClockLeeway {
 		a.log.Warn("sign-in assertion not valid yet: the clocks of the explorer and the sign-in proxy disagree",
 			"skew", skew.Round(time.Second).String(), "leeway", ClockLeeway.String())
-		return &authError{errUnauthenticated, "your sign-in is not valid yet by this server's clock: reload the page in a moment; if this keeps happening, the explorer's clock needs setting"}
+		return &authError{errUnauthenticated, "your sign-in is not valid yet by this server's clock: reload the page in a moment; if this keeps happening, the clocks of the explorer and the sign-in proxy disagree"}
 	}
 	return nil
 }
