@@ -164,7 +164,7 @@ func TestJWTModeVerifiesTheAssertion(t *testing.T) {
 	}{
 		{"valid (Pomerium's header)", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, p.key, good, email)}, 200, "user=ana@registry.example groups=analysts"},
 		{"valid (Cloudflare's header), no email", map[string]string{"Cf-Access-Jwt-Assertion": p.sign(t, p.key, good, nil)}, 200, "user=u1"},
-		{"expired", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, p.key, expired, email)}, 403, "expired"},
+		{"expired", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, p.key, expired, email)}, 401, "expired"},
 		{"wrong audience", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, p.key, wrongAud, email)}, 403, "audience"},
 		{"wrong issuer", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, p.key, wrongIss, email)}, 403, "different provider"},
 		{"signed by another key", map[string]string{"X-Pomerium-Jwt-Assertion": p.sign(t, other, good, email)}, 403, "not accepted"},

@@ -60,6 +60,8 @@ func NewMetrics() *Metrics {
 		m.walkDuration, m.treeBatches, m.treeProblems, m.serialLookups} {
 		f(c)
 	}
+	m.readAtScrape("lineage_auth_key_fetches_total", "Fetches of the sign-in proxy's keys (AUTH_JWKS_URL), successful or not: "+
+		"at most one per cooldown, however many assertions name a key the explorer lacks.", true, func() float64 { return float64(keyFetches.Load()) })
 	return m
 }
 
