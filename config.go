@@ -118,7 +118,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
 	}
 	c.redisURL = strings.TrimSpace(getenv("REDIS_URL"))
-	if c.auth, err = handlers.AuthConfigFromEnv(getenv); err != nil {
+	if c.auth, err = loadAuthConfig(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -132,4 +132,35 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("not a boolean")
+}
+
+// loadAuthConfig reads the identity settings: AUTH_MODE (none, header, jwt), AUTH_HEADER,
+// AUTH_GROUPS_HEADER, AUTH_GROUPS_SEPARATOR, TRUSTED_PROXIES (comma-separated CIDRs),
+// AUTH_JWKS_URL, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_HEADER, and the allow-lists
+// AUTH_ALLOW_EMAILS, AUTH_ALLOW_DOMAINS (comma-separated) and AUTH_ALLOW_GROUPS (separated by
+// AUTH_GROUPS_SEPARATOR, so that the groups are written as the proxy sends them). Errors name
+// the variable at fault.
+func loadAuthConfig(getenv func(string) string) (handlers.AuthConfig, error) {
+	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	sep := env("AUTH_GROUPS_SEPARATOR")
+	if sep == "" {
+		sep = handlers.DefaultGroupsSeparator
+	}
+	cfg := handlers.AuthConfig{Mode: strings.ToLower(env("AUTH_MODE")), Header: env("AUTH_HEADER"), GroupsHeader: env("AUTH_GROUPS_HEADER"), GroupsSeparator: sep,
+		JWKSURL: env("AUTH_JWKS_URL"), Issuer: env("AUTH_JWT_ISSUER"), Audience: env("AUTH_JWT_AUDIENCE"), JWTHeader: env("AUTH_JWT_HEADER"),
+		AllowEmails: handlers.SplitList(env("AUTH_ALLOW_EMAILS")), AllowDomains: handlers.SplitList(env("AUTH_ALLOW_DOMAINS")), AllowGroups: handlers.SplitOn(env("AUTH_ALLOW_GROUPS"), sep)}
+	if !handlers.Printable(sep) || len(sep) > 8 {
+		return cfg, fmt.Errorf("AUTH_GROUPS_SEPARATOR: must be a few printable characters, got %q", sep)
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = handlers.AuthNone
+	}
+	var err error
+	if cfg.TrustedProxies, err = handlers.ParseCIDRs(env("TRUSTED_PROXIES")); err != nil {
+		return cfg, err
+	}
+	if cfg.JWKSURL != "" && !strings.HasPrefix(cfg.JWKSURL, "https://") && !strings.HasPrefix(cfg.JWKSURL, "http://") {
+		return cfg, fmt.Errorf("AUTH_JWKS_URL: must be an http(s) URL, got %q", cfg.JWKSURL)
+	}
+	return cfg, nil
 }

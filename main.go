@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := newLogger(stderr)
 	logConfig(log, cfg)
+	cfg.auth.Logger = log // sign-in refusals and clock skew go to the same JSON log
 	auth, err := handlers.NewAuthenticator(ctx, cfg.auth)
 	if err != nil {
 		return err

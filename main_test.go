@@ -169,3 +169,21 @@ func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
 		t.Error("healthcheck passes with the server stopped")
 	}
 }
+
+// AUTH_ALLOW_GROUPS is split by AUTH_GROUPS_SEPARATOR, so that an LDAP DN, commas and all, is
+// one group; a separator with control characters stops start-up naming it.
+func TestAuthGroupsSeparatorSetting(t *testing.T) {
+	const admins = "cn=lineage-admins,ou=groups,dc=corp,dc=example"
+	env := map[string]string{"AUTH_MODE": "header", "TRUSTED_PROXIES": "127.0.0.0/8", "AUTH_ALLOW_GROUPS": admins + " ; ops", "AUTH_GROUPS_SEPARATOR": ";"}
+	c, err := loadConfig(nil, envOf(env), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.auth.AllowGroups; len(got) != 2 || got[0] != admins || got[1] != "ops" {
+		t.Errorf("AUTH_ALLOW_GROUPS read as %q, want the DN and ops", got)
+	}
+	env["AUTH_GROUPS_SEPARATOR"] = "\x00"
+	if _, err := loadConfig(nil, envOf(env), io.Discard); err == nil || !strings.Contains(err.Error(), "AUTH_GROUPS_SEPARATOR") {
+		t.Errorf("a control character as separator: %v, want an error naming AUTH_GROUPS_SEPARATOR", err)
+	}
+}

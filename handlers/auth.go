@@ -244,7 +244,7 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 			return Identity{}, err
 		}
 		user = strings.TrimSpace(user)
-		if user == "" || !printable(user) || !utf8.ValidString(user) || len(user) > maxUserLen {
+		if user == "" || !Printable(user) || !utf8.ValidString(user) || len(user) > maxUserLen {
 			return Identity{}, &authError{errUnauthenticated, "the sign-in proxy did not say who you are"}
 		}
 		// One user per request: a list is what a proxy that appends to the client's header
@@ -252,7 +252,7 @@ func (a *Authenticator) identify(r *http.Request) (Identity, error) {
 		if strings.Contains(user, ",") {
 			return Identity{}, a.repeated(a.cfg.Header, "holding a list")
 		}
-		return Identity{User: user, Groups: splitOn(groups, a.cfg.GroupsSeparator)}, nil
+		return Identity{User: user, Groups: SplitOn(groups, a.cfg.GroupsSeparator)}, nil
 	case AuthJWT:
 		raw, err := a.assertion(r.Header)
 		if err != nil {
@@ -468,10 +468,13 @@ func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(v string) bool { return strings.EqualFold(v, s) })
 }
 
-func splitList(s string) []string { return splitOn(s, ",") }
+// SplitList splits a comma-separated setting (AUTH_ALLOW_EMAILS, TRUSTED_PROXIES), trimmed,
+// dropping empty pieces.
+func SplitList(s string) []string { return SplitOn(s, ",") }
 
-// splitOn splits s at every sep, trimmed, dropping empty pieces.
-func splitOn(s, sep string) []string {
+// SplitOn splits s at every sep, trimmed, dropping empty pieces: groups as the proxy sends
+// them, or AUTH_ALLOW_GROUPS, split by AUTH_GROUPS_SEPARATOR.
+func SplitOn(s, sep string) []string {
 	var out []string
 	for _, p := range strings.Split(s, sep) {
 		if p = strings.TrimSpace(p); p != "" {
@@ -481,7 +484,9 @@ func splitOn(s, sep string) []string {
 	return out
 }
 
-func printable(s string) bool {
+// Printable reports whether s holds no control character (a header value or a separator
+// must not).
+func Printable(s string) bool {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f {
 			return false
@@ -495,7 +500,7 @@ func printable(s string) bool {
 // would let any client claim any identity.
 func ParseCIDRs(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, part := range splitList(s) {
+	for _, part := range SplitList(s) {
 		var p netip.Prefix
 		var err error
 		if strings.Contains(part, "/") {
@@ -515,35 +520,4 @@ func ParseCIDRs(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
-}
-
-// AuthConfigFromEnv reads the identity settings: AUTH_MODE (none, header, jwt), AUTH_HEADER,
-// AUTH_GROUPS_HEADER, AUTH_GROUPS_SEPARATOR, TRUSTED_PROXIES (comma-separated CIDRs),
-// AUTH_JWKS_URL, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_HEADER, and the allow-lists
-// AUTH_ALLOW_EMAILS, AUTH_ALLOW_DOMAINS (comma-separated) and AUTH_ALLOW_GROUPS (separated by
-// AUTH_GROUPS_SEPARATOR, so that the groups are written as the proxy sends them). Errors name
-// the variable at fault.
-func AuthConfigFromEnv(getenv func(string) string) (AuthConfig, error) {
-	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
-	sep := env("AUTH_GROUPS_SEPARATOR")
-	if sep == "" {
-		sep = DefaultGroupsSeparator
-	}
-	cfg := AuthConfig{Mode: strings.ToLower(env("AUTH_MODE")), Header: env("AUTH_HEADER"), GroupsHeader: env("AUTH_GROUPS_HEADER"), GroupsSeparator: sep,
-		JWKSURL: env("AUTH_JWKS_URL"), Issuer: env("AUTH_JWT_ISSUER"), Audience: env("AUTH_JWT_AUDIENCE"), JWTHeader: env("AUTH_JWT_HEADER"),
-		AllowEmails: splitList(env("AUTH_ALLOW_EMAILS")), AllowDomains: splitList(env("AUTH_ALLOW_DOMAINS")), AllowGroups: splitOn(env("AUTH_ALLOW_GROUPS"), sep)}
-	if !printable(sep) || len(sep) > 8 {
-		return cfg, fmt.Errorf("AUTH_GROUPS_SEPARATOR: must be a few printable characters, got %q", sep)
-	}
-	if cfg.Mode == "" {
-		cfg.Mode = AuthNone
-	}
-	var err error
-	if cfg.TrustedProxies, err = ParseCIDRs(env("TRUSTED_PROXIES")); err != nil {
-		return cfg, err
-	}
-	if cfg.JWKSURL != "" && !strings.HasPrefix(cfg.JWKSURL, "https://") && !strings.HasPrefix(cfg.JWKSURL, "http://") {
-		return cfg, fmt.Errorf("AUTH_JWKS_URL: must be an http(s) URL, got %q", cfg.JWKSURL)
-	}
-	return cfg, nil
 }

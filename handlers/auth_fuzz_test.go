@@ -88,7 +88,7 @@ func FuzzHeaderIdentity(f *testing.F) {
 			return
 		}
 		user := strings.TrimSpace(userCopies[0])
-		if id.User != user || user == "" || len(user) > maxUserLen || !utf8.ValidString(user) || !printable(user) || strings.Contains(user, ",") {
+		if id.User != user || user == "" || len(user) > maxUserLen || !utf8.ValidString(user) || !Printable(user) || strings.Contains(user, ",") {
 			t.Fatalf("accepted user %q from %q", id.User, userCopies)
 		}
 		var want []string

@@ -5,7 +5,6 @@ import "time"
 // What a client of the registry reports of its requests, for metrics: the lineage facade
 // passes it on without knowing the client.
 
-
 // RequestEvent describes one finished upstream attempt, for metrics.
 type RequestEvent struct {
 	Endpoint string        // route template, e.g. "/credit_batches/{id}"
