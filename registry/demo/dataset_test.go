@@ -1,3 +1,6 @@
+// Over 500 lines because the dataset's fixtures are checked one by one (shapes, planted defects,
+// consistency of every tree): the tables of expectations are long by nature.
+
 package demo
 
 import (

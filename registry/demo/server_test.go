@@ -1,3 +1,6 @@
+// Over 500 lines because the demo registry serves every route of the upstream API, each with
+// its pagination, filters and error answers; one test per route, on one server.
+
 package demo_test
 
 import (

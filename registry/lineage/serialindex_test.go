@@ -1,3 +1,7 @@
+// Over 500 lines because serial lookup is one feature with many cases (exact, contained, pasted
+// forms, unknown, cold leaves, concurrent lookups, bounds, an index that cannot be built), all
+// on one rig that serves the demo registry and counts requests by route.
+
 package lineage_test
 
 import (

@@ -1,3 +1,6 @@
+// Over 500 lines because the walk is tested on every demo tree shape (deep chain both ways,
+// wide, huge, planted faults, injected upstream faults, cancellation, the node bound).
+
 package lineage_test
 
 import (

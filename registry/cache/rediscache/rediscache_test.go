@@ -1,3 +1,7 @@
+// Over 500 lines because each test starts real redis-server processes and drives them through
+// a failure (killed, restarted, full, slow, TLS): the shared tier's contract is its behaviour
+// under those faults, and the rig is shared.
+
 package rediscache_test
 
 import (
