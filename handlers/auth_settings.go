@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-
 )
 
 func containsFold(list []string, s string) bool {
