@@ -541,6 +541,8 @@ func problemLabel(k lineage.ProblemKind) string {
 		return "Serial number"
 	case lineage.ProblemRangePartition:
 		return "Range partition"
+	case lineage.ProblemCredits:
+		return "Credits mismatch"
 	}
 	return string(k)
 }
