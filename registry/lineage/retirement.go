@@ -26,6 +26,13 @@ type RetirementReport struct {
 	BatchesKg int64 `json:"batches_kg"`
 	// Issuances are the issuance ids of the batches, in first-seen order.
 	Issuances []string `json:"issuances"`
+	// ByHolder is the batches' kg by owner (the holder is the owner: for a retired batch, who
+	// retired it), largest first, by status as in IssuanceReport (a listed batch that is not
+	// retired is counted as what it is, and its problem says so).
+	ByHolder []HolderKg `json:"by_holder"`
+	// ByBeneficiary is the retired batches' kg by the beneficiary each batch names (which
+	// should be the retirement's), largest first.
+	ByBeneficiary []BeneficiaryKg `json:"by_beneficiary"`
 	// Problems counts the problems of every batch; FetchFailed the batches whose path stops at
 	// a batch the registry failed to send (retrying may help).
 	Problems    int `json:"problems"`
@@ -147,6 +154,8 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 		return nil, err
 	}
 	rep := &RetirementReport{Retirement: rec.retirement, WalkedAt: j.Started}
+	holders := newTally[HolderKg]()
+	benefs := newTally[BeneficiaryKg]()
 	for _, rb := range out {
 		if rb == nil {
 			continue // a malformed id in the list: not a batch
@@ -157,6 +166,7 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 				Detail: fmt.Sprintf("%s is listed by retirement %s but is %s with retirement_id %s", b.ID, j.ID, b.Status, orNull(b.RetirementID))})
 		}
 		rep.BatchesKg += b.Size.CreditKgs
+		tallyRetired(rb, holders, benefs)
 		if b.IssuanceID != "" && !slices.Contains(rep.Issuances, b.IssuanceID) {
 			rep.Issuances = append(rep.Issuances, b.IssuanceID)
 		}
@@ -166,8 +176,59 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 		}
 		rep.Batches = append(rep.Batches, *rb)
 	}
+	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg })
+	rep.ByBeneficiary = benefs.sorted(func(b *BeneficiaryKg) int64 { return b.RetiredKg })
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// tallyRetired adds one batch of a retirement to the owner and beneficiary tallies; its tree
+// is named by the top of its path.
+func tallyRetired(rb *RetiredBatch, holders *tally[HolderKg], benefs *tally[BeneficiaryKg]) {
+	b := &rb.Batch
+	tree := b.ID
+	if len(rb.Path) > 0 {
+		tree = rb.Path[0].ID
+	}
+	kg := b.Size.CreditKgs
+	h := holders.at(b.Owner.ID, func() HolderKg { return HolderKg{Holder: b.Owner} })
+	h.Batches++
+	h.Trees = addOnce(h.Trees, tree)
+	switch b.Status {
+	case registry.StatusRetired:
+		h.RetiredKg += kg
+	case registry.StatusActive:
+		h.ActiveKg += kg
+		return
+	default:
+		h.OtherKg += kg
+		return
+	}
+	key := ""
+	if b.Beneficiary != nil {
+		key = "org:" + b.Beneficiary.ID
+	}
+	bf := benefs.at(key, func() BeneficiaryKg {
+		if b.Beneficiary == nil {
+			return BeneficiaryKg{}
+		}
+		o := *b.Beneficiary
+		return BeneficiaryKg{Beneficiary: &o}
+	})
+	bf.RetiredKg += kg
+	bf.Batches++
+	if b.RetirementID != "" {
+		bf.Retirements = addOnce(bf.Retirements, b.RetirementID)
+	}
+	bf.Trees = addOnce(bf.Trees, tree)
+}
+
+// addOnce appends v unless the list has it: a retirement's batches come from trees in any order.
+func addOnce(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }
 
 // climb follows parent_id from batch b up to its root through the cache, one fetch at a time
