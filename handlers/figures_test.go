@@ -54,7 +54,7 @@ func org(name string) string {
 		}
 		return -1
 	}, name)
-	return fmt.Sprintf(`{"id":%q,"name":%q,"domain":null}`, "org_1"+strings.ToUpper(id+"0000000000000000")[:16], name)
+	return fmt.Sprintf(`{"id":%q,"name":%q,"domain":null}`, "org_1"+strings.ToUpper(id + "0000000000000000")[:16], name)
 }
 
 func jsonOrNull(s string) string {

@@ -42,11 +42,12 @@ type IssuancePage struct {
 	OtherShare    string
 	OtherStatuses string
 	HasOther      bool
-	Check       Check   // active + retired against the roots, and each tree against its root
-	Batches     string  // batches in every tree, formatted
-	Problems    int     // found by the walks and audits, listed on each tree's page
-	Missing     int     // linked batches not shown
-	FetchFailed int     // of which the registry failed to send; RetryURL is then set
+
+	Check       Check  // active + retired against the roots, and each tree against its root
+	Batches     string // batches in every tree, formatted
+	Problems    int    // found by the walks and audits, listed on each tree's page
+	Missing     int    // linked batches not shown
+	FetchFailed int    // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
 
 	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the

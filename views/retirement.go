@@ -35,7 +35,8 @@ type RetirementPage struct {
 	Beneficiaries []BeneficiaryRow
 	MoreBenefs    int
 	HasOther      bool
-	Problems      int
+
+	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
 	RetryURL    string // builds the page again
 	WalkedAt    string
