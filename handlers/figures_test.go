@@ -260,10 +260,19 @@ func TestOtherStatusShownBesideActiveAndRetired(t *testing.T) {
 	}
 }
 
-// Item 2: credits that disagree with credit_kgs are a problem on that batch, naming both.
+// Item 2: credits that disagree with credit_kgs are a problem on that batch, naming both,
+// wherever the batch is shown; a record's total whose credits disagree is one on the record.
 func TestCreditsMismatchIsAProblemOnThePage(t *testing.T) {
 	b := record{id: "ctb_1CREDITSBATCH0001", serial: serialOf(5000, 6500), status: "active", kg: 1500, credits: "15.0"}
-	a := newApp(t, appOptions{upstream: overlay(withBatches(map[string]string{}, b))})
+	retired := record{id: "ctb_1CREDITSRETIRED1", serial: serialOf(7000, 8500), status: "retired", kg: 1500, credits: "15",
+		owner: "Buyer One", beneficiary: "Beneficiary Co", retirement: "ret_1CREDITSRETIRE01"}
+	bodies := withBatches(map[string]string{}, b, retired)
+	bodies = withRetirement(bodies, "ret_1CREDITSRETIRE01", "Buyer One", "Beneficiary Co", retired)
+	bodies = withIssuance(bodies, "iss_1FIGURESISSUANCE1", b)
+	// The issuance's own total says 15 credits for its 1,500 kg.
+	bodies["/issuances/iss_1FIGURESISSUANCE1"] = strings.Replace(bodies["/issuances/iss_1FIGURESISSUANCE1"],
+		`"credit_batch_size_total":{"credit_kgs":1500,"credits":1.500}`, `"credit_batch_size_total":{"credit_kgs":1500,"credits":15}`, 1)
+	a := newApp(t, appOptions{upstream: overlay(bodies)})
 	doc, _ := a.page(t, views.BatchURL(b.id), http.StatusOK)
 	li := doc.Find(`[data-testid=problems] li[data-kind=credits_mismatch]`)
 	if li.Length() != 1 || !strings.Contains(text(li), "credits 15.0") || !strings.Contains(text(li), "1,500 kg make 1.500 credits") {
@@ -275,6 +284,18 @@ func TestCreditsMismatchIsAProblemOnThePage(t *testing.T) {
 	e := decodeExport(t, a.get(t, views.LineageJSONURL(b.id)).body)
 	if len(e.Problems) != 1 || e.Problems[0].Kind != "credits_mismatch" || !strings.Contains(e.Problems[0].Detail, "15.0") || e.Summary.Clean {
 		t.Errorf("JSON problems %+v", e.Problems)
+	}
+
+	doc, _ = a.page(t, "/retirements/ret_1CREDITSRETIRE01", http.StatusOK)
+	if p := text(doc.Find(`[data-testid=batches] .prob.credits_mismatch`)); !strings.Contains(p, "credits 15, but its credit_kgs 1,500 kg make 1.500 credits") {
+		t.Errorf("retirement page: the retired batch's problems %q", p)
+	}
+	doc, _ = a.page(t, "/issuances/iss_1FIGURESISSUANCE1", http.StatusOK)
+	if p := text(doc.Find(`[data-testid=record-problems] li[data-kind=credits_mismatch]`)); !strings.Contains(p, "credit_batch_size_total credits 15, but its credit_kgs 1,500 kg make 1.500 credits") {
+		t.Errorf("issuance page: the record's problems %q", p)
+	}
+	if h := text(doc.Find(".headline")); !strings.Contains(h, "1.500 credits issued") {
+		t.Errorf("issuance headline %q: the kg are the truth", h)
 	}
 }
 

@@ -43,6 +43,10 @@ type IssuancePage struct {
 	OtherStatuses string
 	HasOther      bool
 
+	// RecordProblems are what is wrong with the issuance's record itself (a total whose
+	// credits disagree with its kg).
+	RecordProblems []ProblemView
+
 	Check       Check  // active + retired against the roots, and each tree against its root
 	Batches     string // batches in every tree, formatted
 	Problems    int    // found by the walks and audits, listed on each tree's page
@@ -141,6 +145,9 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 		if root.Batch == nil {
 			missingRoots++
 		}
+	}
+	for _, pr := range r.RecordProblems {
+		p.RecordProblems = append(p.RecordProblems, problemView(pr, ""))
 	}
 	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance’s")
 	p.Check = issuanceCheck(r)

@@ -36,6 +36,10 @@ type RetirementPage struct {
 	MoreBenefs    int
 	HasOther      bool
 
+	// RecordProblems are what is wrong with the retirement's record itself (a total whose
+	// credits disagree with its kg).
+	RecordProblems []ProblemView
+
 	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
 	RetryURL    string // builds the page again
@@ -78,6 +82,9 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	}
 	if r.FetchFailed > 0 {
 		p.RetryURL = RetirementRetryURL(p.ID)
+	}
+	for _, pr := range r.RecordProblems {
+		p.RecordProblems = append(p.RecordProblems, problemView(pr, ""))
 	}
 	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement’s")
 	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)

@@ -81,29 +81,52 @@ func (t *Tree) audit() {
 	})
 }
 
-// creditsProblem reports a batch whose credits disagree with its credit_kgs. A registry that
-// renders credits through a float64 cannot send the last digits of a size past 2^53 kg, so
-// credits equal to the double nearest the exact value are no disagreement: only the kg carry
-// the size, and they are exact.
+// creditsProblem reports a batch whose credits disagree with its credit_kgs.
 func creditsProblem(b *registry.CreditBatch) (Problem, bool) {
-	sent := b.Size.Credits.String()
-	if sent == "" {
+	sent, bad := creditsDisagree(b.Size)
+	if !bad {
 		return Problem{}, false
 	}
-	exact := new(big.Rat).SetFrac(big.NewInt(b.Size.CreditKgs), big.NewInt(1000))
+	return Problem{Kind: ProblemCredits, BatchID: b.ID,
+		Detail: fmt.Sprintf("%s has credits %s, but its credit_kgs %s kg make %s credits; the kg are taken as the truth",
+			b.ID, sent, FormatKg(b.Size.CreditKgs), registry.FormatCredits(b.Size.CreditKgs))}, true
+}
+
+// recordCreditsProblem reports a quantity of a record (an issuance's or a retirement's total,
+// named by field) whose credits disagree with its credit_kgs; the problem is marked at the
+// record's id.
+func recordCreditsProblem(id, field string, q registry.Quantity) (Problem, bool) {
+	sent, bad := creditsDisagree(q)
+	if !bad {
+		return Problem{}, false
+	}
+	return Problem{Kind: ProblemCredits, BatchID: id,
+		Detail: fmt.Sprintf("%s has %s credits %s, but its credit_kgs %s kg make %s credits; the kg are taken as the truth",
+			id, field, sent, FormatKg(q.CreditKgs), registry.FormatCredits(q.CreditKgs))}, true
+}
+
+// creditsDisagree reports whether a quantity's credits (as sent, returned shortened for a
+// message) disagree with its credit_kgs (1,000 kg = 1 credit). A registry that renders credits
+// through a float64 cannot send the last digits of a size past 2^53 kg, so credits equal to
+// the double nearest the exact value are no disagreement: only the kg carry the size, and
+// they are exact. Absent credits say nothing.
+func creditsDisagree(q registry.Quantity) (sent string, bad bool) {
+	sent = q.Credits.String()
+	if sent == "" {
+		return "", false
+	}
+	exact := new(big.Rat).SetFrac(big.NewInt(q.CreditKgs), big.NewInt(1000))
 	got, ok := new(big.Rat).SetString(sent)
 	if ok && got.Cmp(exact) == 0 {
-		return Problem{}, false
+		return "", false
 	}
 	if ok {
 		near, _ := exact.Float64()
 		if f, err := strconv.ParseFloat(sent, 64); err == nil && f == near {
-			return Problem{}, false
+			return "", false
 		}
 	}
-	return Problem{Kind: ProblemCredits, BatchID: b.ID,
-		Detail: fmt.Sprintf("%s has credits %s, but its credit_kgs %s kg make %s credits; the kg are taken as the truth",
-			b.ID, registry.TruncateForError(sent), FormatKg(b.Size.CreditKgs), registry.FormatCredits(b.Size.CreditKgs))}, true
+	return registry.TruncateForError(sent), true
 }
 
 func (t *Tree) auditStatus(n *Node) {

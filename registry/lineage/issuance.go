@@ -49,6 +49,9 @@ type IssuanceReport struct {
 	// Problems counts the problems the walks and audits found in the trees (each listed on
 	// its tree's lineage page).
 	Problems int `json:"problems"`
+	// RecordProblems are what is wrong with the issuance's record itself: a total whose
+	// credits disagree with its credit_kgs (ProblemCredits, marked at the issuance's id).
+	RecordProblems []Problem `json:"record_problems"`
 	// UnbalancedTrees counts the roots whose tree is complete yet does not hold the root's kg,
 	// or whose splits hold units twice, not at all or outside the parent
 	// (IssuanceRoot.Conserved). The totals alone cannot tell: two trees' differences may
@@ -260,7 +263,17 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started, OtherStatuses: []registry.Status{}}
+	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started, OtherStatuses: []registry.Status{}, RecordProblems: []Problem{}}
+	iss := &rec.issuance
+	for _, q := range []struct {
+		field string
+		q     registry.Quantity
+	}{{"credit_batch_size_total", iss.CreditBatchSizeTotal}, {"supplier_credit_batch_size_total", iss.SupplierCreditBatchSizeTotal},
+		{"buffer_pool_credit_batch_size_total", iss.BufferPoolCreditBatchSizeTotal}} {
+		if p, ok := recordCreditsProblem(iss.ID, q.field, q.q); ok {
+			rep.RecordProblems = append(rep.RecordProblems, p)
+		}
+	}
 	holders := newTally[HolderKg]()
 	benefs := newTally[BeneficiaryKg]()
 	for i := range roots {

@@ -33,6 +33,9 @@ type RetirementReport struct {
 	// ByBeneficiary is the retired batches' kg by the beneficiary each batch names (which
 	// should be the retirement's), largest first.
 	ByBeneficiary []BeneficiaryKg `json:"by_beneficiary"`
+	// RecordProblems are what is wrong with the retirement's record itself: a total whose
+	// credits disagree with its credit_kgs (ProblemCredits, marked at the retirement's id).
+	RecordProblems []Problem `json:"record_problems"`
 	// Problems counts the problems of every batch; FetchFailed the batches whose path stops at
 	// a batch the registry failed to send (retrying may help).
 	Problems    int `json:"problems"`
@@ -52,7 +55,7 @@ type RetiredBatch struct {
 	Complete bool `json:"complete"`
 	// Problems are what the climb and the checks found: a parent that is unknown, malformed,
 	// not fetched or that does not list its child, a cycle, a batch that is not retired by
-	// this retirement, a root of another issuance.
+	// this retirement, a root of another issuance, credits that disagree with its kg.
 	Problems []Problem `json:"problems"`
 }
 
@@ -153,7 +156,10 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rep := &RetirementReport{Retirement: rec.retirement, WalkedAt: j.Started}
+	rep := &RetirementReport{Retirement: rec.retirement, WalkedAt: j.Started, RecordProblems: []Problem{}}
+	if p, ok := recordCreditsProblem(rec.retirement.ID, "credit_batch_size_total", rec.retirement.CreditBatchSizeTotal); ok {
+		rep.RecordProblems = append(rep.RecordProblems, p)
+	}
 	holders := newTally[HolderKg]()
 	benefs := newTally[BeneficiaryKg]()
 	for _, rb := range out {
@@ -164,6 +170,9 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 		if b.Status != registry.StatusRetired || b.RetirementID != j.ID {
 			rb.Problems = append(rb.Problems, Problem{Kind: ProblemStatus, BatchID: b.ID, Related: j.ID,
 				Detail: fmt.Sprintf("%s is listed by retirement %s but is %s with retirement_id %s", b.ID, j.ID, b.Status, orNull(b.RetirementID))})
+		}
+		if p, ok := creditsProblem(b); ok {
+			rb.Problems = append(rb.Problems, p)
 		}
 		rep.BatchesKg += b.Size.CreditKgs
 		tallyRetired(rb, holders, benefs)
