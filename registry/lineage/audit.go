@@ -105,6 +105,10 @@ func recordCreditsProblem(id, field string, q registry.Quantity) (Problem, bool)
 			id, field, sent, FormatKg(q.CreditKgs), registry.FormatCredits(q.CreditKgs))}, true
 }
 
+// maxCreditsText bounds the credits text read as a number: an int64 of kg makes at most 20
+// digits of credits, so a longer text only ever disagrees (with its zeros, say).
+const maxCreditsText = 64
+
 // creditsDisagree reports whether a quantity's credits (as sent, returned shortened for a
 // message) disagree with its credit_kgs (1,000 kg = 1 credit). A registry that renders credits
 // through a float64 cannot send the last digits of a size past 2^53 kg, so credits equal to
@@ -114,6 +118,18 @@ func creditsDisagree(q registry.Quantity) (sent string, bad bool) {
 	sent = q.Credits.String()
 	if sent == "" {
 		return "", false
+	}
+	if len(sent) > maxCreditsText {
+		return registry.TruncateForError(sent), true
+	}
+	if i := strings.IndexAny(sent, "eE"); i >= 0 {
+		// Reading 1e999999 exactly takes big.Rat tens of milliseconds, per batch: with a
+		// mantissa this short, an exponent past ±128 cannot give a credit count an int64 of kg
+		// makes, unless both are zero.
+		if exp, err := strconv.Atoi(sent[i+1:]); err != nil || exp > 128 || exp < -128 {
+			zero := strings.Trim(sent[:i], "+-0.") == ""
+			return registry.TruncateForError(sent), !(zero && q.CreditKgs == 0)
+		}
 	}
 	exact := new(big.Rat).SetFrac(big.NewInt(q.CreditKgs), big.NewInt(1000))
 	got, ok := new(big.Rat).SetString(sent)

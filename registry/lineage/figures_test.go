@@ -192,6 +192,8 @@ func TestCreditsThatDisagreeWithKgAreAProblem(t *testing.T) {
 	}{
 		{"15.0", true}, {"1.5", false}, {"1.500", false}, {"1.5e0", false}, {"150e-2", false},
 		{"1.501", true}, {"0.15", true}, {"1500", true}, {`"1.5"`, false}, {`"15"`, true},
+		// Huge exponents are read without computing them, and still disagree.
+		{"1e999999", true}, {"1.5e-999999", true}, {"15000e-4", false}, {"1." + strings.Repeat("0", 70) + "5", true},
 	}
 	for _, c := range cases {
 		t.Run(c.credits, func(t *testing.T) {
