@@ -35,12 +35,10 @@ const (
 
 // AuditSummary is what the audit found, in figures for a clean tree's "adds up" line.
 type AuditSummary struct {
-	Batches int   // batches checked (present in the tree)
-	Splits  int   // splits whose sizes were checked
-	RootKg  int64 // the root batch's size, kg
-	// Conserved: every split adds up, in kg and in serial units, and the unsplit batches (of
-	// every status) hold the root's kg exactly.
-	Conserved   bool
+	Batches     int   // batches checked (present in the tree)
+	Splits      int   // splits whose sizes were checked
+	RootKg      int64 // the root batch's size, kg
+	Conserved   bool  // every split adds up, in kg and in units, and the unsplit batches (every status) hold the root's kg exactly
 	ConservedKg int64 // RootKg when Conserved, else 0 (which is then no figure: see Conserved)
 	Problems    int   // problems of every kind, walk and audit
 }
