@@ -447,11 +447,67 @@ func formulaLike(c string) bool {
 	if strings.ContainsRune("\t\r\n", rune(c[0])) {
 		return true
 	}
-	t := strings.TrimLeft(c, " \u00a0")
+	t := strings.TrimLeft(c, " \u00a0\u3000")
 	for _, p := range []string{"=", "+", "-", "@", "＝", "＋", "－", "＠"} {
 		if strings.HasPrefix(t, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// Whatever the two halves' ranges, the tree is conserved exactly when they hold every unit of
+// the parent once and nothing else, and every range finding names units.
+func FuzzRangePartition(f *testing.F) {
+	for _, seed := range [][4]int64{{1000, 2500, 2500, 4000}, {1000, 2500, 2499, 3999}, {2500, 4000, 1000, 2500},
+		{1000, 2500, 2600, 4100}, {500, 2000, 2500, 4000}, {1000, 4000, 1000, 4000}, {0, 1, 1, 2}} {
+		f.Add(seed[0], seed[1], seed[2], seed[3])
+	}
+	f.Fuzz(func(t *testing.T, l0, l1, r0, r1 int64) {
+		if l0 < 0 || r0 < 0 || l1 <= l0 || r1 <= r0 || l1 > 1<<40 || r1 > 1<<40 {
+			t.Skip() // not a serial range
+		}
+		const first, last = 1000, 4000
+		// The halves' kg always add up to the parent's: only the units can be wrong.
+		src := sourceOf(t,
+			rec{id: "ctb_1RANGEROOT000001", serial: serialFor(first, last), status: "split", kg: last - first,
+				left: "ctb_1RANGELEFT000001", right: "ctb_1RANGERIGHT00001"},
+			rec{id: "ctb_1RANGELEFT000001", serial: serialFor(l0, l1), status: "active", kg: 1500, parent: "ctb_1RANGEROOT000001"},
+			rec{id: "ctb_1RANGERIGHT00001", serial: serialFor(r0, r1), status: "active", kg: 1500, parent: "ctb_1RANGEROOT000001"},
+		)
+		tree := walkMem(t, src, "ctb_1RANGEROOT000001")
+		partition := l0 == first && l1 == r0 && r1 == last || r0 == first && r1 == l0 && l1 == last
+		findings := 0
+		for _, p := range tree.Problems {
+			if p.Kind == lineage.ProblemRangePartition {
+				findings++
+				if !strings.Contains(p.Detail, "unit") {
+					t.Errorf("finding names no units: %s", p.Detail)
+				}
+			}
+		}
+		if partition != (findings == 0) {
+			t.Errorf("[%d,%d) and [%d,%d) of [%d,%d): %d range findings %+v", l0, l1, r0, r1, first, last, findings, tree.Problems)
+		}
+		if s := tree.Summary(); s.Conserved != partition {
+			t.Errorf("[%d,%d) and [%d,%d): conserved %v", l0, l1, r0, r1, s.Conserved)
+		}
+	})
+}
+
+// Whatever the text, the guard leaves it as it was or makes it plain text with an apostrophe,
+// and what it writes never starts a formula.
+func FuzzCSVCell(f *testing.F) {
+	for _, s := range []string{"", "=1+2", " =1", "\t", "－1", "Nordic Sinks AB", "'=1", "\u00a0@x", "\u3000=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := lineage.CSVCell(s)
+		if got != s && got != "'"+s {
+			t.Errorf("CSVCell(%q) = %q", s, got)
+		}
+		if formulaLike(got) {
+			t.Errorf("CSVCell(%q) = %q still starts a formula", s, got)
+		}
+	})
 }

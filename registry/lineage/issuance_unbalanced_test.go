@@ -4,7 +4,6 @@ import (
 	"context"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"testing"
-
 )
 
 // The planted issuance's trees that do not add up happen to cancel out (with the dangling
