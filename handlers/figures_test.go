@@ -246,6 +246,9 @@ func TestOtherStatusShownBesideActiveAndRetired(t *testing.T) {
 	if c := doc.Find("[data-testid=check]"); !c.HasClass("ok") {
 		t.Errorf("issuance check %q", text(c))
 	}
+	if legend := text(doc.Find("[data-testid=icicle] ul.legend")); !strings.Contains(legend, `other status ("cancelled"), not counted as active · 0.400 credits`) {
+		t.Errorf("issuance legend %q", legend)
+	}
 	var rep struct {
 		ActiveKg int64 `json:"active_kg"`
 		OtherKg  int64 `json:"other_status_kg"`
