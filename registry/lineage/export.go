@@ -87,7 +87,7 @@ type ExportSummary struct {
 	Batches     int    `json:"batches"`
 	Splits      int    `json:"splits"`
 	RootKg      int64  `json:"root_kg"`
-	Conserved   bool   `json:"conserved"`    // every split adds up and the leaves hold root_kg exactly
+	Conserved   bool   `json:"conserved"`    // every split adds up, in kg and in units, and the leaves (every status) hold root_kg exactly
 	ConservedKg *int64 `json:"conserved_kg"` // root_kg when conserved, else null; the leaves' actual sum is totals.active_kg + totals.retired_kg + totals.other_status_kg
 	Problems    int    `json:"problems"`
 	Clean       bool   `json:"clean"`
