@@ -379,7 +379,7 @@ func TestIssuanceWithPlantedProblemsSaysSo(t *testing.T) {
 
 // TestIssuanceCheckNamesTreesThatDoNotAddUp: in the planted issuance three trees do not hold
 // their roots' kg, and their differences happen to be made up by a dangling child's missing
-// kg. The check above the figures must count those trees (as many as the roots' tables mark),
+// kg; a fourth (the range gap) holds its kg but not its root's units. The check above the figures must count those trees (as many as the roots' tables mark),
 // say the missing batch too, lead to the tables, and never read clean; the JSON for tools
 // carries the count. A clean issuance still reads clean.
 func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
@@ -388,13 +388,13 @@ func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
 	check := doc.Find("[data-testid=check]")
 	got := text(check)
 	marked := doc.Find("table.roots .check-mini.bad")
-	if marked.Length() != 3 {
-		t.Fatalf("the roots' tables mark %d trees that do not add up, the fixture plants 3", marked.Length())
+	if marked.Length() != 4 {
+		t.Fatalf("the roots' tables mark %d trees that do not add up, the fixture plants 4", marked.Length())
 	}
 	if !check.HasClass("bad") {
 		t.Errorf("check class %q, want bad: %s", check.AttrOr("class", ""), got)
 	}
-	for _, want := range []string{"3 trees do not hold their roots’ kg", "1 batch is missing"} {
+	for _, want := range []string{"4 trees do not hold their roots’ kg or units", "1 batch is missing"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("check %q does not say %q", got, want)
 		}
@@ -407,7 +407,7 @@ func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
 	if doc.Find(href).Closest("section").Find("table.roots .check-mini.bad").Length() == 0 {
 		t.Errorf("%s leads to a table that marks no tree as not adding up", href)
 	}
-	for _, id := range []string{a.fx.SizeMismatch, a.fx.RepeatedChild, a.fx.BadStatus} {
+	for _, id := range []string{a.fx.SizeMismatch, a.fx.RepeatedChild, a.fx.BadStatus, a.fx.RangeGap} {
 		row := doc.Find("table.roots tbody tr").FilterFunction(func(_ int, tr *goquery.Selection) bool {
 			return tr.Find("th a[href='"+views.BatchURL(id)+"']").Length() == 1
 		})
@@ -420,7 +420,7 @@ func TestIssuanceCheckNamesTreesThatDoNotAddUp(t *testing.T) {
 		UnbalancedTrees *int `json:"unbalanced_trees"`
 	}
 	if r := a.get(t, "/api/v1/issuances/"+a.fx.PlantedIssuance); r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &rep) != nil ||
-		rep.UnbalancedTrees == nil || *rep.UnbalancedTrees != 3 {
+		rep.UnbalancedTrees == nil || *rep.UnbalancedTrees != 4 {
 		t.Errorf("JSON unbalanced_trees: %d %v", r.status, rep.UnbalancedTrees)
 	}
 

@@ -3,6 +3,7 @@ package views
 import (
 	"cmp"
 	"container/heap"
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math"
 	"math/bits"
@@ -147,6 +148,10 @@ type icicleLayout struct {
 	nodes   int
 	batches int // distinct batches present, for the caption
 
+	// sums of the unsplit batches by status, for the legend's figures
+	activeKg, retiredKg, otherKg int64
+	otherStatuses                []registry.Status
+
 	bars    []IcicleBar
 	items   []*barItem
 	pending int // drawn batches with children not drawn yet: each will get a "more below" bar
@@ -174,6 +179,15 @@ func (l *icicleLayout) index(trees []*lineage.Tree) {
 			continue
 		}
 		l.tops = append(l.tops, t.Root)
+		tot := t.Totals()
+		l.activeKg += tot.ActiveKg
+		l.retiredKg += tot.RetiredKg
+		l.otherKg += tot.OtherKg
+		for _, st := range tot.OtherStatuses {
+			if !slices.Contains(l.otherStatuses, st) {
+				l.otherStatuses = append(l.otherStatuses, st)
+			}
+		}
 		var pre []*lineage.Node
 		t.Each(func(n *lineage.Node) bool {
 			pre = append(pre, n)
@@ -658,7 +672,7 @@ func (l *icicleLayout) finish() {
 	}
 	v.Bars, v.Rows = l.bars, rows
 	v.Height = max(rows, 1) * o.RowHeight
-	v.Legend = legend(l.bars)
+	v.Legend = l.legend()
 }
 
 // describe is a batch bar's fill class, tooltip, and its label in full and short.
@@ -691,10 +705,12 @@ func (l *icicleLayout) describe(n *lineage.Node) (class, title, label, short str
 	return "c-" + st.Class, sb.String(), FormatCredits(kg) + " cr · " + holder, FormatCredits(kg) + " cr"
 }
 
-// legend lists the swatches of the colours and outlines the chart uses, statuses first.
-func legend(bars []IcicleBar) []LegendItem {
-	used := map[string]bool{"c-active": true, "c-split": true, "c-retired": true}
-	for _, b := range bars {
+// legend lists the swatches of the colours and outlines the chart uses, statuses first,
+// each status of the unsplit batches with its figure, so that kg of a status the explorer
+// does not know are seen beside active and retired ones, never inside them.
+func (l *icicleLayout) legend() []LegendItem {
+	used := map[string]bool{"c-active": true, "c-split": true, "c-retired": true, "c-other": l.otherKg != 0}
+	for _, b := range l.bars {
 		used[b.Class] = true
 		if b.Current {
 			used["cur"] = true
@@ -706,11 +722,17 @@ func legend(bars []IcicleBar) []LegendItem {
 			used["pb"] = true
 		}
 	}
+	figure := func(kg int64) string { return " · " + FormatCredits(kg) + " credits" }
+	other := "other status"
+	if len(l.otherStatuses) > 0 {
+		slices.Sort(l.otherStatuses)
+		other += " (" + statusList(l.otherStatuses) + "), not counted as active"
+	}
 	var out []LegendItem
 	for _, li := range []LegendItem{
-		{"c-active", "active"}, {"c-split", "split"}, {"c-retired", "retired"},
+		{"c-active", "active" + figure(l.activeKg)}, {"c-split", "split"}, {"c-retired", "retired" + figure(l.retiredKg)},
 		{"c-missing", "missing or not fetched"}, {"c-skipped", "repeated, or beyond the walk's bound"},
-		{"c-other", "unknown status"}, {"c-more", "n more: batches too thin to draw, merged"},
+		{"c-other", other + figure(l.otherKg)}, {"c-more", "n more: batches too thin to draw, merged"},
 		{"c-fold", "a chain of single peels, folded"}, {"cur", "this batch"}, {"onpath", "its path from the root"},
 		{"pb", "problems marked"},
 	} {

@@ -2,6 +2,7 @@ package views
 
 import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"strings"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -34,11 +35,23 @@ type IssuancePage struct {
 	Retired     Amount  // retired batches, every tree
 	ActiveShare string  // of the issued total, "62.5%"
 	RetiredShr  string  // of the issued total
-	Check       Check   // active + retired against the roots, and each tree against its root
-	Batches     string  // batches in every tree, formatted
-	Problems    int     // found by the walks and audits, listed on each tree's page
-	Missing     int     // linked batches not shown
-	FetchFailed int     // of which the registry failed to send; RetryURL is then set
+	// Other sums the batches in a status the explorer does not know (never counted as
+	// active), OtherShare of the issued total; OtherStatuses names them as sent. HasOther is
+	// set when there are any: the tables then have a column for them.
+	Other         Amount
+	OtherShare    string
+	OtherStatuses string
+	HasOther      bool
+
+	// RecordProblems are what is wrong with the issuance's record itself (a total whose
+	// credits disagree with its kg).
+	RecordProblems []ProblemView
+
+	Check       Check  // active + retired against the roots, and each tree against its root
+	Batches     string // batches in every tree, formatted
+	Problems    int    // found by the walks and audits, listed on each tree's page
+	Missing     int    // linked batches not shown
+	FetchFailed int    // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
 
 	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the
@@ -47,9 +60,10 @@ type IssuancePage struct {
 	UnbalancedAt string
 
 	Holders       []IssuanceHolderRow // largest first, at most maxReportRows
-	MoreHolders   int                 // holders beyond the table, summed in MoreActive/MoreRetired
+	MoreHolders   int                 // holders beyond the table, summed in MoreActive/MoreRetired/MoreOther
 	MoreActive    Amount
 	MoreRetired   Amount
+	MoreOther     Amount
 	Beneficiaries []BeneficiaryRow // largest first, at most maxReportRows
 	MoreBenefs    int
 	MoreBenefKg   Amount
@@ -66,6 +80,7 @@ type IssuanceHolderRow struct {
 	Holder    OrgView
 	Active    Amount // held now
 	Retired   Amount // retired by it
+	Other     Amount // owned in a status the explorer does not know
 	Share     string // of the issued total
 	Batches   string
 	Trees     []Link // the trees where it holds or retired credits (their roots' lineage pages)
@@ -93,6 +108,7 @@ type RootRow struct {
 	Size     Amount // the root's size ("" when it could not be fetched)
 	Active   string // credits still active in its tree
 	Retired  string // credits retired from its tree
+	Other    string // credits of its tree in a status the explorer does not know
 	Batches  string
 	Depth    string // deepest split below the root
 	Problems int
@@ -111,6 +127,8 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 		BufferKg: amount(iss.BufferPoolCreditBatchSizeTotal.CreditKgs),
 		Active:   amount(r.ActiveKg), Retired: amount(r.RetiredKg),
 		ActiveShare: FormatShare(r.ActiveKg, issued), RetiredShr: FormatShare(r.RetiredKg, issued),
+		Other: amount(r.OtherKg), OtherShare: FormatShare(r.OtherKg, issued),
+		OtherStatuses: statusList(r.OtherStatuses), HasOther: len(r.OtherStatuses) > 0,
 		Batches: FormatCount(r.Batches), Problems: r.Problems, Missing: r.Missing, FetchFailed: r.FetchFailed,
 		WalkTook: FormatDuration(r.Took)}
 	if s, e := iss.ReportingPeriodStartAt.String(), iss.ReportingPeriodEndAt.String(); s != "" || e != "" {
@@ -128,24 +146,28 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 			missingRoots++
 		}
 	}
+	for _, pr := range r.RecordProblems {
+		p.RecordProblems = append(p.RecordProblems, problemView(pr, ""))
+	}
 	p.RootsCheck = checkSum(r.RootsKg, issued, missingRoots, "its root batches", "the issuance’s")
 	p.Check = issuanceCheck(r)
 	p.Unbalanced = r.UnbalancedTrees
 
-	var moreActive, moreRetired, moreBenef int64
+	var moreActive, moreRetired, moreOther, moreBenef int64
 	for i, h := range r.ByHolder {
 		if i >= maxReportRows {
 			p.MoreHolders++
 			moreActive += h.ActiveKg
 			moreRetired += h.RetiredKg
+			moreOther += h.OtherKg
 			continue
 		}
 		row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
-			Share: FormatShare(h.ActiveKg+h.RetiredKg, issued), Batches: FormatCount(h.Batches)}
+			Other: amount(h.OtherKg), Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, issued), Batches: FormatCount(h.Batches)}
 		row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
 		p.Holders = append(p.Holders, row)
 	}
-	p.MoreActive, p.MoreRetired = amount(moreActive), amount(moreRetired)
+	p.MoreActive, p.MoreRetired, p.MoreOther = amount(moreActive), amount(moreRetired), amount(moreOther)
 	for i, b := range r.ByBeneficiary {
 		if i >= maxReportRows {
 			p.MoreBenefs++
@@ -184,12 +206,12 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 // own checks count too: the line names every problem known, and is never "ok" while a tree
 // does not add up, whatever the sums say.
 func issuanceCheck(r *lineage.IssuanceReport) Check {
-	c := checkSum(r.ActiveKg+r.RetiredKg, r.RootsKg, r.Missing, "active and retired batches", "the roots’")
+	c := checkSum(r.ActiveKg+r.RetiredKg+r.OtherKg, r.RootsKg, r.Missing, heldBy(r.OtherKg != 0, "active and retired batches"), "the roots’")
 	n := r.UnbalancedTrees
 	if n == 0 {
 		return c
 	}
-	trees := FormatCount(n) + " " + plural(n, "tree does not hold its root’s kg", "trees do not hold their roots’ kg")
+	trees := FormatCount(n) + " " + plural(n, "tree does not hold its root’s kg or units", "trees do not hold their roots’ kg or units")
 	switch c.State {
 	case "unknown":
 		return Check{"bad", "Does not add up: " + trees + ". The totals cannot be checked: " + FormatCount(r.Missing) + " " +
@@ -203,7 +225,7 @@ func issuanceCheck(r *lineage.IssuanceReport) Check {
 
 func rootRow(r lineage.IssuanceRoot) RootRow {
 	row := RootRow{ID: r.ID, Err: r.Error, Problems: r.Problems,
-		Active: FormatCredits(r.ActiveKg), Retired: FormatCredits(r.RetiredKg),
+		Active: FormatCredits(r.ActiveKg), Retired: FormatCredits(r.RetiredKg), Other: FormatCredits(r.OtherKg),
 		Batches: FormatCount(r.Batches), Depth: FormatCount(r.Depth)}
 	if registry.ValidateID(registry.PrefixCreditBatch, r.ID) == nil {
 		row.URL = BatchURL(r.ID)
@@ -216,8 +238,21 @@ func rootRow(r lineage.IssuanceRoot) RootRow {
 	row.Serial = r.Batch.SerialNumber
 	row.Status = statusView(r.Batch.Status)
 	row.Size = amount(r.Batch.Size.CreditKgs)
-	row.Check = checkSum(r.ActiveKg+r.RetiredKg, r.Batch.Size.CreditKgs, r.Missing, "its active and retired batches", "the root’s")
+	row.Check = checkSum(r.SumKg(), r.Batch.Size.CreditKgs, r.Missing, heldBy(r.OtherKg != 0, "its active and retired batches"), "the root’s")
+	if row.Check.State == "ok" && r.RangeProblems > 0 {
+		// The kg alone would say conserved; the units say otherwise.
+		row.Check = Check{"bad", "Does not add up: the kg match the root’s, but " + FormatCount(r.RangeProblems) + " " +
+			plural(r.RangeProblems, "run of units is", "runs of units are") + " held twice, by no child or outside the parent (see its tree’s audit)."}
+	}
 	return row
+}
+
+// heldBy names the batches a check sums, with the other statuses when there are any.
+func heldBy(other bool, words string) string {
+	if other {
+		return strings.Replace(words, "active and retired", "active, retired and other-status", 1)
+	}
+	return words
 }
 
 func or(v, def string) string {

@@ -2,6 +2,8 @@ package views
 
 import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -189,24 +191,45 @@ type PathView struct {
 
 // TotalsView sums the tree's unsplit batches.
 type TotalsView struct {
-	ActiveCredits, ActiveKg   string      // unsplit active batches, in credits and kg
-	RetiredCredits, RetiredKg string      // retired batches, in credits and kg
-	Batches, Missing          string      // batches present and missing, formatted
-	MissingCount              int         // batches missing, as a number
-	Holders                   []HolderRow // largest first, at most MaxHolders
+	ActiveCredits, ActiveKg   string // unsplit active batches, in credits and kg
+	RetiredCredits, RetiredKg string // retired batches, in credits and kg
+	// OtherCredits and OtherKg sum the batches in a status the explorer does not know (never
+	// counted as active); OtherStatuses names those statuses as sent ("cancelled"). HasOther
+	// is set when there are any.
+	OtherCredits, OtherKg string
+	OtherStatuses         string
+	HasOther              bool
+	Batches, Missing      string      // batches present and missing, formatted
+	MissingCount          int         // batches missing, as a number
+	Holders               []HolderRow // by owner, largest first, at most MaxHolders
 	// MoreHolders is how many holders are beyond the table; their credits are in More*.
-	MoreHolders             int
-	MoreActive, MoreRetired string // credits of the holders beyond the table
-	Check                   string // whether the leaves add up to the root
-	CheckState              string // "ok", "bad" or "unknown"
+	MoreHolders                        int
+	MoreActive, MoreRetired, MoreOther string // credits of the holders beyond the table
+	// Beneficiaries are the retired credits by beneficiary, largest first, at most
+	// MaxHolders; the rest are summed in MoreBenefs / MoreBenefRetired.
+	Beneficiaries    []TreeBeneficiaryRow
+	MoreBenefs       int
+	MoreBenefRetired string
+	Check            string // whether the leaves add up to the root
+	CheckState       string // "ok", "bad" or "unknown"
 }
 
-// HolderRow is one organisation's share of a tree.
+// HolderRow is one owner's share of a tree. The holder is always the owner: for retired
+// credits, the organisation that retired them (the beneficiaries have their own table).
 type HolderRow struct {
-	Holder  OrgView // owner for active credits, beneficiary for retired ones
-	Active  string  // credits
-	Retired string  // credits
-	Share   string  // of the root
+	Holder  OrgView
+	Active  string // credits
+	Retired string // credits
+	Other   string // credits in a status the explorer does not know
+	Share   string // of the root
+}
+
+// TreeBeneficiaryRow is the credits of a tree retired for one beneficiary.
+type TreeBeneficiaryRow struct {
+	Beneficiary OrgView // zero when None
+	None        bool    // retired without a beneficiary named
+	Retired     string  // credits
+	Share       string  // of the root
 }
 
 // ProblemView is one problem of the walk or the audit, linked to where it is marked.
@@ -541,6 +564,8 @@ func problemLabel(k lineage.ProblemKind) string {
 		return "Serial number"
 	case lineage.ProblemRangePartition:
 		return "Range partition"
+	case lineage.ProblemCredits:
+		return "Credits mismatch"
 	}
 	return string(k)
 }
@@ -617,31 +642,64 @@ func newTotals(t *lineage.Tree, opt LineageOptions) TotalsView {
 	v := TotalsView{
 		ActiveCredits: FormatCredits(tot.ActiveKg), ActiveKg: FormatKg(tot.ActiveKg),
 		RetiredCredits: FormatCredits(tot.RetiredKg), RetiredKg: FormatKg(tot.RetiredKg),
+		OtherCredits: FormatCredits(tot.OtherKg), OtherKg: FormatKg(tot.OtherKg),
+		OtherStatuses: statusList(tot.OtherStatuses), HasOther: len(tot.OtherStatuses) > 0,
 		Batches: FormatCount(tot.Batches), Missing: FormatCount(tot.Missing), MissingCount: tot.Missing,
 	}
-	var moreActive, moreRetired int64
+	var moreActive, moreRetired, moreOther, moreBenef int64
 	for i, h := range tot.ByHolder {
 		if i >= opt.MaxHolders {
 			v.MoreHolders++
 			moreActive += h.ActiveKg
 			moreRetired += h.RetiredKg
+			moreOther += h.OtherKg
 			continue
 		}
 		v.Holders = append(v.Holders, HolderRow{Holder: orgView(h.Holder), Active: FormatCredits(h.ActiveKg),
-			Retired: FormatCredits(h.RetiredKg), Share: FormatShare(h.ActiveKg+h.RetiredKg, rootKg)})
+			Retired: FormatCredits(h.RetiredKg), Other: FormatCredits(h.OtherKg),
+			Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, rootKg)})
 	}
-	v.MoreActive, v.MoreRetired = FormatCredits(moreActive), FormatCredits(moreRetired)
+	v.MoreActive, v.MoreRetired, v.MoreOther = FormatCredits(moreActive), FormatCredits(moreRetired), FormatCredits(moreOther)
+	for i, b := range tot.ByBeneficiary {
+		if i >= opt.MaxHolders {
+			v.MoreBenefs++
+			moreBenef += b.RetiredKg
+			continue
+		}
+		row := TreeBeneficiaryRow{None: b.Beneficiary == nil, Retired: FormatCredits(b.RetiredKg), Share: FormatShare(b.RetiredKg, rootKg)}
+		if b.Beneficiary != nil {
+			row.Beneficiary = orgView(*b.Beneficiary)
+		}
+		v.Beneficiaries = append(v.Beneficiaries, row)
+	}
+	v.MoreBenefRetired = FormatCredits(moreBenef)
 
-	sum := tot.ActiveKg + tot.RetiredKg
+	sum := tot.SumKg()
+	held := "active and retired batches"
+	if v.HasOther {
+		held = "active, retired and other-status batches"
+	}
+	splits := map[string]bool{}
+	for _, p := range t.Problems {
+		if p.Kind == lineage.ProblemRangePartition {
+			splits[p.BatchID] = true
+		}
+	}
+	ranges := len(splits)
 	switch {
 	case rootKg == 0 || tot.Missing > 0 || t.Truncated > 0:
 		v.CheckState = "unknown"
 		// Truncated nodes are among tot.Missing already: they hang in the tree unfetched.
 		v.Check = "Cannot be checked: " + FormatCount(tot.Missing) + " " +
 			plural(tot.Missing, "batch is", "batches are") + " missing from the tree."
+	case sum == rootKg && ranges > 0:
+		// The kg alone would say conserved; the units say otherwise.
+		v.CheckState = "bad"
+		v.Check = "Does not add up: " + held + " hold the root's " + FormatKg(rootKg) + " kg, but their serial ranges do not: " +
+			FormatCount(ranges) + " " + plural(ranges, "split holds", "splits hold") + " units twice, not at all, or outside the parent (see the audit)."
 	case sum == rootKg:
 		v.CheckState = "ok"
-		v.Check = "Adds up: active and retired batches hold the root's " + FormatKg(rootKg) + " kg exactly."
+		v.Check = "Adds up: " + held + " hold the root's " + FormatKg(rootKg) + " kg exactly."
 	default:
 		v.CheckState = "bad"
 		diff := sum - rootKg
@@ -649,10 +707,20 @@ func newTotals(t *lineage.Tree, opt LineageOptions) TotalsView {
 		if diff < 0 {
 			diff, word = -diff, "less"
 		}
-		v.Check = "Does not add up: active and retired batches hold " + FormatKg(diff) + " kg " + word +
+		v.Check = "Does not add up: " + held + " hold " + FormatKg(diff) + " kg " + word +
 			" than the root's " + FormatKg(rootKg) + " kg."
 	}
 	return v
+}
+
+// statusList names statuses as sent, quoted so that an empty or odd one is still seen:
+// `"cancelled", "pending"`.
+func statusList(ss []registry.Status) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(string(s))
+	}
+	return strings.Join(out, ", ")
 }
 
 // linkLabel says in words how a batch hangs from the one above it ("" for a root).

@@ -27,6 +27,19 @@ type RetirementPage struct {
 	Check       Check  // the batches' sizes against the total
 	Issuances   []Link // the issuances its batches came from
 	Batches     []RetiredBatchView
+	// Holders are the batches' credits by owner (who retired them), Beneficiaries by the
+	// beneficiary each batch names; both largest first, at most maxReportRows, and HasOther
+	// adds the column of a status the explorer does not know.
+	Holders       []IssuanceHolderRow
+	MoreHolders   int
+	Beneficiaries []BeneficiaryRow
+	MoreBenefs    int
+	HasOther      bool
+
+	// RecordProblems are what is wrong with the retirement's record itself (a total whose
+	// credits disagree with its kg).
+	RecordProblems []ProblemView
+
 	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
 	RetryURL    string // builds the page again
@@ -70,10 +83,38 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	if r.FetchFailed > 0 {
 		p.RetryURL = RetirementRetryURL(p.ID)
 	}
+	for _, pr := range r.RecordProblems {
+		p.RecordProblems = append(p.RecordProblems, problemView(pr, ""))
+	}
 	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement’s")
 	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)
 	for _, b := range r.Batches {
 		p.Batches = append(p.Batches, retiredBatchView(b))
+	}
+	total := ret.CreditBatchSizeTotal.CreditKgs
+	for i, h := range r.ByHolder {
+		p.HasOther = p.HasOther || h.OtherKg != 0
+		if i >= maxReportRows {
+			p.MoreHolders++
+			continue
+		}
+		row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
+			Other: amount(h.OtherKg), Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, total), Batches: FormatCount(h.Batches)}
+		row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
+		p.Holders = append(p.Holders, row)
+	}
+	for i, b := range r.ByBeneficiary {
+		if i >= maxReportRows {
+			p.MoreBenefs++
+			continue
+		}
+		row := BeneficiaryRow{None: b.Beneficiary == nil, Retired: amount(b.RetiredKg),
+			Share: FormatShare(b.RetiredKg, total), Batches: FormatCount(b.Batches)}
+		if b.Beneficiary != nil {
+			row.Beneficiary = orgView(*b.Beneficiary)
+		}
+		row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
+		p.Beneficiaries = append(p.Beneficiaries, row)
 	}
 	return p
 }

@@ -1,8 +1,12 @@
 package lineage
 
 import (
+	"cmp"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry"
+	"maps"
+	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,8 +24,13 @@ const (
 	ProblemMixedLineage ProblemKind = "mixed_lineage"
 	// ProblemSerial: a serial number that cannot be read, or whose range does not hold credit_kgs units.
 	ProblemSerial ProblemKind = "serial"
-	// ProblemRangePartition: a split's children's serial ranges do not partition its own.
+	// ProblemRangePartition: a split's children's serial ranges do not partition its own: a
+	// unit held by two children, by none, or by a child outside the parent's range. The
+	// detail names the units; the tree is then not conserved, whatever the kg say.
 	ProblemRangePartition ProblemKind = "range_partition"
+	// ProblemCredits: a batch's credits disagree with its credit_kgs (1,000 kg = 1 credit).
+	// The kg are the truth: every figure is computed from them.
+	ProblemCredits ProblemKind = "credits_mismatch"
 )
 
 // AuditSummary is what the audit found, in figures for a clean tree's "adds up" line.
@@ -29,7 +38,7 @@ type AuditSummary struct {
 	Batches     int   // batches checked (present in the tree)
 	Splits      int   // splits whose sizes were checked
 	RootKg      int64 // the root batch's size, kg
-	Conserved   bool  // every split adds up and the unsplit batches hold the root's kg exactly
+	Conserved   bool  // every split adds up, in kg and in units, and the unsplit batches (every status) hold the root's kg exactly
 	ConservedKg int64 // RootKg when Conserved, else 0 (which is then no figure: see Conserved)
 	Problems    int   // problems of every kind, walk and audit
 }
@@ -60,11 +69,78 @@ func (t *Tree) audit() {
 			t.AddProblem(Problem{Kind: ProblemSerial, BatchID: b.ID,
 				Detail: fmt.Sprintf("serial range %d–%d holds %s units, but credit_kgs is %s", sr.First, sr.Last, FormatKg(sr.Size()), FormatKg(b.Size.CreditKgs))})
 		}
+		if p, ok := creditsProblem(b); ok {
+			t.AddProblem(p)
+		}
 		if b.Status == registry.StatusSplit {
 			t.auditSplit(n)
 		}
 		return true
 	})
+}
+
+// creditsProblem reports a batch whose credits disagree with its credit_kgs.
+func creditsProblem(b *registry.CreditBatch) (Problem, bool) {
+	sent, bad := creditsDisagree(b.Size)
+	if !bad {
+		return Problem{}, false
+	}
+	return Problem{Kind: ProblemCredits, BatchID: b.ID,
+		Detail: fmt.Sprintf("%s has credits %s, but its credit_kgs %s kg make %s credits; the kg are taken as the truth",
+			b.ID, sent, FormatKg(b.Size.CreditKgs), registry.FormatCredits(b.Size.CreditKgs))}, true
+}
+
+// recordCreditsProblem reports a quantity of a record (an issuance's or a retirement's total,
+// named by field) whose credits disagree with its credit_kgs; the problem is marked at the
+// record's id.
+func recordCreditsProblem(id, field string, q registry.Quantity) (Problem, bool) {
+	sent, bad := creditsDisagree(q)
+	if !bad {
+		return Problem{}, false
+	}
+	return Problem{Kind: ProblemCredits, BatchID: id,
+		Detail: fmt.Sprintf("%s has %s credits %s, but its credit_kgs %s kg make %s credits; the kg are taken as the truth",
+			id, field, sent, FormatKg(q.CreditKgs), registry.FormatCredits(q.CreditKgs))}, true
+}
+
+// maxCreditsText bounds the credits text read as a number: an int64 of kg makes at most 20
+// digits of credits, so a longer text only ever disagrees (with its zeros, say).
+const maxCreditsText = 64
+
+// creditsDisagree reports whether a quantity's credits (as sent, returned shortened for a
+// message) disagree with its credit_kgs (1,000 kg = 1 credit). A registry that renders credits
+// through a float64 cannot send the last digits of a size past 2^53 kg, so credits equal to
+// the double nearest the exact value are no disagreement: only the kg carry the size, and
+// they are exact. Absent credits say nothing.
+func creditsDisagree(q registry.Quantity) (sent string, bad bool) {
+	sent = q.Credits.String()
+	if sent == "" {
+		return "", false
+	}
+	if len(sent) > maxCreditsText {
+		return registry.TruncateForError(sent), true
+	}
+	if i := strings.IndexAny(sent, "eE"); i >= 0 {
+		// Reading 1e999999 exactly takes big.Rat tens of milliseconds, per batch: with a
+		// mantissa this short, an exponent past ±128 cannot give a credit count an int64 of kg
+		// makes, unless both are zero.
+		if exp, err := strconv.Atoi(sent[i+1:]); err != nil || exp > 128 || exp < -128 {
+			zero := strings.Trim(sent[:i], "+-0.") == ""
+			return registry.TruncateForError(sent), !(zero && q.CreditKgs == 0)
+		}
+	}
+	exact := new(big.Rat).SetFrac(big.NewInt(q.CreditKgs), big.NewInt(1000))
+	got, ok := new(big.Rat).SetString(sent)
+	if ok && got.Cmp(exact) == 0 {
+		return "", false
+	}
+	if ok {
+		near, _ := exact.Float64()
+		if f, err := strconv.ParseFloat(sent, 64); err == nil && f == near {
+			return "", false
+		}
+	}
+	return registry.TruncateForError(sent), true
 }
 
 func (t *Tree) auditStatus(n *Node) {
@@ -157,23 +233,100 @@ func (t *Tree) auditSplit(n *Node) {
 	if err != nil {
 		return // reported as unreadable above
 	}
-	next := pr.First
+	var ranges []childRange
 	for _, k := range kids {
 		kr, err := registry.ParseSerial(k.SerialNumber)
 		if err != nil {
-			return
+			return // reported as unreadable above; the units cannot be placed
 		}
-		if !kr.SameBlock(pr) || kr.First != next {
+		if !kr.SameBlock(pr) {
 			t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID, Related: k.ID,
-				Detail: fmt.Sprintf("%s covers units %d–%d, but child %s is %s where units from %d were expected", b.ID, pr.First, pr.Last, k.ID, kr, next)})
-			return
+				Detail: fmt.Sprintf("%s is %s, but its child %s is %s, in another block of units: none of its units lie in the parent's", b.ID, pr, k.ID, kr)})
+			continue
 		}
-		next = kr.Last
+		ranges = append(ranges, childRange{id: k.ID, first: kr.First, last: kr.Last})
 	}
-	if next != pr.Last {
-		t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID,
-			Detail: fmt.Sprintf("%s covers units %d–%d, but its children end at %d", b.ID, pr.First, pr.Last, next)})
+	for _, d := range partitionFaults(b.ID, pr.First, pr.Last, ranges) {
+		t.AddProblem(Problem{Kind: ProblemRangePartition, BatchID: b.ID, Related: d.related, Detail: d.detail})
 	}
+}
+
+// childRange is a child's units, half-open: [first, last).
+type childRange struct {
+	id          string
+	first, last int64
+}
+
+type partitionFault struct{ related, detail string }
+
+// partitionFaults compares the children's units with the parent's [first, last), all half-open
+// (a batch holds last-first units: PRODUCT.md), and names every unit held by two children, by
+// no child, or by a child outside the parent, as runs of units. The order of the children does
+// not matter: only which units each holds.
+func partitionFaults(parent string, first, last int64, kids []childRange) []partitionFault {
+	// Sweep the boundaries: between two consecutive ones, every unit is held by the same set
+	// of children.
+	type edge struct {
+		at    int64
+		delta int
+		id    string
+	}
+	var edges []edge
+	for _, k := range kids {
+		if k.last > k.first {
+			edges = append(edges, edge{k.first, 1, k.id}, edge{k.last, -1, k.id})
+		}
+	}
+	edges = append(edges, edge{first, 0, ""}, edge{last, 0, ""})
+	slices.SortStableFunc(edges, func(a, b edge) int { return cmp.Compare(a.at, b.at) })
+	holders := map[string]bool{}
+	var out []partitionFault
+	for i := 0; i < len(edges); {
+		at := edges[i].at
+		for ; i < len(edges) && edges[i].at == at; i++ {
+			switch edges[i].delta {
+			case 1:
+				holders[edges[i].id] = true
+			case -1:
+				delete(holders, edges[i].id)
+			}
+		}
+		if i == len(edges) {
+			break
+		}
+		next := edges[i].at
+		inside := at >= first && next <= last
+		ids := slices.Sorted(maps.Keys(holders))
+		units := unitsText(at, next)
+		switch {
+		case !inside && len(ids) > 0:
+			out = append(out, partitionFault{ids[0], fmt.Sprintf("%s: %s %s outside its units %s, yet held by %s", parent, units, verb(at, next, "lies", "lie"), unitsSpan(first, last), strings.Join(ids, " and "))})
+		case inside && len(ids) == 0:
+			out = append(out, partitionFault{"", fmt.Sprintf("%s: %s %s held by no child", parent, units, verb(at, next, "is", "are"))})
+		case inside && len(ids) > 1:
+			out = append(out, partitionFault{ids[0], fmt.Sprintf("%s: %s %s held by both %s", parent, units, verb(at, next, "is", "are"), strings.Join(ids, " and "))})
+		}
+	}
+	return out
+}
+
+// unitsText names the units [from, to) as a reader counts them: "unit 2499", or "units
+// 2500–2599 (100 units)", the last unit included. Positions are left ungrouped, to be read
+// against the serial number's own digits.
+func unitsText(from, to int64) string {
+	if to-from == 1 {
+		return fmt.Sprintf("unit %d", from)
+	}
+	return fmt.Sprintf("units %s (%s units)", unitsSpan(from, to), FormatKg(to-from))
+}
+
+func unitsSpan(from, to int64) string { return fmt.Sprintf("%d–%d", from, to-1) }
+
+func verb(from, to int64, one, many string) string {
+	if to-from == 1 {
+		return one
+	}
+	return many
 }
 
 // Summary gives the audit's figures for the tree.
@@ -184,7 +337,8 @@ func (t *Tree) Summary() AuditSummary {
 	}
 	sizeOK := true
 	for _, p := range t.Problems {
-		if p.Kind == ProblemSizeMismatch || p.Kind == ProblemDangling || p.Kind == ProblemFetchFailed || p.Kind == ProblemTruncated {
+		switch p.Kind {
+		case ProblemSizeMismatch, ProblemRangePartition, ProblemDangling, ProblemFetchFailed, ProblemTruncated:
 			sizeOK = false
 		}
 	}
@@ -199,7 +353,7 @@ func (t *Tree) Summary() AuditSummary {
 	})
 	if sizeOK {
 		tot := t.Totals()
-		if tot.ActiveKg+tot.RetiredKg == s.RootKg {
+		if tot.SumKg() == s.RootKg {
 			s.Conserved, s.ConservedKg = true, s.RootKg
 		}
 	}

@@ -54,18 +54,32 @@ type ExportBatch struct {
 	RightChildID string                 `json:"right_child_id,omitempty"`
 }
 
-// ExportTotals are Tree.Totals in kg.
+// ExportTotals are Tree.Totals in kg: the unsplit batches by status (active, retired, any
+// other status as other_status_kg, whose statuses other_statuses lists as sent), by owner and
+// by beneficiary.
 type ExportTotals struct {
-	ActiveKg  int64               `json:"active_kg"`
-	RetiredKg int64               `json:"retired_kg"`
-	ByHolder  []ExportHolderTotal `json:"by_holder"`
+	ActiveKg      int64                    `json:"active_kg"`
+	RetiredKg     int64                    `json:"retired_kg"`
+	OtherKg       int64                    `json:"other_status_kg"`
+	OtherStatuses []registry.Status        `json:"other_statuses"`
+	ByHolder      []ExportHolderTotal      `json:"by_holder"`
+	ByBeneficiary []ExportBeneficiaryTotal `json:"by_beneficiary"`
 }
 
-// ExportHolderTotal is one holder's kg: active as owner, retired as beneficiary.
+// ExportHolderTotal is one owner's kg: held (active), retired by it (for whichever
+// beneficiary), and in a status the explorer does not know.
 type ExportHolderTotal struct {
 	Holder    registry.Organisation `json:"holder"`
 	ActiveKg  int64                 `json:"active_kg"`
 	RetiredKg int64                 `json:"retired_kg"`
+	OtherKg   int64                 `json:"other_status_kg"`
+}
+
+// ExportBeneficiaryTotal is the kg retired for one beneficiary; beneficiary is null for
+// retired batches that name none.
+type ExportBeneficiaryTotal struct {
+	Beneficiary *registry.Organisation `json:"beneficiary"`
+	RetiredKg   int64                  `json:"retired_kg"`
 }
 
 // ExportSummary are the audit's figures (see AuditSummary).
@@ -73,8 +87,8 @@ type ExportSummary struct {
 	Batches     int    `json:"batches"`
 	Splits      int    `json:"splits"`
 	RootKg      int64  `json:"root_kg"`
-	Conserved   bool   `json:"conserved"`    // every split adds up and the leaves hold root_kg exactly
-	ConservedKg *int64 `json:"conserved_kg"` // root_kg when conserved, else null; the leaves' actual sum is totals.active_kg + totals.retired_kg
+	Conserved   bool   `json:"conserved"`    // every split adds up, in kg and in units, and the leaves (every status) hold root_kg exactly
+	ConservedKg *int64 `json:"conserved_kg"` // root_kg when conserved, else null; the leaves' actual sum is totals.active_kg + totals.retired_kg + totals.other_status_kg
 	Problems    int    `json:"problems"`
 	Clean       bool   `json:"clean"`
 }
@@ -103,9 +117,14 @@ func (t *Tree) Export() *LineageExport {
 		return true
 	})
 	tot := t.Totals()
-	out.Totals = ExportTotals{ActiveKg: tot.ActiveKg, RetiredKg: tot.RetiredKg, ByHolder: []ExportHolderTotal{}}
+	out.Totals = ExportTotals{ActiveKg: tot.ActiveKg, RetiredKg: tot.RetiredKg, OtherKg: tot.OtherKg,
+		OtherStatuses: append([]registry.Status{}, tot.OtherStatuses...),
+		ByHolder:      []ExportHolderTotal{}, ByBeneficiary: []ExportBeneficiaryTotal{}}
 	for _, h := range tot.ByHolder {
 		out.Totals.ByHolder = append(out.Totals.ByHolder, ExportHolderTotal(h))
+	}
+	for _, b := range tot.ByBeneficiary {
+		out.Totals.ByBeneficiary = append(out.Totals.ByBeneficiary, ExportBeneficiaryTotal(b))
 	}
 	s := t.Summary()
 	out.Summary = ExportSummary{Batches: s.Batches, Splits: s.Splits, RootKg: s.RootKg, Conserved: s.Conserved,
@@ -132,14 +151,17 @@ func formatTime(t registry.Timestamp) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// CSVHeader is the first row of the CSV export.
+// CSVHeader is the first row of the CSV export. counted_as says which total a row's kg are
+// in: active, retired, other_status (a status the explorer does not know), or "" (a split,
+// counted through its halves, or a missing batch); problems lists what the walk and the audit
+// found at that batch, "; " between them.
 var CSVHeader = []string{"depth", "id", "parent_id", "serial_number", "status", "credit_kgs", "credits",
-	"holder", "beneficiary", "retirement_id", "retired_at", "missing"}
+	"holder", "beneficiary", "retirement_id", "retired_at", "missing", "counted_as", "problems"}
 
 // WriteCSV streams the tree as CSV (/batches/{id}/lineage.csv): the header, then one row per
-// node in pre-order, flushed as it goes. kg are integers; text from the upstream that a
-// spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with an apostrophe. It
-// returns the first write error.
+// node in pre-order, flushed as it goes. kg are integers. Every cell passes the formula
+// guard (see CSVCell), whatever its column: ids, statuses and problem details carry upstream
+// text as much as names do. It returns the first write error.
 func WriteCSV(w io.Writer, t *Tree) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -159,16 +181,27 @@ func WriteCSV(w io.Writer, t *Tree) error {
 		}
 		row[11] = string(n.Missing)
 		if b := n.Batch; b != nil && n.Missing == MissingNone {
-			row[3] = cell(b.SerialNumber)
+			row[3] = b.SerialNumber
 			row[4] = string(b.Status)
 			row[5] = strconv.FormatInt(b.Size.CreditKgs, 10)
 			row[6] = registry.FormatCredits(b.Size.CreditKgs)
-			row[7] = cell(b.Owner.Name)
+			row[7] = b.Owner.Name
 			if b.Beneficiary != nil {
-				row[8] = cell(b.Beneficiary.Name)
+				row[8] = b.Beneficiary.Name
 			}
 			row[9] = b.RetirementID
 			row[10] = formatTime(b.RetiredAt)
+			row[12] = countedAs(b.Status)
+		}
+		if t.Nodes[n.ID] == n {
+			var ps []string
+			for _, p := range t.ProblemsAt(n.ID) {
+				ps = append(ps, p.Detail)
+			}
+			row[13] = strings.Join(ps, "; ")
+		}
+		for i := range row {
+			row[i] = CSVCell(row[i])
 		}
 		err = cw.Write(row)
 		if rows++; rows%512 == 0 {
@@ -184,11 +217,34 @@ func WriteCSV(w io.Writer, t *Tree) error {
 	return cw.Error()
 }
 
-// cell defuses spreadsheet formula injection in untrusted text (OWASP's advice: a leading
-// apostrophe makes the cell plain text).
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+// countedAs is the total an unsplit batch's kg are in (see CSVHeader).
+func countedAs(s registry.Status) string {
+	switch s {
+	case registry.StatusSplit:
+		return ""
+	case registry.StatusActive, registry.StatusRetired:
+		return string(s)
+	}
+	return "other_status"
+}
+
+// CSVCell defuses spreadsheet formula injection in a cell bound for a CSV file (OWASP's
+// advice: a leading apostrophe makes the cell plain text). A cell is guarded when it starts
+// with a tab, carriage return or line feed, or when, past leading spaces (which spreadsheets
+// skip), it starts with = + - @ or their full-width forms (which some convert). Every CSV the
+// explorer writes passes every cell through it.
+func CSVCell(s string) string {
+	if s == "" {
+		return s
+	}
+	if strings.ContainsRune("\t\r\n", rune(s[0])) {
 		return "'" + s
+	}
+	rest := strings.TrimLeft(s, " \u00a0\u3000")
+	for _, p := range []string{"=", "+", "-", "@", "＝", "＋", "－", "＠"} {
+		if strings.HasPrefix(rest, p) {
+			return "'" + s
+		}
 	}
 	return s
 }

@@ -33,9 +33,13 @@ type IssuanceReport struct {
 	Roots []IssuanceRoot `json:"roots"`
 	// RootsKg is the sum of the roots' sizes (what the trees must account for).
 	RootsKg int64 `json:"roots_kg"`
-	// ActiveKg and RetiredKg sum the unsplit batches of every tree.
-	ActiveKg  int64 `json:"active_kg"`
-	RetiredKg int64 `json:"retired_kg"`
+	// ActiveKg and RetiredKg sum the unsplit batches of every tree; OtherKg those in a status
+	// the explorer does not know (never counted as active), whose statuses OtherStatuses
+	// lists as sent.
+	ActiveKg      int64             `json:"active_kg"`
+	RetiredKg     int64             `json:"retired_kg"`
+	OtherKg       int64             `json:"other_status_kg"`
+	OtherStatuses []registry.Status `json:"other_statuses"`
 	// Batches counts the batches present in the trees; Missing the linked ones that could not
 	// be shown (unknown, malformed, not fetched, past the node bound), FetchFailed those of
 	// them that the registry failed to send (retrying may help).
@@ -45,7 +49,11 @@ type IssuanceReport struct {
 	// Problems counts the problems the walks and audits found in the trees (each listed on
 	// its tree's lineage page).
 	Problems int `json:"problems"`
-	// UnbalancedTrees counts the roots whose tree is complete yet does not hold the root's kg
+	// RecordProblems are what is wrong with the issuance's record itself: a total whose
+	// credits disagree with its credit_kgs (ProblemCredits, marked at the issuance's id).
+	RecordProblems []Problem `json:"record_problems"`
+	// UnbalancedTrees counts the roots whose tree is complete yet does not hold the root's kg,
+	// or whose splits hold units twice, not at all or outside the parent
 	// (IssuanceRoot.Conserved). The totals alone cannot tell: two trees' differences may
 	// cancel out.
 	UnbalancedTrees int `json:"unbalanced_trees"`
@@ -73,31 +81,42 @@ type IssuanceRoot struct {
 	// Batches counts the batches of its tree; Depth is its deepest split below the root.
 	Batches int `json:"batches"`
 	Depth   int `json:"depth"`
-	// ActiveKg and RetiredKg sum its tree's unsplit batches.
+	// ActiveKg, RetiredKg and OtherKg sum its tree's unsplit batches by status, as in
+	// IssuanceReport.
 	ActiveKg  int64 `json:"active_kg"`
 	RetiredKg int64 `json:"retired_kg"`
+	OtherKg   int64 `json:"other_status_kg"`
 	// Missing, FetchFailed and Problems are as in IssuanceReport, for this tree.
 	Missing     int `json:"missing"`
 	FetchFailed int `json:"fetch_failed"`
 	Problems    int `json:"problems"`
+	// RangeProblems counts the findings of units held twice, by no child or outside the
+	// parent in its tree's splits (ProblemRangePartition): the tree is then not conserved,
+	// whatever its kg say.
+	RangeProblems int `json:"range_problems"`
 }
 
-// Conserved reports whether the tree is complete and its unsplit batches hold the root's kg
-// exactly; known is false when the tree is not complete (or the root is missing), so that
-// nothing can be said.
+// SumKg is the kg of the tree's unsplit batches, every status.
+func (r IssuanceRoot) SumKg() int64 { return r.ActiveKg + r.RetiredKg + r.OtherKg }
+
+// Conserved reports whether the tree is complete, its unsplit batches (every status) hold
+// the root's kg exactly and its splits' serial ranges partition their parents'; known is
+// false when the tree is not complete (or the root is missing), so that nothing can be said.
 func (r IssuanceRoot) Conserved() (ok, known bool) {
 	if r.Batch == nil || r.Missing > 0 {
 		return false, false
 	}
-	return r.ActiveKg+r.RetiredKg == r.Batch.Size.CreditKgs, true
+	return r.SumKg() == r.Batch.Size.CreditKgs && r.RangeProblems == 0, true
 }
 
 // HolderKg is one current owner's share of an issuance.
 type HolderKg struct {
 	Holder registry.Organisation `json:"holder"`
-	// ActiveKg is what it holds now; RetiredKg what it retired (for whichever beneficiary).
+	// ActiveKg is what it holds now; RetiredKg what it retired (for whichever beneficiary);
+	// OtherKg what it owns in a status the explorer does not know.
 	ActiveKg  int64 `json:"active_kg"`
 	RetiredKg int64 `json:"retired_kg"`
+	OtherKg   int64 `json:"other_status_kg"`
 	// Batches counts its unsplit batches.
 	Batches int `json:"batches"`
 	// Trees are the ids of the root batches whose trees hold them, in the issuance's order.
@@ -244,7 +263,17 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started}
+	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started, OtherStatuses: []registry.Status{}, RecordProblems: []Problem{}}
+	iss := &rec.issuance
+	for _, q := range []struct {
+		field string
+		q     registry.Quantity
+	}{{"credit_batch_size_total", iss.CreditBatchSizeTotal}, {"supplier_credit_batch_size_total", iss.SupplierCreditBatchSizeTotal},
+		{"buffer_pool_credit_batch_size_total", iss.BufferPoolCreditBatchSizeTotal}} {
+		if p, ok := recordCreditsProblem(iss.ID, q.field, q.q); ok {
+			rep.RecordProblems = append(rep.RecordProblems, p)
+		}
+	}
 	holders := newTally[HolderKg]()
 	benefs := newTally[BeneficiaryKg]()
 	for i := range roots {
@@ -264,12 +293,17 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 			rep.FetchFailed += r.FetchFailed
 			continue
 		}
-		sumTree(t, r, holders, benefs)
+		for _, st := range sumTree(t, r, holders, benefs) {
+			if !slices.Contains(rep.OtherStatuses, st) {
+				rep.OtherStatuses = append(rep.OtherStatuses, st)
+			}
+		}
 		if r.Batch != nil {
 			rep.RootsKg += r.Batch.Size.CreditKgs
 		}
 		rep.ActiveKg += r.ActiveKg
 		rep.RetiredKg += r.RetiredKg
+		rep.OtherKg += r.OtherKg
 		rep.Batches += r.Batches
 		rep.Missing += r.Missing
 		rep.FetchFailed += r.FetchFailed
@@ -279,7 +313,8 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 		}
 	}
 	rep.Roots = roots
-	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg })
+	slices.Sort(rep.OtherStatuses)
+	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg })
 	rep.ByBeneficiary = benefs.sorted(func(b *BeneficiaryKg) int64 { return b.RetiredKg })
 	rep.Took = time.Since(start)
 	return rep, nil
@@ -287,8 +322,9 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 
 // sumTree fills r's figures from the subtree of its listed root (t.Target: in bad data the
 // walk may climb above it, and the trees of two listed roots must not be counted twice), and
-// adds its unsplit batches to the holder and beneficiary tallies.
-func sumTree(t *Tree, r *IssuanceRoot, holders *tally[HolderKg], benefs *tally[BeneficiaryKg]) {
+// adds its unsplit batches to the holder and beneficiary tallies. It returns the statuses it
+// did not know, as sent.
+func sumTree(t *Tree, r *IssuanceRoot, holders *tally[HolderKg], benefs *tally[BeneficiaryKg]) (others []registry.Status) {
 	top := t.Target
 	r.Batch = top.Batch
 	inside := map[string]bool{}
@@ -339,24 +375,34 @@ func sumTree(t *Tree, r *IssuanceRoot, holders *tally[HolderKg], benefs *tally[B
 				bf.Retirements = appendOnce(bf.Retirements, b.RetirementID)
 			}
 			bf.Trees = appendOnce(bf.Trees, r.ID)
-		default:
-			// Active, or a status the registry added since: still held, so counted as active.
+		case registry.StatusActive:
 			r.ActiveKg += b.Size.CreditKgs
 			h := holders.at(b.Owner.ID, func() HolderKg { return HolderKg{Holder: b.Owner} })
 			h.ActiveKg += b.Size.CreditKgs
 			h.Batches++
 			h.Trees = appendOnce(h.Trees, r.ID)
+		default:
+			// A status the registry added since, or a mistake: what it means for the credits
+			// is unknown, so it is counted on its own, never as active.
+			r.OtherKg += b.Size.CreditKgs
+			h := holders.at(b.Owner.ID, func() HolderKg { return HolderKg{Holder: b.Owner} })
+			h.OtherKg += b.Size.CreditKgs
+			h.Batches++
+			h.Trees = appendOnce(h.Trees, r.ID)
+			if !slices.Contains(others, b.Status) {
+				others = append(others, b.Status)
+			}
 		}
-	}
-	if top == t.Root {
-		r.Problems = len(t.Problems)
-		return
 	}
 	for _, p := range t.Problems {
-		if inside[p.BatchID] {
+		if top == t.Root || inside[p.BatchID] {
 			r.Problems++
+			if p.Kind == ProblemRangePartition {
+				r.RangeProblems++
+			}
 		}
 	}
+	return others
 }
 
 // appendOnce appends v unless it is already the last element (rows are tallied tree by tree,

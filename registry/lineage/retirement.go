@@ -26,6 +26,16 @@ type RetirementReport struct {
 	BatchesKg int64 `json:"batches_kg"`
 	// Issuances are the issuance ids of the batches, in first-seen order.
 	Issuances []string `json:"issuances"`
+	// ByHolder is the batches' kg by owner (the holder is the owner: for a retired batch, who
+	// retired it), largest first, by status as in IssuanceReport (a listed batch that is not
+	// retired is counted as what it is, and its problem says so).
+	ByHolder []HolderKg `json:"by_holder"`
+	// ByBeneficiary is the retired batches' kg by the beneficiary each batch names (which
+	// should be the retirement's), largest first.
+	ByBeneficiary []BeneficiaryKg `json:"by_beneficiary"`
+	// RecordProblems are what is wrong with the retirement's record itself: a total whose
+	// credits disagree with its credit_kgs (ProblemCredits, marked at the retirement's id).
+	RecordProblems []Problem `json:"record_problems"`
 	// Problems counts the problems of every batch; FetchFailed the batches whose path stops at
 	// a batch the registry failed to send (retrying may help).
 	Problems    int `json:"problems"`
@@ -45,7 +55,7 @@ type RetiredBatch struct {
 	Complete bool `json:"complete"`
 	// Problems are what the climb and the checks found: a parent that is unknown, malformed,
 	// not fetched or that does not list its child, a cycle, a batch that is not retired by
-	// this retirement, a root of another issuance.
+	// this retirement, a root of another issuance, credits that disagree with its kg.
 	Problems []Problem `json:"problems"`
 }
 
@@ -146,7 +156,12 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	rep := &RetirementReport{Retirement: rec.retirement, WalkedAt: j.Started}
+	rep := &RetirementReport{Retirement: rec.retirement, WalkedAt: j.Started, RecordProblems: []Problem{}}
+	if p, ok := recordCreditsProblem(rec.retirement.ID, "credit_batch_size_total", rec.retirement.CreditBatchSizeTotal); ok {
+		rep.RecordProblems = append(rep.RecordProblems, p)
+	}
+	holders := newTally[HolderKg]()
+	benefs := newTally[BeneficiaryKg]()
 	for _, rb := range out {
 		if rb == nil {
 			continue // a malformed id in the list: not a batch
@@ -156,7 +171,11 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 			rb.Problems = append(rb.Problems, Problem{Kind: ProblemStatus, BatchID: b.ID, Related: j.ID,
 				Detail: fmt.Sprintf("%s is listed by retirement %s but is %s with retirement_id %s", b.ID, j.ID, b.Status, orNull(b.RetirementID))})
 		}
+		if p, ok := creditsProblem(b); ok {
+			rb.Problems = append(rb.Problems, p)
+		}
 		rep.BatchesKg += b.Size.CreditKgs
+		tallyRetired(rb, holders, benefs)
 		if b.IssuanceID != "" && !slices.Contains(rep.Issuances, b.IssuanceID) {
 			rep.Issuances = append(rep.Issuances, b.IssuanceID)
 		}
@@ -166,8 +185,59 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 		}
 		rep.Batches = append(rep.Batches, *rb)
 	}
+	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg })
+	rep.ByBeneficiary = benefs.sorted(func(b *BeneficiaryKg) int64 { return b.RetiredKg })
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// tallyRetired adds one batch of a retirement to the owner and beneficiary tallies; its tree
+// is named by the top of its path.
+func tallyRetired(rb *RetiredBatch, holders *tally[HolderKg], benefs *tally[BeneficiaryKg]) {
+	b := &rb.Batch
+	tree := b.ID
+	if len(rb.Path) > 0 {
+		tree = rb.Path[0].ID
+	}
+	kg := b.Size.CreditKgs
+	h := holders.at(b.Owner.ID, func() HolderKg { return HolderKg{Holder: b.Owner} })
+	h.Batches++
+	h.Trees = addOnce(h.Trees, tree)
+	switch b.Status {
+	case registry.StatusRetired:
+		h.RetiredKg += kg
+	case registry.StatusActive:
+		h.ActiveKg += kg
+		return
+	default:
+		h.OtherKg += kg
+		return
+	}
+	key := ""
+	if b.Beneficiary != nil {
+		key = "org:" + b.Beneficiary.ID
+	}
+	bf := benefs.at(key, func() BeneficiaryKg {
+		if b.Beneficiary == nil {
+			return BeneficiaryKg{}
+		}
+		o := *b.Beneficiary
+		return BeneficiaryKg{Beneficiary: &o}
+	})
+	bf.RetiredKg += kg
+	bf.Batches++
+	if b.RetirementID != "" {
+		bf.Retirements = addOnce(bf.Retirements, b.RetirementID)
+	}
+	bf.Trees = addOnce(bf.Trees, tree)
+}
+
+// addOnce appends v unless the list has it: a retirement's batches come from trees in any order.
+func addOnce(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
 }
 
 // climb follows parent_id from batch b up to its root through the cache, one fetch at a time

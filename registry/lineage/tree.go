@@ -179,28 +179,54 @@ func (t *Tree) Each(fn func(*Node) bool) {
 	}
 }
 
-// HolderTotal is the kg of a tree's unsplit batches held (active) or retired by one organisation.
+// HolderTotal is the kg of a tree's unsplit batches owned by one organisation: active (it
+// holds them), retired (it retired them, for whichever beneficiary) and in a status the
+// explorer does not know (OtherKg).
 type HolderTotal struct {
 	Holder    registry.Organisation
 	ActiveKg  int64
 	RetiredKg int64
+	OtherKg   int64
 }
 
-// Totals sums a tree's unsplit batches (active and retired leaves), in kg.
+// kg is everything the holder owns, in every status.
+func (h HolderTotal) kg() int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg }
+
+// BeneficiaryTotal is the kg of a tree's retired batches retired for one beneficiary.
+// Beneficiary is nil for retired batches that name none (the audit reports them).
+type BeneficiaryTotal struct {
+	Beneficiary *registry.Organisation
+	RetiredKg   int64
+}
+
+// Totals sums a tree's unsplit batches, in kg, by status: active, retired, and any other
+// status (one the explorer does not know: not counted as active, since it may not be).
 type Totals struct {
 	ActiveKg  int64
 	RetiredKg int64
-	// ByHolder: active kg by owner, retired kg by beneficiary (owner when none), largest first.
+	OtherKg   int64
+	// OtherStatuses are the unknown statuses seen among the unsplit batches, as sent, sorted.
+	OtherStatuses []registry.Status
+	// ByHolder: kg by owner (the holder is always the owner; a retired batch's owner is who
+	// retired it), largest first.
 	ByHolder []HolderTotal
-	Batches  int // batches present in the tree
-	Missing  int // nodes whose batch could not be shown (repeated-id placeholders excluded)
+	// ByBeneficiary: retired kg by beneficiary, largest first.
+	ByBeneficiary []BeneficiaryTotal
+	Batches       int // batches present in the tree
+	Missing       int // nodes whose batch could not be shown (repeated-id placeholders excluded)
 }
+
+// SumKg is the kg of every unsplit batch, whatever its status: what conservation checks
+// against the root.
+func (t Totals) SumKg() int64 { return t.ActiveKg + t.RetiredKg + t.OtherKg }
 
 // Totals sums the tree. Split batches are not counted (their kg are in their children);
 // missing nodes are counted in Missing only.
 func (t *Tree) Totals() Totals {
 	var tot Totals
 	by := map[string]*HolderTotal{}
+	benef := map[string]*BeneficiaryTotal{}
+	others := map[registry.Status]bool{}
 	t.Each(func(n *Node) bool {
 		if n.Batch == nil {
 			// A repeated id's placeholder stands for a batch shown elsewhere in the tree.
@@ -214,18 +240,37 @@ func (t *Tree) Totals() Totals {
 		if b.Status == registry.StatusSplit {
 			return true
 		}
-		h := b.Holder()
-		ht := by[h.ID]
+		ht := by[b.Owner.ID]
 		if ht == nil {
-			ht = &HolderTotal{Holder: h}
-			by[h.ID] = ht
+			ht = &HolderTotal{Holder: b.Owner}
+			by[b.Owner.ID] = ht
 		}
-		if b.Status == registry.StatusRetired {
-			tot.RetiredKg += b.Size.CreditKgs
-			ht.RetiredKg += b.Size.CreditKgs
-		} else {
-			tot.ActiveKg += b.Size.CreditKgs
-			ht.ActiveKg += b.Size.CreditKgs
+		kg := b.Size.CreditKgs
+		switch b.Status {
+		case registry.StatusActive:
+			tot.ActiveKg += kg
+			ht.ActiveKg += kg
+		case registry.StatusRetired:
+			tot.RetiredKg += kg
+			ht.RetiredKg += kg
+			key := ""
+			if b.Beneficiary != nil {
+				key = "org:" + b.Beneficiary.ID
+			}
+			bt := benef[key]
+			if bt == nil {
+				bt = &BeneficiaryTotal{}
+				if b.Beneficiary != nil {
+					o := *b.Beneficiary
+					bt.Beneficiary = &o
+				}
+				benef[key] = bt
+			}
+			bt.RetiredKg += kg
+		default:
+			tot.OtherKg += kg
+			ht.OtherKg += kg
+			others[b.Status] = true
 		}
 		return true
 	})
@@ -233,10 +278,24 @@ func (t *Tree) Totals() Totals {
 		tot.ByHolder = append(tot.ByHolder, *ht)
 	}
 	slices.SortFunc(tot.ByHolder, func(a, b HolderTotal) int {
-		if c := cmp.Compare(b.ActiveKg+b.RetiredKg, a.ActiveKg+a.RetiredKg); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Holder.ID, b.Holder.ID)
+		return cmp.Or(cmp.Compare(b.kg(), a.kg()), cmp.Compare(a.Holder.ID, b.Holder.ID))
 	})
+	for _, bt := range benef {
+		tot.ByBeneficiary = append(tot.ByBeneficiary, *bt)
+	}
+	slices.SortFunc(tot.ByBeneficiary, func(a, b BeneficiaryTotal) int {
+		return cmp.Or(cmp.Compare(b.RetiredKg, a.RetiredKg), cmp.Compare(beneficiaryKey(a.Beneficiary), beneficiaryKey(b.Beneficiary)))
+	})
+	for s := range others {
+		tot.OtherStatuses = append(tot.OtherStatuses, s)
+	}
+	slices.Sort(tot.OtherStatuses)
 	return tot
+}
+
+func beneficiaryKey(o *registry.Organisation) string {
+	if o == nil {
+		return ""
+	}
+	return "org:" + o.ID
 }

@@ -140,7 +140,9 @@ func TestWalkFindsPlantedProblemsAndEnds(t *testing.T) {
 		{"one-child split", f.OneChildSplit, []lineage.ProblemKind{lineage.ProblemSplitShape}},
 		// Children 1,000 kg short also leave 1,000 units of the parent's range uncovered.
 		{"size mismatch", f.SizeMismatch, []lineage.ProblemKind{lineage.ProblemRangePartition, lineage.ProblemSizeMismatch}},
-		{"range gap", f.RangeGap, []lineage.ProblemKind{lineage.ProblemRangePartition}},
+		// The right child's range starts 500 units late: 500 units held by no child, and 500
+		// past the parent's end, each named.
+		{"range gap", f.RangeGap, []lineage.ProblemKind{lineage.ProblemRangePartition, lineage.ProblemRangePartition}},
 		{"mixed issuance", f.MixedIssuance, []lineage.ProblemKind{lineage.ProblemMixedLineage}},
 		{"bad status", f.BadStatus, []lineage.ProblemKind{lineage.ProblemStatus, lineage.ProblemSplitShape}},
 	}
