@@ -328,7 +328,7 @@ func connect(cfg config) (*registry.Client, []views.Example, func(), error) {
 		c, err := registry.NewClient(registry.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("ISOMETRIC_API_URL: %w", err)
+			return nil, nil, nil, err
 		}
 		return c, nil, func() {}, nil
 	}

@@ -28,6 +28,11 @@ const MaxPageSize = 50
 // hundreds of root batches) is well under this, and a runaway proxy must not exhaust memory.
 const maxBodyBytes = 32 << 20
 
+// MinSecretLength is the fewest characters NewClient accepts in the access token and in the
+// client secret: anything shorter cannot be a real credential, and would be redacted out of the
+// registry's messages as fragments of words.
+const MinSecretLength = 8
+
 // ClientConfig configures a Client. Only BaseURL, AccessToken and ClientSecret are required;
 // zero values elsewhere take the defaults given.
 type ClientConfig struct {
@@ -80,17 +85,27 @@ type RequestEvent struct {
 }
 
 // NewClient checks cfg and returns a Client. It returns an error when BaseURL is not an absolute
-// http(s) URL or when a credential is missing; the error never contains the credentials.
+// http(s) URL, when a credential is missing, or when one is shorter than MinSecretLength (the
+// error then names its variable, ISOMETRIC_ACCESS_TOKEN or ISOMETRIC_CLIENT_SECRET); the error
+// never contains the credentials.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("registry base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("ISOMETRIC_API_URL: registry base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
 	if u.User != nil {
-		return nil, errors.New("registry base URL must not carry user information")
+		return nil, errors.New("ISOMETRIC_API_URL: registry base URL must not carry user information")
 	}
 	if cfg.AccessToken == "" || cfg.ClientSecret == "" {
 		return nil, errors.New("registry access token and client secret are both required")
+	}
+	// A credential is redacted out of everything the upstream sends back; one of a letter or
+	// two would be "redacted" out of every word. No real credential is that short: refuse it.
+	for _, c := range []struct{ name, value string }{
+		{"ISOMETRIC_ACCESS_TOKEN", cfg.AccessToken}, {"ISOMETRIC_CLIENT_SECRET", cfg.ClientSecret}} {
+		if n := len(c.value); n < MinSecretLength {
+			return nil, fmt.Errorf("%s: %d characters is too short for a registry credential (at least %d); is it the right value?", c.name, n, MinSecretLength)
+		}
 	}
 	c := &Client{
 		base:        u,
