@@ -87,3 +87,32 @@ func TestATreeIsPartialOnlyWhereTheRegistryStaysUnreachable(t *testing.T) {
 		t.Errorf("the lost batch was asked for %d times, want 9", n)
 	}
 }
+
+// A partial tree goes to the requests that waited for it; the next request walks again, and
+// gets the whole tree once the registry sends the batch it failed to send.
+func TestAPartialTreeIsWalkedAgainOnTheNextRequest(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	f := reg.Fixtures()
+	chain, _ := reg.Batch(f.DeepChainRoot)
+	lost := chain.LeftChildID
+	var down atomic.Bool
+	down.Store(true)
+	srv := httptest.NewServer(http.StripPrefix(demo.BasePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() && r.URL.Path == "/credit_batches/"+lost {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	})))
+	t.Cleanup(srv.Close)
+	e := lineage.NewExplorer(stormClient(t, srv.URL+demo.BasePath), lineage.ExplorerConfig{Walker: quickRetries})
+	first, err := e.StartLineage(f.DeepChainRoot, false).Result()
+	if err != nil || !first.Partial() {
+		t.Fatalf("while a batch is lost: partial %v, err %v", err == nil && first.Partial(), err)
+	}
+	down.Store(false)
+	second, err := e.StartLineage(f.DeepChainRoot, false).Result()
+	if err != nil || second == first || second.Partial() || second.Len() != 2*f.DeepChainDepth+1 {
+		t.Fatalf("the next request: same tree %v, err %v", second == first, err)
+	}
+}
