@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Walker: lineage.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
 		// The indexer takes at most two upstream slots of UPSTREAM_CONCURRENCY, so pages
 		// keep the rest; lookups never wait for a pass beyond the root they need.
-		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval},
+		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval, Logger: log},
 	})
 	// Serial lookups need the index of issuances: build it now rather than on the first
 	// lookup, and keep it fresh. It stops before the server returns.

@@ -142,6 +142,8 @@ func apiCode(status int, err error) string {
 		return "timeout"
 	case errors.Is(err, registry.ErrThrottled):
 		return "throttled"
+	case errors.Is(err, registry.ErrIncomplete):
+		return "index_incomplete"
 	case status == http.StatusBadGateway:
 		return "unavailable"
 	case status == http.StatusMethodNotAllowed:

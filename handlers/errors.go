@@ -57,7 +57,7 @@ func statusFor(err error) int {
 		return http.StatusBadGateway
 	case errors.As(err, &apiErr) && apiErr.Timeout, errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
-	case errors.Is(err, registry.ErrThrottled), errors.Is(err, registry.ErrUnavailable):
+	case errors.Is(err, registry.ErrThrottled), errors.Is(err, registry.ErrUnavailable), errors.Is(err, registry.ErrIncomplete):
 		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
@@ -142,6 +142,10 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case errors.Is(err, registry.ErrThrottled):
 		p.Heading = "The registry is throttling requests"
 		p.Message = fmt.Sprintf("The registry kept asking us to slow down, so nothing could be fetched for %s %s. Wait a moment and try again.", what, value)
+		p.Detail = err.Error()
+	case errors.Is(err, registry.ErrIncomplete):
+		p.Heading = "The index of serial numbers is incomplete"
+		p.Message = fmt.Sprintf("The registry’s list of issuances never ends (its pages lead back to pages already listed), so the explorer could not index every issuance, and %s %s may belong to one it could not list. The index is built again every few minutes; meanwhile, search by the credit batch id.", what, value)
 		p.Detail = err.Error()
 	case status == http.StatusBadGateway:
 		p.Heading = "The registry could not be reached"

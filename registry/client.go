@@ -168,10 +168,11 @@ func (c *Client) Issuances(ctx context.Context, first int, after string) (*Page[
 }
 
 // AllIssuances fetches every page of GET /issuances, MaxPageSize at a time, in the upstream's
-// order. It stops with an error (and no partial list) if any page fails, and with ErrInvalid if
-// the upstream's cursors do not advance.
+// order, each issuance once. It stops with an error (and no partial list) if any page fails. When the upstream's
+// pagination never ends (a cursor comes back, or a page brings no issuance not listed before)
+// it returns what was listed with an error wrapping ErrIncomplete.
 func (c *Client) AllIssuances(ctx context.Context) ([]Issuance, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*Page[Issuance], error) {
+	return collectPages(ctx, "/issuances", func(v Issuance) string { return v.ID }, func(ctx context.Context, after string) (*Page[Issuance], error) {
 		return c.Issuances(ctx, MaxPageSize, after)
 	})
 }
@@ -270,9 +271,10 @@ func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f 
 	return &p, nil
 }
 
-// AllOrganisationCreditBatches fetches every page of OrganisationCreditBatches.
+// AllOrganisationCreditBatches fetches every page of OrganisationCreditBatches, and stops as
+// AllIssuances does when the pagination never ends.
 func (c *Client) AllOrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter) ([]CreditBatch, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*Page[CreditBatch], error) {
+	return collectPages(ctx, "/organisations/{id}/credit_batches", func(v CreditBatch) string { return v.ID }, func(ctx context.Context, after string) (*Page[CreditBatch], error) {
 		return c.OrganisationCreditBatches(ctx, orgID, f, MaxPageSize, after)
 	})
 }
@@ -297,22 +299,73 @@ func pageQuery(first int, after string) url.Values {
 // registry is followed past this many pages.
 const MaxPages = 100_000
 
-func collectPages[T any](ctx context.Context, page func(context.Context, string) (*Page[T], error)) ([]T, error) {
+// PageLoop tells whether one more page of a Relay listing is worth asking for: it stops a
+// listing at the first cursor it has seen before or at a page that brings no item not listed
+// before, which is how an upstream whose pagination never ends shows itself. The zero value is
+// ready to use for one listing; it is not safe for concurrent use.
+type PageLoop struct {
+	cursors map[string]bool
+	items   map[string]bool
+	pages   int
+}
+
+// Next records a page (the ids of its items, its page info) and returns the cursor to ask for
+// the next page with; done is true when there is none. err, wrapping ErrIncomplete and naming
+// endpoint, says why a listing that claims more pages must stop: the cursor is empty or came
+// back, the page brought nothing new, or there were more than MaxPages.
+func (l *PageLoop) Next(endpoint string, ids []string, info PageInfo) (after string, done bool, err error) {
+	if l.cursors == nil {
+		l.cursors, l.items = map[string]bool{}, map[string]bool{}
+	}
+	l.pages++
+	fresh := false
+	for _, id := range ids {
+		if !l.items[id] {
+			l.items[id], fresh = true, true
+		}
+	}
+	switch {
+	case !info.HasNextPage:
+		return "", true, nil
+	case info.EndCursor == "":
+		err = fmt.Errorf("%w: GET %s: page %d says there is another page but gives no cursor to it", ErrIncomplete, endpoint, l.pages)
+	case l.cursors[info.EndCursor]:
+		err = fmt.Errorf("%w: GET %s: page %d ends with a cursor an earlier page ended with", ErrIncomplete, endpoint, l.pages)
+	case !fresh:
+		err = fmt.Errorf("%w: GET %s: page %d brings nothing not listed before", ErrIncomplete, endpoint, l.pages)
+	case l.pages >= MaxPages:
+		err = fmt.Errorf("%w: GET %s: more than %d pages", ErrIncomplete, endpoint, MaxPages)
+	}
+	if err != nil {
+		return "", true, err
+	}
+	l.cursors[info.EndCursor] = true
+	return info.EndCursor, false, nil
+}
+
+func collectPages[T any](ctx context.Context, endpoint string, id func(T) string, page func(context.Context, string) (*Page[T], error)) ([]T, error) {
 	var all []T
+	var loop PageLoop
+	listed := map[string]bool{}
 	after := ""
-	for i := 0; i < MaxPages; i++ {
+	for {
 		p, err := page(ctx, after)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, p.Nodes...)
-		if !p.PageInfo.HasNextPage {
-			return all, nil
+		ids := make([]string, len(p.Nodes))
+		for i, v := range p.Nodes {
+			ids[i] = id(v)
+			// An item listed first pushes the others one place on: one may come twice.
+			if !listed[ids[i]] {
+				listed[ids[i]] = true
+				all = append(all, v)
+			}
 		}
-		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			return nil, fmt.Errorf("%w: the registry's page cursor did not advance", ErrInvalid)
+		next, done, err := loop.Next(endpoint, ids, p.PageInfo)
+		if done {
+			return all, err
 		}
-		after = p.PageInfo.EndCursor
+		after = next
 	}
-	return nil, fmt.Errorf("%w: more than %d pages", ErrInvalid, MaxPages)
 }

@@ -3,8 +3,10 @@ package lineage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry"
+	"log/slog"
 	"github.com/lineage-explorer/explorer/registry/cache"
 	"slices"
 	"sync"
@@ -46,6 +48,9 @@ type SerialIndexConfig struct {
 	MaxSerials int
 	// PassTimeout bounds one indexing pass. Default 30m.
 	PassTimeout time.Duration
+	// Logger is told, once, when the registry's listing of issuances stops ending (the index
+	// is degraded) and when it ends again. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Resolution is where a serial number leads.
@@ -95,6 +100,10 @@ type SerialIndexStatus struct {
 	LastPassEnd  time.Time     // when the last pass ended, complete or not; zero before any
 	LastPassTook time.Duration // how long it took
 	LastError    string        // why the last pass was incomplete; "" when it completed
+	// Degraded says why the index cannot be complete, "" when it can: the registry's listing
+	// of issuances never ended in the last pass (ErrIncomplete), so issuances past the point
+	// where it looped are not indexed. It stays so until a pass lists every page.
+	Degraded string
 	Running      bool          // a pass is under way
 	Passes       int64         // complete passes since the process started
 	Issuances    int           // issuances whose root batches are indexed
@@ -124,6 +133,7 @@ type SerialIndex struct {
 	lastEnd   time.Time
 	lastTook  time.Duration
 	lastErr   error
+	degraded  error // the last pass's listing of issuances never ended (ErrIncomplete); nil if it did
 	passes    int64
 	life      context.Context // passes run under it: cancelled when Start's stop is called
 
@@ -157,6 +167,9 @@ func newSerialIndex(client Source, cfg SerialIndexConfig) *SerialIndex {
 	cfg.Workers = cmp.Or(max(cfg.Workers, 0), 2)
 	cfg.MaxSerials = cmp.Or(max(cfg.MaxSerials, 0), 1_000_000)
 	cfg.PassTimeout = cmp.Or(max(cfg.PassTimeout, 0), 30*time.Minute)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	return &SerialIndex{client: client, cfg: cfg, groups: map[serialBlock]uint32{}, exact: map[exactKey]string{},
 		roots: map[rootKey][]rootEntry{}, issuances: map[string]struct{}{}, changed: make(chan struct{}),
 		life: context.Background()}
@@ -294,6 +307,9 @@ func (x *SerialIndex) Status() SerialIndexStatus {
 	if x.lastErr != nil {
 		st.LastError = x.lastErr.Error()
 	}
+	if x.degraded != nil {
+		st.Degraded = x.degraded.Error()
+	}
 	for _, l := range x.roots {
 		st.Roots += len(l)
 	}
@@ -369,8 +385,23 @@ func (x *SerialIndex) startPass() <-chan singleflight.Result {
 			x.asOf = start
 			x.passes++
 		}
+		was := x.degraded
+		switch {
+		case errors.Is(err, registry.ErrIncomplete):
+			x.degraded = err
+		case err == nil:
+			x.degraded = nil
+		}
 		x.broadcastLocked()
 		x.mu.Unlock()
+		// Said once when it starts and once when it ends, not at every pass in between.
+		switch {
+		case was == nil && x.degraded != nil:
+			x.cfg.Logger.Warn("the serial index is incomplete: the registry's listing of issuances never ends; serials of issuances past that point cannot be resolved until a pass lists every page",
+				"endpoint", "/issuances", "err", err)
+		case was != nil && x.degraded == nil:
+			x.cfg.Logger.Info("the serial index is complete again: the registry's listing of issuances ends", "endpoint", "/issuances")
+		}
 		return nil, err
 	})
 }
@@ -394,11 +425,8 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 	}
 	after := ""
 	queued := map[string]struct{}{}
-	for pages := 0; ; pages++ {
-		if pages >= registry.MaxPages {
-			fail(fmt.Errorf("%w: more than %d pages of issuances", registry.ErrInvalid, registry.MaxPages))
-			break
-		}
+	var loop registry.PageLoop
+	for {
 		if err := sem.Acquire(ctx, 1); err != nil {
 			fail(err)
 			break
@@ -409,7 +437,9 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 			fail(err)
 			break
 		}
-		for _, iss := range p.Nodes {
+		ids := make([]string, len(p.Nodes))
+		for i, iss := range p.Nodes {
+			ids[i] = iss.ID
 			x.mu.Lock()
 			_, done := x.issuances[iss.ID]
 			x.mu.Unlock()
@@ -433,14 +463,16 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 				return nil
 			})
 		}
-		if !p.PageInfo.HasNextPage {
+		// A listing that never ends is cut where it first repeats itself; what it listed until
+		// then is indexed, and the index says it is degraded (see startPass).
+		next, done, err := loop.Next("/issuances", ids, p.PageInfo)
+		if err != nil {
+			fail(err)
+		}
+		if done {
 			break
 		}
-		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			fail(fmt.Errorf("%w: the registry's page cursor of issuances did not advance", registry.ErrInvalid))
-			break
-		}
-		after = p.PageInfo.EndCursor
+		after = next
 	}
 	_ = g.Wait()
 	return firstErr
