@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry"
-	"log/slog"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -100,16 +100,17 @@ type SerialIndexStatus struct {
 	LastPassEnd  time.Time     // when the last pass ended, complete or not; zero before any
 	LastPassTook time.Duration // how long it took
 	LastError    string        // why the last pass was incomplete; "" when it completed
-	// Degraded says why the index cannot be complete, "" when it can: the registry's listing
-	// of issuances never ended in the last pass (ErrIncomplete), so issuances past the point
-	// where it looped are not indexed. It stays so until a pass lists every page.
-	Degraded string
 	Running      bool          // a pass is under way
 	Passes       int64         // complete passes since the process started
 	Issuances    int           // issuances whose root batches are indexed
 	Roots        int           // root batches indexed by range
 	Serials      int           // batches indexed by exact serial number
 	Unparsable   int64         // serial numbers from the registry that did not parse (not indexed)
+
+	// Degraded says why the index cannot be complete, "" when it can: the registry's listing
+	// of issuances never ended in the last pass (ErrIncomplete), so issuances past the point
+	// where it looped are not indexed. It stays so until a pass lists every page.
+	Degraded string
 }
 
 // SerialIndex resolves serial numbers to credit batches (see Explorer.ResolveSerial). It is
