@@ -116,3 +116,35 @@ func TestAPartialTreeIsWalkedAgainOnTheNextRequest(t *testing.T) {
 		t.Fatalf("the next request: same tree %v, err %v", second == first, err)
 	}
 }
+
+// When the registry stops answering in the middle of a walk, the walk does not spend every
+// attempt on every batch still to fetch, in every round: once a few batches in a row ran out
+// of attempts, the rest wait for the next round, which asks a few again. The tree ends partial.
+func TestAnOutageCostsAFewAsksARound(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	f := reg.Fixtures()
+	var served, failed atomic.Int64
+	srv := httptest.NewServer(http.StripPrefix(demo.BasePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Load() >= 500 {
+			failed.Add(1)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		served.Add(1)
+		reg.ServeHTTP(w, r)
+	})))
+	t.Cleanup(srv.Close)
+	c := stormClient(t, srv.URL+demo.BasePath)
+	tree, err := lineage.NewWalker(c, lineage.WalkerConfig{RetryWait: time.Millisecond, RetryRounds: 3}).Lineage(context.Background(), f.WideRoot, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tree.Partial() || tree.FetchFailed < 50 {
+		t.Fatalf("partial %v with %d batches not fetched; want the walk's whole frontier missing", tree.Partial(), tree.FetchFailed)
+	}
+	// 8 workers, 3 attempts a batch: a few dozen batches asked in the walk and in each of the
+	// 3 rounds, not every batch of the frontier 4 times.
+	if n := failed.Load(); n > 3*8*2*4 {
+		t.Errorf("%d requests failed for a frontier of %d batches", n, tree.FetchFailed)
+	}
+}

@@ -212,6 +212,7 @@ func (wk *walk) retryDeferred() {
 		}
 		before := wk.progress.Fetched()
 		wk.mu.Lock()
+		wk.failsInRow = 0 // each round asks again, however the last one ended
 		for _, d := range wk.deferred {
 			wk.queue = append(wk.queue, d.node)
 		}
@@ -295,6 +296,25 @@ type walk struct {
 	repeats []*Node // placeholders for ids linked from a second place
 
 	deferred []deferredFetch // transient failures, asked for again after the rest (retryDeferred)
+	// failsInRow counts the fetches in a row that ran out of attempts (lastErr the last one's
+	// error): as many as there are workers means the registry is not answering now.
+	failsInRow int
+	lastErr    error
+}
+
+// holdQueueLocked defers every queued fetch without asking: the last fetches all ran out of
+// attempts, so the registry is not answering now, and spending every attempt on every batch
+// would only delay the retry rounds (which ask again, a few first).
+func (wk *walk) holdQueueLocked() {
+	why := fmt.Errorf("not asked after %d batches in a row failed: %w", wk.failsInRow, wk.lastErr)
+	for _, n := range wk.queue {
+		wk.deferred = append(wk.deferred, deferredFetch{n, why})
+	}
+	wk.pending -= len(wk.queue)
+	wk.queue = nil
+	if wk.pending == 0 {
+		wk.cond.Broadcast()
+	}
 }
 
 // deferredFetch is a node whose fetch failed transiently, and the last error it got.
@@ -313,6 +333,11 @@ func (wk *walk) work() {
 		if len(wk.queue) == 0 || wk.ctx.Err() != nil {
 			wk.mu.Unlock()
 			return
+		}
+		if wk.failsInRow >= wk.w.workers {
+			wk.holdQueueLocked()
+			wk.mu.Unlock()
+			continue
 		}
 		n := wk.queue[0]
 		wk.queue[0] = nil
@@ -338,8 +363,11 @@ func (wk *walk) work() {
 func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 	if err != nil && transient(err) {
 		wk.deferred = append(wk.deferred, deferredFetch{n, err})
+		wk.failsInRow++
+		wk.lastErr = err
 		return
 	}
+	wk.failsInRow = 0
 	if err != nil {
 		wk.markFailedLocked(n, err, n.Parent)
 		return
