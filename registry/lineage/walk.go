@@ -60,8 +60,8 @@ func transient(err error) bool {
 
 // persist calls fetch, and while it fails transiently asks again after a wait that doubles
 // each time (from retryWait), up to retryRounds more times and never past ctx's deadline. It
-// is for the fetches a walk cannot go on without (the batch asked for, each ancestor): the
-// others are asked again in rounds once the rest of the tree is fetched (see retryDeferred).
+// is for the fetches the rest of a tree hangs from (each ancestor): the others are asked again
+// in rounds once the rest of the tree is fetched (see retryDeferred).
 func (w *Walker) persist(ctx context.Context, fetch func() (*registry.CreditBatch, error)) (*registry.CreditBatch, error) {
 	b, err := fetch()
 	for round := 1; err != nil && transient(err) && round <= w.retryRounds; round++ {
@@ -127,11 +127,10 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 		return nil, err
 	}
 	progress.discovered.Add(1)
-	b, err := w.persist(ctx, func() (*registry.CreditBatch, error) { return w.src.CreditBatch(ctx, id) })
+	// Not asked again in rounds: with nothing to show, the page says so at once, with a retry
+	// link, and the next request walks again (see Explorer.StartLineage).
+	b, err := w.src.CreditBatch(ctx, id)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 		return nil, err
 	}
 	progress.fetched.Add(1)
