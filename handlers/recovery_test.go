@@ -34,7 +34,7 @@ func quickGiveUp(cc *registry.ClientConfig) { cc.MaxAttempts = 2 }
 func TestAFailureIsNotServedAfterTheRegistryRecovers(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
-	a := newApp(t, appOptions{upstream: outage(&down), clientTweak: quickGiveUp, retryWait: time.Millisecond})
+	a := newApp(t, appOptions{upstream: outage(&down), clientTweak: quickGiveUp})
 	id := a.fx.DeepChainLeaf
 	routes := []string{"/batches/" + id, "/api/v1/batches/" + id + "/lineage?retry=1", "/batches/" + id + "/lineage.csv"}
 	for _, path := range routes {
@@ -55,7 +55,7 @@ func TestAFailureIsNotServedAfterTheRegistryRecovers(t *testing.T) {
 func TestTheProgressPageGetsTheFailureOfItsOwnWalk(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
-	a := newApp(t, appOptions{upstream: outage(&down), clientTweak: quickGiveUp, retryWait: time.Millisecond,
+	a := newApp(t, appOptions{upstream: outage(&down), clientTweak: quickGiveUp,
 		progressWait: time.Nanosecond})
 	id := a.fx.DeepChainLeaf
 	doc, _ := a.page(t, "/batches/"+id, http.StatusAccepted)
