@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer stopDemo()
-	explorer, metrics := newExplorer(cfg, client, shared)
+	explorer, metrics := newExplorer(cfg, log, client, shared)
 	// Serial lookups need the index of issuances: build it now rather than on the first
 	// lookup, and keep it fresh. It stops before the server returns.
 	stopIndex := explorer.SerialIndex().Start(ctx)
@@ -115,7 +115,7 @@ func logConfig(log *slog.Logger, cfg config) {
 
 // newExplorer puts the cache, the walker and the serial index in front of client, and the
 // metrics that read them.
-func newExplorer(cfg config, client *isometric.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
+func newExplorer(cfg config, log *slog.Logger, client *isometric.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
 	metrics := handlers.NewMetrics()
 	cacheCfg := cache.Config{TTL: cfg.cacheTTL}
 	if shared != nil {
@@ -129,7 +129,7 @@ func newExplorer(cfg config, client *isometric.Client, shared *rediscache.Tier) 
 		Walker: lineage.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
 		// The indexer takes at most two upstream slots of UPSTREAM_CONCURRENCY, so pages
 		// keep the rest; lookups never wait for a pass beyond the root they need.
-		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval},
+		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval, Logger: log},
 	})
 	metrics.Attach(explorer)
 	return explorer, metrics
@@ -249,7 +249,7 @@ func connect(cfg config) (*isometric.Client, []views.Example, func(), error) {
 		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("ISOMETRIC_API_URL: %w", err)
+			return nil, nil, nil, err
 		}
 		return c, nil, func() {}, nil
 	}

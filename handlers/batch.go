@@ -6,6 +6,7 @@ import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ func (s *server) batch(c *gin.Context) error {
 	if s.retried(c, func() { s.explorer.StartLineage(id, true) }, views.BatchURL(id)) {
 		return nil
 	}
-	job := s.explorer.StartLineage(id, false)
+	job := s.explorer.FollowLineage(id, walkParam(c))
 	tree, ready, err := await(c, job.Done(), job.Result, s.progressWait, lookupError{what: "credit batch", value: id, retry: views.RetryURL(id)})
 	switch {
 	case err != nil:
@@ -107,9 +108,10 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 	return nil
 }
 
-// renderProgress answers 202 with a page that reloads itself every second.
+// renderProgress answers 202 with a page that reloads itself every second, naming the walk
+// it shows so that its reloads get that walk's outcome, a failure included.
 func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob) {
-	s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: batchPageURL(c, job.ID),
+	s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: withWalk(batchPageURL(c, job.ID), job.Walk),
 		Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
 		Elapsed: views.FormatDuration(time.Since(job.Started))})
 }
@@ -124,3 +126,23 @@ func (e *notInTreeError) Error() string {
 
 // Unwrap makes it a not-found for statusFor.
 func (e *notInTreeError) Unwrap() error { return registry.ErrNotFound }
+
+// walkParam is the request's ?walk=: the walk (or report job) a progress page showed, 0 when
+// there is none or it is not a number.
+func walkParam(c *gin.Context) uint64 {
+	n, err := strconv.ParseUint(c.Query("walk"), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// withWalk adds ?walk=n to u: the progress page's reloads come back for the walk they showed,
+// and get its outcome even when it failed, where any other request would walk again.
+func withWalk(u string, n uint64) string {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "walk=" + strconv.FormatUint(n, 10)
+}

@@ -26,6 +26,7 @@ const (
 	kindTimeout                        // the registry did not answer in time
 	kindThrottled                      // the registry kept answering 429
 	kindUnavailable                    // the registry kept failing (5xx, refused connections)
+	kindIncomplete                     // a listing of the registry never ended, so an index of it is incomplete
 )
 
 // errClass is what an errKind means to each kind of answer.
@@ -51,6 +52,7 @@ var errClasses = map[errKind]errClass{
 	kindTimeout:         {status: http.StatusGatewayTimeout, code: "timeout", retry: true, reason: "the registry did not answer in time"},
 	kindThrottled:       {status: http.StatusBadGateway, code: "throttled", retry: true, reason: "the registry is throttling requests"},
 	kindUnavailable:     {status: http.StatusBadGateway, code: "unavailable", retry: true, reason: "the registry is unavailable"},
+	kindIncomplete:      {status: http.StatusBadGateway, code: "index_incomplete", retry: true, reason: "the registry's listing of issuances never ends"},
 }
 
 // classify is the kind of err (PRODUCT.md, "Behaviour on bad input and faults").
@@ -77,6 +79,8 @@ func classify(err error) errKind {
 		return kindThrottled
 	case errors.Is(err, registry.ErrUnavailable):
 		return kindUnavailable
+	case errors.Is(err, registry.ErrIncomplete):
+		return kindIncomplete
 	}
 	return kindInternal
 }

@@ -116,6 +116,10 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Heading = "The registry is throttling requests"
 		p.Message = fmt.Sprintf("The registry kept asking us to slow down, so nothing could be fetched for %s %s. Wait a moment and try again.", what, value)
 		p.Detail = err.Error()
+	case kind == kindIncomplete:
+		p.Heading = "The index of serial numbers is incomplete"
+		p.Message = fmt.Sprintf("The registry’s list of issuances never ends (its pages lead back to pages already listed), so the explorer could not index every issuance, and %s %s may belong to one it could not list. The index is built again every few minutes; meanwhile, search by the credit batch id.", what, value)
+		p.Detail = err.Error()
 	case kind == kindUnavailable:
 		p.Heading = "The registry could not be reached"
 		p.Message = fmt.Sprintf("Nothing could be fetched for %s %s: the registry kept failing, even after retrying.", what, value)

@@ -23,19 +23,24 @@ func (s *server) readyz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	// The shared tier is an optimisation: when it is down the replica still serves (from memory
 	// and the upstream), so it is reported, never a reason to be taken out of rotation.
-	shared := ""
+	detail := ""
 	if configured, err := s.explorer.SharedHealth(c.Request.Context()); configured {
-		shared = "shared cache: ok\n"
+		detail = "shared cache: ok\n"
 		if err != nil {
 			// Health says "degraded: shared cache <where>: why"; say the subject once.
-			shared = "shared cache: degraded: " + strings.TrimPrefix(strings.TrimPrefix(err.Error(), "degraded: "), "shared cache ") + "\n"
+			detail = "shared cache: degraded: " + strings.TrimPrefix(strings.TrimPrefix(err.Error(), "degraded: "), "shared cache ") + "\n"
 		}
 	}
+	// Like the shared tier, an incomplete serial index degrades one feature: reported, and the
+	// replica stays in rotation (every replica reads the same registry listing).
+	if st := s.explorer.SerialIndex().Status(); st.Degraded != "" {
+		detail += "serial index: degraded: the registry's listing of issuances never ends, so some serials cannot be resolved\n"
+	}
 	if err := s.ready.check(c.Request.Context()); err != nil {
-		c.String(http.StatusServiceUnavailable, "not ready: %s\n%s", readinessReason(err), shared)
+		c.String(http.StatusServiceUnavailable, "not ready: %s\n%s", readinessReason(err), detail)
 		return
 	}
-	c.String(http.StatusOK, "ready\n%s", shared)
+	c.String(http.StatusOK, "ready\n%s", detail)
 }
 
 // readinessReason names why the registry is not usable, in our own words (never upstream text).

@@ -49,8 +49,9 @@ type appOptions struct {
 	metrics      bool
 	fragmentWait time.Duration
 	shared       *rediscache.Tier
-	log          io.Writer // where the access log goes; default discarded
-	basePath     string    // BASE_PATH, such as "/lineage"; "" serves at the root
+	log          io.Writer     // where the access log goes; default discarded
+	basePath     string        // BASE_PATH, such as "/lineage"; "" serves at the root
+	retryWait    time.Duration // the walk's first wait before it asks again for what failed; default 1ms
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -78,7 +79,10 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.maxNodes == 0 {
 		o.maxNodes = 60_000
 	}
-	ecfg := lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: o.maxNodes}}
+	if o.retryWait == 0 {
+		o.retryWait = time.Millisecond // a batch that keeps failing costs the tests no seconds of waits
+	}
+	ecfg := lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: o.maxNodes, RetryWait: o.retryWait}}
 	if o.shared != nil {
 		ecfg.Cache.Shared = o.shared
 	}

@@ -60,7 +60,7 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		}
 		// A browser follows the download link: show the walk advancing, then come back here,
 		// where the file downloads (and the page, as browsers do, stays as it was).
-		csv := views.LineageCSVURL(job.ID)
+		csv := withWalk(views.LineageCSVURL(job.ID), job.Walk)
 		s.showProgress(c, views.ProgressPage{Base: s.base("Preparing the CSV of " + job.ID), ID: job.ID,
 			Heading: "Preparing the CSV of the lineage of", URL: csv, Download: "CSV file",
 			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
@@ -86,7 +86,7 @@ func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*lineage.Tre
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
-	job := s.explorer.StartLineage(id, false)
+	job := s.explorer.FollowLineage(id, walkParam(c))
 	tree, _, err := await(c, job.Done(), job.Result, wait, lookupError{what: "credit batch", value: id})
 	if err != nil {
 		return nil, nil, err

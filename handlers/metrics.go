@@ -83,6 +83,13 @@ func (m *Metrics) Attach(e *lineage.Explorer) {
 	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s lineage.CacheStats) float64 { return float64(s.Entries) }, false)
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_upstream_in_flight",
 		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(e.Stats().Upstream.InFlight) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_serial_index_degraded",
+		Help: "1 while the serial index is incomplete because the registry's listing of issuances never ends, else 0."}, func() float64 {
+		if e.SerialIndex().Status().Degraded != "" {
+			return 1
+		}
+		return 0
+	}))
 	if e.Stats().Shared != nil {
 		m.attachShared(func() lineage.SharedStats { return *e.Stats().Shared })
 	}

@@ -19,7 +19,7 @@ func TestLongWalkShowsProgressThenThePage(t *testing.T) {
 
 	doc, r := a.page(t, path, http.StatusAccepted)
 	refresh := doc.Find("meta[http-equiv=refresh]").AttrOr("content", "")
-	if refresh != "1;url="+path {
+	if !strings.HasPrefix(refresh, "1;url="+path+"?walk=") {
 		t.Errorf("refresh = %q, want it to reload %s every second", refresh, path)
 	}
 	if r.header.Get("Cache-Control") != "no-store" {

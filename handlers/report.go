@@ -23,7 +23,8 @@ type reportRoute[T any] struct {
 	prefix   string // the id's prefix (registry.PrefixIssuance, ...)
 	heading  string // the progress page's heading before the id
 	start    func(id string, fresh bool) *lineage.ReportJob[T]
-	url      func(id string) string // the page's canonical URL
+	follow   func(id string, walk uint64) *lineage.ReportJob[T] // the job a progress page showed
+	url      func(id string) string                             // the page's canonical URL
 	retryURL func(id string) string
 	page     func(base views.Base, report T) templ.Component
 	title    func(id string) string
@@ -48,13 +49,13 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
 			return nil
 		}
-		job := r.start(id, false)
+		job := r.follow(id, walkParam(c))
 		rep, ready, err := await(c, job.Done(), job.Result, s.progressWait, lookupError{what: r.what, value: id, retry: r.retryURL(id)})
 		switch {
 		case err != nil:
 			return err
 		case !ready:
-			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: r.url(id),
+			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(r.url(id), job.Walk),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
 		}
@@ -90,7 +91,7 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 	return reportRoute[*lineage.IssuanceReport]{
 		what: "issuance", prefix: registry.PrefixIssuance, heading: "Tracing the credits of issuance",
-		start: s.explorer.StartIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
+		start: s.explorer.StartIssuanceReport, follow: s.explorer.FollowIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
 		title: func(id string) string { return "Issuance " + id },
 		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
 			return views.Issuance(views.NewIssuancePage(b, rep))
@@ -103,7 +104,7 @@ func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 func (s *server) retirementRoute() reportRoute[*lineage.RetirementReport] {
 	return reportRoute[*lineage.RetirementReport]{
 		what: "retirement", prefix: registry.PrefixRetirement, heading: "Following the batches of retirement",
-		start: s.explorer.StartRetirementReport, url: views.RetirementURL, retryURL: views.RetirementRetryURL,
+		start: s.explorer.StartRetirementReport, follow: s.explorer.FollowRetirementReport, url: views.RetirementURL, retryURL: views.RetirementRetryURL,
 		title: func(id string) string { return "Retirement " + id },
 		page: func(b views.Base, rep *lineage.RetirementReport) templ.Component {
 			return views.Retirement(views.NewRetirementPage(b, rep))

@@ -21,6 +21,9 @@ var (
 	// ErrUnavailable: 5xx, a timeout, a transport failure or a body that is not the JSON expected
 	// (a proxy's HTML page, say), after every retry.
 	ErrUnavailable = errors.New("the registry is unavailable")
+	// ErrIncomplete: a paginated listing of the registry never ended (a page cursor came back,
+	// or a page brought nothing new), so what was listed may not be all there is.
+	ErrIncomplete = errors.New("the registry's listing never ended")
 )
 
 // APIError describes one failed upstream call. Kind is one of the sentinel errors above, and

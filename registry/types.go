@@ -248,10 +248,6 @@ type Retirement struct {
 // MaxPageSize is the most items the upstream returns in one page of a Relay list.
 const MaxPageSize = 50
 
-// MaxPages stops a paging loop whose upstream never says it is done: no listing of the
-// registry is followed past this many pages.
-const MaxPages = 100_000
-
 // PageInfo is the Relay cursor information of one page of a list.
 type PageInfo struct {
 	HasPreviousPage bool   `json:"has_previous_page"`

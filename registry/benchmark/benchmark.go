@@ -4,6 +4,7 @@
 package benchmark
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -27,6 +28,37 @@ type Options struct {
 	Concurrency int           // UPSTREAM_CONCURRENCY of the client under test
 	Users       int           // concurrent cold walks of one tree in the shared-fetch scenario
 	Naive       bool          // also time a naive sequential walk of each tree (slow: nodes × latency)
+	// Storm is the fault storm the wide tree is also walked through (FaultRate 0: none).
+	Storm StormOptions
+}
+
+// StormOptions are the faults of the storm scenario and how the client under test copes with
+// them. Zero durations take the client's and the walker's defaults, as in production.
+type StormOptions struct {
+	FaultRate  float64       // fraction of answers that are faults: half 429, half 503 with an HTML body
+	RetryAfter time.Duration // sent with each 429
+	Seed       uint64        // of the demo registry's fault draws
+	// MaxAttempts, BaseBackoff and MaxBackoff are the client's (isometric.ClientConfig);
+	// RetryWait the walk's first wait before its retry rounds (lineage.WalkerConfig).
+	MaxAttempts                        int
+	BaseBackoff, MaxBackoff, RetryWait time.Duration
+}
+
+// StormResult is a cold walk of a tree through a fault storm, beside the same walk without.
+type StormResult struct {
+	Scenario    Scenario
+	Nodes       int           // batches in the fault-free tree
+	Clean       time.Duration // the cold walk without faults
+	CleanReqs   int64         // its upstream requests
+	Storm       time.Duration // the cold walk through the storm
+	Requests    int64         // its upstream requests, retries included
+	Retries     int64         // the client's retries (after 429, 503)
+	Reasked     int64         // batches the walk asked for again after the client gave up on them
+	Missing     int           // batches still missing at the end (0: the fault-free tree)
+	Same        bool          // the storm's tree has exactly the fault-free tree's batches
+	FaultRate   float64
+	RetryAfter  time.Duration
+	MaxAttempts int // the client's attempts per request
 }
 
 // Scenario is one tree to walk: a name and the batch the walk starts from.
@@ -79,6 +111,9 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	replicaUsers := fs.Int("replica-users", 10, "concurrent cold walks on each replica in the replicas scenario")
 	rounds := fs.Int("rounds", 5, "fresh replicas timed warm in the replicas scenario (the median is reported)")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis for the replicas scenario (default $REDIS_URL; required by -replicas)")
+	fs.Float64Var(&opts.Storm.FaultRate, "fault-rate", 0.3, "fault storm on the wide tree: fraction of answers that are 429 or 503 (0: no storm)")
+	fs.DurationVar(&opts.Storm.RetryAfter, "retry-after", time.Second, "Retry-After sent with each 429 of the fault storm")
+	fs.Uint64Var(&opts.Storm.Seed, "seed", 1, "seed of the fault storm's draws")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,7 +150,88 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		results = append(results, r)
 	}
 	Report(stdout, opts, results)
+	if opts.Storm.FaultRate > 0 {
+		wide := scenarios[len(scenarios)-1]
+		fmt.Fprintf(stdout, "\nfault storm on the %s: %.0f %% of answers 429 (Retry-After %v) or 503 with an HTML body, chosen per request (seed %d)\n\n",
+			wide.Name, 100*opts.Storm.FaultRate, opts.Storm.RetryAfter, opts.Storm.Seed)
+		sr, err := MeasureStorm(ctx, reg, wide, opts)
+		if err != nil {
+			return fmt.Errorf("fault storm: %w", err)
+		}
+		ReportStorm(stdout, sr)
+	}
 	return nil
+}
+
+// ReportStorm prints a storm's figures beside the fault-free walk's.
+func ReportStorm(w io.Writer, r StormResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "walk\tnodes\ttime\trequests\tretries\tre-asked by the walk\tmissing\tsame tree\t")
+	fmt.Fprintf(tw, "fault-free\t%d\t%v\t%d\t0\t0\t0\tyes\t\n", r.Nodes, round(r.Clean), r.CleanReqs)
+	same := "yes"
+	if !r.Same {
+		same = "NO"
+	}
+	fmt.Fprintf(tw, "fault storm\t%d\t%v\t%d\t%d\t%d\t%d\t%s\t\n", r.Nodes, round(r.Storm), r.Requests, r.Retries, r.Reasked, r.Missing, same)
+	tw.Flush()
+	fmt.Fprintf(w, "\nstorm/fault-free: time %.1f×, requests %.2f×. Goal: missing = 0 and the same tree (the client gives up after %d attempts; the walk asks again).\n",
+		ratio(r.Storm, r.Clean), float64(r.Requests)/float64(max(r.CleanReqs, 1)), r.MaxAttempts)
+}
+
+// MeasureStorm walks s cold twice on fresh explorers' walkers, without faults and through
+// opts.Storm, and compares the trees. It changes reg's options for the storm and puts back
+// opts.Latency alone afterwards.
+func MeasureStorm(ctx context.Context, reg *demo.Registry, s Scenario, opts Options) (StormResult, error) {
+	st := opts.Storm
+	r := StormResult{Scenario: s, FaultRate: st.FaultRate, RetryAfter: st.RetryAfter}
+	url, stop, err := demo.Start(reg)
+	if err != nil {
+		return r, err
+	}
+	defer stop()
+	defer reg.SetOptions(demo.Options{Latency: opts.Latency})
+	walk := func() (*lineage.Tree, *isometric.Client, time.Duration, error) {
+		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency, MaxAttempts: st.MaxAttempts,
+			BaseBackoff: st.BaseBackoff, MaxBackoff: st.MaxBackoff})
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		w := lineage.NewWalker(cache.New(c, cache.Config{}), lineage.WalkerConfig{Workers: opts.Concurrency, RetryWait: st.RetryWait})
+		// The explorer's default bound on one walk (ExplorerConfig.WalkTimeout).
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		start := time.Now()
+		tree, err := w.Lineage(wctx, s.Start, nil)
+		return tree, c, time.Since(start), err
+	}
+	reg.SetOptions(demo.Options{Latency: opts.Latency})
+	clean, c, took, err := walk()
+	if err != nil {
+		return r, err
+	}
+	r.Nodes, r.Clean, r.CleanReqs = clean.Len(), took, c.Stats().Requests
+
+	reg.SetOptions(demo.Options{Latency: opts.Latency, FaultRate: st.FaultRate, RetryAfter: st.RetryAfter, Seed: st.Seed})
+	storm, c, took, err := walk()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return r, fmt.Errorf("the walk through the storm did not end within 5m: %w", err)
+	}
+	if err != nil {
+		return r, err
+	}
+	cs := c.Stats()
+	r.Storm, r.Requests, r.Retries, r.Missing = took, cs.Requests, cs.Retries, storm.FetchFailed
+	// Every request is a batch's first ask, a client retry, or the walk asking again.
+	r.Reasked = cs.Requests - cs.Retries - int64(storm.Len())
+	r.MaxAttempts = cmp.Or(st.MaxAttempts, 5) // 5: isometric.ClientConfig's default
+	r.Same = storm.Len() == clean.Len()
+	for id, n := range clean.Nodes {
+		if m := storm.Nodes[id]; m == nil || (n.Batch == nil) != (m.Batch == nil) {
+			r.Same = false
+		}
+	}
+	return r, nil
 }
 
 // Report prints results as a table.

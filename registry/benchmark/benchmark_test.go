@@ -39,6 +39,31 @@ func TestMeasureCountsEveryFetchOnce(t *testing.T) {
 	}
 }
 
+// Through a storm of 30 % faults a client that gives up after 3 attempts still yields the
+// fault-free tree, and the figures count the client's retries and the walk's own asks.
+func TestMeasureStormYieldsTheFaultFreeTree(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	wide := benchmark.Scenario{Name: "wide", Start: reg.Fixtures().WideLeafDeep}
+	r, err := benchmark.MeasureStorm(context.Background(), reg, wide, benchmark.Options{Concurrency: 8,
+		Storm: benchmark.StormOptions{FaultRate: 0.3, Seed: 3, MaxAttempts: 3, BaseBackoff: time.Millisecond,
+			MaxBackoff: 2 * time.Millisecond, RetryWait: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Same || r.Missing != 0 || r.Nodes != reg.Fixtures().WideNodeCount {
+		t.Errorf("storm: same tree %v, %d missing, %d nodes", r.Same, r.Missing, r.Nodes)
+	}
+	// At 30 % faults about 1 batch in 37 runs out of its 3 attempts: the walk asks for it again.
+	if r.CleanReqs != int64(r.Nodes) || r.Retries < int64(r.Nodes)/5 || r.Reasked == 0 {
+		t.Errorf("requests: %d fault-free; in the storm %d, %d retries, %d asked again by the walk", r.CleanReqs, r.Requests, r.Retries, r.Reasked)
+	}
+	var out bytes.Buffer
+	benchmark.ReportStorm(&out, r)
+	if !strings.Contains(out.String(), "fault storm") || !strings.Contains(out.String(), "fault-free") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
 func TestCriticalPathFromTheRoot(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken, ClientSecret: demo.ClientSecret})
@@ -56,7 +81,7 @@ func TestRunPrintsRatios(t *testing.T) {
 		t.Skip("walks every scenario")
 	}
 	var out bytes.Buffer
-	if err := benchmark.Run(context.Background(), []string{"-latency", "0", "-users", "3", "-naive=false"}, &out); err != nil {
+	if err := benchmark.Run(context.Background(), []string{"-latency", "0", "-users", "3", "-naive=false", "-fault-rate", "0"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"cold/bound", "deep chain, from its tip", "wide tree, from a leaf"} {

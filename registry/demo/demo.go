@@ -41,6 +41,11 @@ type Options struct {
 	RetryAfter time.Duration
 	// Seed seeds the fault injection only, so that a run's sequence of faults can be replayed.
 	Seed uint64
+	// LoopingCursors makes every paginated list (GET /issuances, /projects,
+	// /organisations/{id}/credit_batches) never end, as an upstream with a cursor bug: every
+	// page says has_next_page, and the page after the second one ends with the first page's
+	// cursor, so that a client following end_cursor goes c1 → c2 → c1 → c2 … for ever.
+	LoopingCursors bool
 }
 
 // Registry is the demo registry: an http.Handler serving the upstream's routes (without the

@@ -101,12 +101,15 @@ func lookup[I any](w http.ResponseWriter, prefix, id string, index map[string]I)
 }
 
 // writePage answers one Relay page of order (indexes into the dataset), each node rendered by wire.
-func writePage[I, T any](w http.ResponseWriter, req *http.Request, order []I, wire func(I) T) {
+func writePage[I, T any](w http.ResponseWriter, req *http.Request, loop bool, order []I, wire func(I) T) {
 	pg, ok := parsePage(w, req.URL.Query(), len(order))
 	if !ok {
 		return
 	}
 	lo, hi, info := pg.window(len(order))
+	if loop {
+		info = pg.looping(len(order), info)
+	}
 	nodes := make([]T, 0, hi-lo)
 	for _, i := range order[lo:hi] {
 		nodes = append(nodes, wire(i))
@@ -140,7 +143,7 @@ func (r *Registry) issuanceCreditBatches(w http.ResponseWriter, req *http.Reques
 }
 
 func (r *Registry) issuanceList(w http.ResponseWriter, req *http.Request, _ []string) {
-	writePage(w, req, r.d.issuancesNewest, r.d.wireIssuance)
+	writePage(w, req, r.snapshot().LoopingCursors, r.d.issuancesNewest, r.d.wireIssuance)
 }
 
 func (r *Registry) retirement(w http.ResponseWriter, req *http.Request, p []string) {
@@ -169,7 +172,7 @@ func (r *Registry) project(w http.ResponseWriter, req *http.Request, p []string)
 }
 
 func (r *Registry) projectList(w http.ResponseWriter, req *http.Request, _ []string) {
-	writePage(w, req, r.d.projectsByName, r.d.wireProject)
+	writePage(w, req, r.snapshot().LoopingCursors, r.d.projectsByName, r.d.wireProject)
 }
 
 func (r *Registry) supplier(w http.ResponseWriter, req *http.Request, p []string) {
@@ -215,6 +218,9 @@ func (r *Registry) organisationCreditBatches(w http.ResponseWriter, req *http.Re
 		return
 	}
 	lo, hi, info := pg.window(len(list))
+	if r.snapshot().LoopingCursors {
+		info = pg.looping(len(list), info)
+	}
 	writeJSON(w, http.StatusOK, wirePage[wireBatch]{Nodes: d.wireBatches(list[lo:hi]), PageInfo: info, TotalCount: len(list)})
 }
 
@@ -391,4 +397,15 @@ func (pg page) window(n int) (lo, hi int, info wirePageInfo) {
 		info.StartCursor, info.EndCursor = cursor(lo), cursor(hi-1)
 	}
 	return lo, hi, info
+}
+
+// looping is info as an upstream whose cursors cycle answers it (Options.LoopingCursors): there
+// is always a next page, and the page after the second one ends with the first page's cursor.
+func (pg page) looping(n int, info wirePageInfo) wirePageInfo {
+	info.HasNextPage = true
+	size := max(pg.first, pg.last)
+	if second := size - 1; pg.after >= 0 && pg.after != second && second < n {
+		info.EndCursor = cursor(second)
+	}
+	return info
 }

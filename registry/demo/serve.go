@@ -85,6 +85,8 @@ func NewTestServer(t TB, r *Registry) string {
 //	--latency      added before every answer, e.g. 50ms
 //	--fault-rate   fraction of requests answered 429 or 503, 0..1
 //	--retry-after  Retry-After sent on 429, e.g. 2s
+//	--seed         seed of the fault draws (each request draws whether it gets a fault)
+//	--looping-cursors  paginated lists never end (Options.LoopingCursors)
 //	--fixtures     print the ids of the well-known demo objects (Fixtures) and exit
 //
 // It prints the base URL and the demo credentials to stdout, serves until ctx is cancelled and
@@ -98,6 +100,8 @@ func RunCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&opts.Latency, "latency", 0, "latency added before every answer")
 	fs.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests (0..1) answered with 429 or 503")
 	fs.DurationVar(&opts.RetryAfter, "retry-after", 0, "Retry-After sent with 429, rounded up to whole seconds")
+	fs.Uint64Var(&opts.Seed, "seed", 0, "seed of the fault draws, so that a run's faults can be replayed")
+	fs.BoolVar(&opts.LoopingCursors, "looping-cursors", false, "paginated lists never end: their cursors cycle c1 → c2 → c1")
 	fixtures := fs.Bool("fixtures", false, "print the ids of the well-known demo objects as shell assignments (Name=id) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err

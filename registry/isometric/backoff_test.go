@@ -27,7 +27,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestBackoffHonoursRetryAfterUpToTheCap(t *testing.T) {
-	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1", AccessToken: "a", ClientSecret: "b",
+	c, err := NewClient(ClientConfig{BaseURL: "http://127.0.0.1:1", AccessToken: "test-token-a", ClientSecret: "test-secret-b",
 		BaseBackoff: 10 * time.Millisecond, MaxBackoff: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,11 @@ const (
 // hundreds of root batches) is well under this, and a runaway proxy must not exhaust memory.
 const maxBodyBytes = 32 << 20
 
+// MinSecretLength is the fewest characters NewClient accepts in the access token and in the
+// client secret: anything shorter cannot be a real credential, and would be redacted out of the
+// registry's messages as fragments of words.
+const MinSecretLength = 8
+
 // ClientConfig configures a Client. Only BaseURL, AccessToken and ClientSecret are required;
 // zero values elsewhere take the defaults given.
 type ClientConfig struct {
@@ -70,17 +75,27 @@ type Client struct {
 }
 
 // NewClient checks cfg and returns a Client. It returns an error when BaseURL is not an absolute
-// http(s) URL or when a credential is missing; the error never contains the credentials.
+// http(s) URL, when a credential is missing, or when one is shorter than MinSecretLength (the
+// error then names its variable, ISOMETRIC_ACCESS_TOKEN or ISOMETRIC_CLIENT_SECRET); the error
+// never contains the credentials.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("registry base URL %q must be an absolute http(s) URL", cfg.BaseURL)
+		return nil, fmt.Errorf("ISOMETRIC_API_URL: registry base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
 	if u.User != nil {
-		return nil, errors.New("registry base URL must not carry user information")
+		return nil, errors.New("ISOMETRIC_API_URL: registry base URL must not carry user information")
 	}
 	if cfg.AccessToken == "" || cfg.ClientSecret == "" {
 		return nil, errors.New("registry access token and client secret are both required")
+	}
+	// A credential is redacted out of everything the upstream sends back; one of a letter or
+	// two would be "redacted" out of every word. No real credential is that short: refuse it.
+	for _, c := range []struct{ name, value string }{
+		{"ISOMETRIC_ACCESS_TOKEN", cfg.AccessToken}, {"ISOMETRIC_CLIENT_SECRET", cfg.ClientSecret}} {
+		if n := len(c.value); n < MinSecretLength {
+			return nil, fmt.Errorf("%s: %d characters is too short for a registry credential (at least %d); is it the right value?", c.name, n, MinSecretLength)
+		}
 	}
 	c := &Client{
 		base:        u,
@@ -136,10 +151,11 @@ func (c *Client) Issuances(ctx context.Context, first int, after string) (*regis
 }
 
 // AllIssuances fetches every page of GET /issuances, MaxPageSize at a time, in the upstream's
-// order. It stops with an error (and no partial list) if any page fails, and with ErrInvalid if
-// the upstream's cursors do not advance.
+// order, each issuance once. It stops with an error (and no partial list) if any page fails. When the upstream's
+// pagination never ends (a cursor comes back, or a page brings no issuance not listed before)
+// it returns what was listed with an error wrapping ErrIncomplete.
 func (c *Client) AllIssuances(ctx context.Context) ([]registry.Issuance, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*registry.Page[registry.Issuance], error) {
+	return collectPages(ctx, "/issuances", func(v registry.Issuance) string { return v.ID }, func(ctx context.Context, after string) (*registry.Page[registry.Issuance], error) {
 		return c.Issuances(ctx, registry.MaxPageSize, after)
 	})
 }
@@ -238,9 +254,10 @@ func (c *Client) OrganisationCreditBatches(ctx context.Context, orgID string, f 
 	return &p, nil
 }
 
-// AllOrganisationCreditBatches fetches every page of OrganisationCreditBatches.
+// AllOrganisationCreditBatches fetches every page of OrganisationCreditBatches, and stops as
+// AllIssuances does when the pagination never ends.
 func (c *Client) AllOrganisationCreditBatches(ctx context.Context, orgID string, f OrganisationBatchFilter) ([]registry.CreditBatch, error) {
-	return collectPages(ctx, func(ctx context.Context, after string) (*registry.Page[registry.CreditBatch], error) {
+	return collectPages(ctx, "/organisations/{id}/credit_batches", func(v registry.CreditBatch) string { return v.ID }, func(ctx context.Context, after string) (*registry.Page[registry.CreditBatch], error) {
 		return c.OrganisationCreditBatches(ctx, orgID, f, registry.MaxPageSize, after)
 	})
 }
@@ -261,22 +278,29 @@ func pageQuery(first int, after string) url.Values {
 	return q
 }
 
-func collectPages[T any](ctx context.Context, page func(context.Context, string) (*registry.Page[T], error)) ([]T, error) {
+func collectPages[T any](ctx context.Context, endpoint string, id func(T) string, page func(context.Context, string) (*registry.Page[T], error)) ([]T, error) {
 	var all []T
+	var loop registry.PageLoop
+	listed := map[string]bool{}
 	after := ""
-	for i := 0; i < registry.MaxPages; i++ {
+	for {
 		p, err := page(ctx, after)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, p.Nodes...)
-		if !p.PageInfo.HasNextPage {
-			return all, nil
+		ids := make([]string, len(p.Nodes))
+		for i, v := range p.Nodes {
+			ids[i] = id(v)
+			// An item listed first pushes the others one place on: one may come twice.
+			if !listed[ids[i]] {
+				listed[ids[i]] = true
+				all = append(all, v)
+			}
 		}
-		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			return nil, fmt.Errorf("%w: the registry's page cursor did not advance", registry.ErrInvalid)
+		next, done, err := loop.Next(endpoint, ids, p.PageInfo)
+		if done {
+			return all, err
 		}
-		after = p.PageInfo.EndCursor
+		after = next
 	}
-	return nil, fmt.Errorf("%w: more than %d pages", registry.ErrInvalid, registry.MaxPages)
 }

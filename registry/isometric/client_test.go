@@ -202,7 +202,7 @@ func TestWrongCredentialsAreRejectedNotLeaked(t *testing.T) {
 	if !errors.Is(err, registry.ErrCredentials) || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("Ping with wrong credentials: %v", err)
 	}
-	if _, err := isometric.NewClient(isometric.ClientConfig{BaseURL: "https://user:pw-SECRET@example.com", AccessToken: "a", ClientSecret: "b"}); err == nil || strings.Contains(err.Error(), "SECRET") {
+	if _, err := isometric.NewClient(isometric.ClientConfig{BaseURL: "https://user:pw-SECRET@example.com", AccessToken: "test-token-a", ClientSecret: "test-secret-b"}); err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("URL with user info: err = %v", err)
 	}
 }
@@ -270,7 +270,7 @@ func TestTimeoutIsUnavailableAndRetried(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b",
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "test-token-a", ClientSecret: "test-secret-b",
 		Timeout: 20 * time.Millisecond, MaxAttempts: 2, BaseBackoff: time.Millisecond})
 	_, err := c.CreditBatch(context.Background(), "ctb_1DRBTYA8Q1S07CBY")
 	var apiErr *registry.APIError
@@ -286,7 +286,7 @@ func TestCancellationStopsTheCall(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b"})
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "test-token-a", ClientSecret: "test-secret-b"})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
 	_, err := c.CreditBatch(ctx, "ctb_1DRBTYA8Q1S07CBY")
@@ -309,7 +309,7 @@ func TestConcurrencyIsBoundedForTheWholeClient(t *testing.T) {
 		jsonBody(w, 200, `{"id":"ctb_1DRBTYA8Q1S07CBY","status":"split","size":{"credit_kgs":1}}`)
 	}))
 	defer srv.Close()
-	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "a", ClientSecret: "b", Concurrency: limit})
+	c, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: srv.URL, AccessToken: "test-token-a", ClientSecret: "test-secret-b", Concurrency: limit})
 	var wg sync.WaitGroup
 	for range 40 {
 		wg.Go(func() { c.CreditBatch(context.Background(), "ctb_1DRBTYA8Q1S07CBY") })

@@ -156,10 +156,16 @@ func (c *Client) attempt(ctx context.Context, endpoint, rawURL string, retry boo
 }
 
 // redact removes the credentials from upstream text: an upstream (or a proxy) that echoes what
-// it was sent must not carry them into our errors, logs or pages.
+// it was sent must not carry them into our errors, logs or pages. Each is replaced as a whole
+// value, the longer first so that one holding the other is not left half shown; NewClient
+// refuses credentials short enough to match fragments of ordinary words.
 func (c *Client) redact(s string) string {
-	for _, secret := range []string{c.token, c.secret} {
-		if secret != "" {
+	secrets := []string{c.token, c.secret}
+	if len(secrets[1]) > len(secrets[0]) {
+		secrets[0], secrets[1] = secrets[1], secrets[0]
+	}
+	for _, secret := range secrets {
+		if len(secret) >= MinSecretLength {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}

@@ -15,15 +15,16 @@ type ExplorerConfig struct {
 	Walker WalkerConfig
 	// WalkTimeout bounds one background lineage walk. Default 5m.
 	WalkTimeout time.Duration
-	// KeepFinished is how long a finished walk's result is served as it is: to the requests
-	// that were waiting for it (a progress page polling, say) and to those that follow.
-	// Default 30s.
+	// KeepFinished is how long a finished walk's whole tree is served as it is: to the
+	// requests that were waiting for it (a progress page polling, say) and to those that
+	// follow. A walk that failed, or whose tree is partial, goes only to the requests that were
+	// waiting for it (those that joined it while it ran, and a progress page that names it, see
+	// FollowLineage, for KeepFinished): the next request starts a new walk. Default 30s.
 	KeepFinished time.Duration
 	// KeepStale is how long after it finished a successful walk's tree is still served while a
 	// new walk of it runs (stale-while-revalidate): a request past KeepFinished starts that walk
 	// and gets the tree it had, whose page says when it was walked, instead of a progress page.
-	// Past KeepStale the tree is dropped and the next request waits for a new walk. A failed
-	// walk is kept for KeepFinished only, so that it is retried soon. Default 10m.
+	// Past KeepStale the tree is dropped and the next request waits for a new walk. Default 10m.
 	KeepStale time.Duration
 	// OnWalk, if set, is called after every background lineage walk with its tree (nil on
 	// error), its error and how long it took, for metrics. It must be fast.
@@ -43,8 +44,10 @@ type Explorer struct {
 	reports *reportSet // issuance and retirement reports (reports.go)
 	cfg     ExplorerConfig
 
-	mu   sync.Mutex
-	jobs map[string]*LineageJob
+	mu     sync.Mutex
+	jobs   map[string]*LineageJob // by batch id: the walk requests for it join or are served
+	byWalk map[uint64]*LineageJob // by Walk: every walk running or finished within KeepFinished
+	walks  uint64                 // the last Walk number given
 }
 
 // NewExplorer wires a Cache and a Walker in front of client.
@@ -59,7 +62,7 @@ func NewExplorer(client Source, cfg ExplorerConfig) *Explorer {
 	walker := NewWalker(cache, cfg.Walker)
 	serials.attach(cache, walker)
 	e := &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
-		jobs: map[string]*LineageJob{}}
+		jobs: map[string]*LineageJob{}, byWalk: map[uint64]*LineageJob{}}
 	e.reports = newReportSet(e)
 	return e
 }
@@ -137,6 +140,9 @@ type LineageJob struct {
 	ID       string    // the batch the walk started from
 	Started  time.Time // when the walk started
 	Progress *Progress
+	// Walk numbers the walk among the process's walks (from 1), so that a progress page can
+	// come back for the walk it showed (FollowLineage) whatever became of it.
+	Walk uint64
 
 	done       chan struct{}
 	tree       *Tree
@@ -164,12 +170,13 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 	defer e.mu.Unlock()
 	now := time.Now()
 	for k, j := range e.jobs {
-		keep := e.cfg.KeepStale
-		if j.err != nil {
-			keep = e.cfg.KeepFinished
-		}
-		if !j.finished.IsZero() && now.Sub(j.finished) > keep {
+		if !j.finished.IsZero() && now.Sub(j.finished) > e.cfg.KeepStale {
 			delete(e.jobs, k)
+		}
+	}
+	for k, j := range e.byWalk {
+		if !j.finished.IsZero() && now.Sub(j.finished) > e.cfg.KeepFinished {
+			delete(e.byWalk, k)
 		}
 	}
 	if j, ok := e.jobs[id]; ok && !(fresh && !j.finished.IsZero()) {
@@ -183,14 +190,14 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 		// Moving from batch to batch within one tree needs no new walk: a tree walked moments
 		// ago from another of its batches is the same tree, seen from here.
 		for _, j := range e.jobs {
-			if j.finished.IsZero() || j.err != nil {
+			if j.finished.IsZero() || j.err != nil || j.tree.Partial() {
 				continue
 			}
 			if n := j.tree.Nodes[id]; n != nil && n.Batch != nil && n.Missing == MissingNone {
 				view := j.tree.WithTarget(n)
 				done := make(chan struct{})
 				close(done)
-				seen := &LineageJob{ID: id, Started: j.Started, Progress: j.Progress, done: done, tree: view, finished: j.finished}
+				seen := &LineageJob{ID: id, Started: j.Started, Progress: j.Progress, Walk: j.Walk, done: done, tree: view, finished: j.finished}
 				e.jobs[id] = seen
 				return seen
 			}
@@ -199,11 +206,27 @@ func (e *Explorer) StartLineage(id string, fresh bool) *LineageJob {
 	return e.walk(id, now, nil)
 }
 
+// FollowLineage returns the walk numbered walk (LineageJob.Walk) when it is of batch id and
+// still known (under way, or finished within KeepFinished), whatever its outcome: a progress
+// page reloading gets the end of the walk it was showing, a failure included. Otherwise it is
+// StartLineage(id, false).
+func (e *Explorer) FollowLineage(id string, walk uint64) *LineageJob {
+	e.mu.Lock()
+	j := e.byWalk[walk]
+	e.mu.Unlock()
+	if j != nil && j.ID == id {
+		return j
+	}
+	return e.StartLineage(id, false)
+}
+
 // walk starts a background walk of id's lineage. With stale nil the new job is the one
 // requests for id join from now on; otherwise it replaces stale once it has succeeded, and a
 // failure leaves stale in place, due for another try. Call it with e.mu held.
 func (e *Explorer) walk(id string, now time.Time, stale *LineageJob) *LineageJob {
-	j := &LineageJob{ID: id, Started: now, Progress: &Progress{}, done: make(chan struct{})}
+	e.walks++
+	j := &LineageJob{ID: id, Started: now, Progress: &Progress{}, Walk: e.walks, done: make(chan struct{})}
+	e.byWalk[j.Walk] = j
 	if stale == nil {
 		e.jobs[id] = j
 	}
@@ -214,13 +237,21 @@ func (e *Explorer) walk(id string, now time.Time, stale *LineageJob) *LineageJob
 		if e.cfg.OnWalk != nil {
 			e.cfg.OnWalk(tree, err, time.Since(j.Started))
 		}
+		whole := err == nil && !tree.Partial()
 		e.mu.Lock()
 		j.tree, j.err, j.finished = tree, err, time.Now()
-		if stale != nil {
+		switch {
+		case stale != nil:
+			// A failed or partial refresh leaves the whole tree it was to replace, due for
+			// another try.
 			stale.refreshing = false
-			if cur := e.jobs[id]; err == nil && (cur == stale || cur == nil) {
+			if cur := e.jobs[id]; whole && (cur == stale || cur == nil) {
 				e.jobs[id] = j
 			}
+		case !whole && e.jobs[id] == j:
+			// The requests waiting for this walk have it; the next one walks again, so that a
+			// registry that has recovered is asked rather than a failure served.
+			delete(e.jobs, id)
 		}
 		e.mu.Unlock()
 		close(j.done)

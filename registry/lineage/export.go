@@ -21,6 +21,10 @@ type LineageExport struct {
 	Totals    ExportTotals  `json:"totals"`
 	Summary   ExportSummary `json:"summary"`
 	Truncated int           `json:"truncated"`
+	// Partial is true when the registry failed to send some batches however often the walk
+	// asked (FetchFailed of them, marked "fetch_failed"): ask again later for the whole tree.
+	Partial     bool `json:"partial"`
+	FetchFailed int  `json:"fetch_failed"`
 }
 
 // ExportNode is one node of a LineageExport. Batch is null when Missing is set.
@@ -95,7 +99,8 @@ type ExportSummary struct {
 
 // Export converts the tree for the JSON export.
 func (t *Tree) Export() *LineageExport {
-	out := &LineageExport{Problems: t.Problems, Truncated: t.Truncated, Nodes: make([]ExportNode, 0, t.Len())}
+	out := &LineageExport{Problems: t.Problems, Truncated: t.Truncated, Nodes: make([]ExportNode, 0, t.Len()),
+		Partial: t.Partial(), FetchFailed: t.FetchFailed}
 	if out.Problems == nil {
 		out.Problems = []Problem{}
 	}

@@ -163,6 +163,13 @@ func (e *Explorer) StartIssuanceReport(id string, fresh bool) *ReportJob[*Issuan
 	return e.reports.issuances.start(id, fresh)
 }
 
+// FollowIssuanceReport returns the job numbered walk (ReportJob.Walk) of issuance id while it is
+// known, whatever its outcome, for the progress page that showed it; otherwise it is
+// StartIssuanceReport(id, false).
+func (e *Explorer) FollowIssuanceReport(id string, walk uint64) *ReportJob[*IssuanceReport] {
+	return e.reports.issuances.follow(id, walk)
+}
+
 // IssuanceReport builds the report of issuance id (sharing a job under way) and waits for it,
 // or for ctx. See StartIssuanceReport.
 func (e *Explorer) IssuanceReport(ctx context.Context, id string) (*IssuanceReport, error) {

@@ -20,6 +20,9 @@ import (
 type ReportJob[T any] struct {
 	ID      string    // the issuance ("iss_…") or retirement ("ret_…") id
 	Started time.Time // when the job started
+	// Walk numbers the job among the process's jobs of its kind (from 1), so that a progress
+	// page can come back for the job it showed, whatever became of it (see follow).
+	Walk uint64
 
 	// own counts the fetches the job makes itself (records, a retirement's climbs).
 	own  Progress
@@ -90,13 +93,18 @@ type reportJobs[T any] struct {
 	keep    time.Duration // how long a finished job stays (ExplorerConfig.KeepFinished)
 	timeout time.Duration // bound of one job (ExplorerConfig.WalkTimeout)
 	build   func(ctx context.Context, j *ReportJob[T], fresh bool) (T, error)
+	partial func(T) bool // the report leaves out what the registry failed to send
 
-	mu   sync.Mutex
-	jobs map[string]*ReportJob[T]
+	mu     sync.Mutex
+	jobs   map[string]*ReportJob[T] // by id: the job requests join or are served
+	byWalk map[uint64]*ReportJob[T] // by Walk: every job running or finished within keep
+	walks  uint64
 }
 
 // start starts the job of id, or joins the one under way or finished within keep. fresh drops
-// a finished job first, so that a retry builds the report again.
+// a finished job first, so that a retry builds the report again. A job that failed, or whose
+// report is partial, goes only to the requests that were waiting for it (and to follow): the
+// next request builds the report again.
 func (s *reportJobs[T]) start(id string, fresh bool) *ReportJob[T] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -106,17 +114,26 @@ func (s *reportJobs[T]) start(id string, fresh bool) *ReportJob[T] {
 			delete(s.jobs, k)
 		}
 	}
+	for k, j := range s.byWalk {
+		if !j.finished.IsZero() && now.Sub(j.finished) > s.keep {
+			delete(s.byWalk, k)
+		}
+	}
 	if j, ok := s.jobs[id]; ok && !(fresh && !j.finished.IsZero()) {
 		return j
 	}
-	j := &ReportJob[T]{ID: id, Started: now, done: make(chan struct{})}
-	s.jobs[id] = j
+	s.walks++
+	j := &ReportJob[T]{ID: id, Started: now, Walk: s.walks, done: make(chan struct{})}
+	s.jobs[id], s.byWalk[j.Walk] = j, j
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 		defer cancel()
 		v, err := s.build(ctx, j, fresh)
 		s.mu.Lock()
 		j.finished = time.Now()
+		if (err != nil || s.partial(v)) && s.jobs[id] == j {
+			delete(s.jobs, id)
+		}
 		s.mu.Unlock()
 		j.mu.Lock()
 		j.result, j.err = v, err
@@ -124,6 +141,19 @@ func (s *reportJobs[T]) start(id string, fresh bool) *ReportJob[T] {
 		close(j.done)
 	}()
 	return j
+}
+
+// follow returns the job numbered walk when it is of id and still known (under way, or
+// finished within keep), whatever its outcome, for the progress page that showed it;
+// otherwise start(id, false).
+func (s *reportJobs[T]) follow(id string, walk uint64) *ReportJob[T] {
+	s.mu.Lock()
+	j := s.byWalk[walk]
+	s.mu.Unlock()
+	if j != nil && j.ID == id {
+		return j
+	}
+	return s.start(id, false)
 }
 
 // reportSet is the Explorer's reports under way and the records they start from.
@@ -138,9 +168,11 @@ func newReportSet(e *Explorer) *reportSet {
 	ttl := cmp.Or(max(e.cfg.Cache.TTL, 0), 5*time.Minute)
 	return &reportSet{
 		issuances: &reportJobs[*IssuanceReport]{keep: e.cfg.KeepFinished, timeout: e.cfg.WalkTimeout,
-			build: e.buildIssuanceReport, jobs: map[string]*ReportJob[*IssuanceReport]{}},
+			build: e.buildIssuanceReport, partial: func(r *IssuanceReport) bool { return r != nil && r.FetchFailed > 0 },
+			jobs: map[string]*ReportJob[*IssuanceReport]{}, byWalk: map[uint64]*ReportJob[*IssuanceReport]{}},
 		retirements: &reportJobs[*RetirementReport]{keep: e.cfg.KeepFinished, timeout: e.cfg.WalkTimeout,
-			build: e.buildRetirementReport, jobs: map[string]*ReportJob[*RetirementReport]{}},
+			build: e.buildRetirementReport, partial: func(r *RetirementReport) bool { return r != nil && r.FetchFailed > 0 },
+			jobs: map[string]*ReportJob[*RetirementReport]{}, byWalk: map[uint64]*ReportJob[*RetirementReport]{}},
 		records:     newRecordCache(ttl),
 		issuanceTTL: ttl,
 	}

@@ -96,6 +96,13 @@ func (e *Explorer) StartRetirementReport(id string, fresh bool) *ReportJob[*Reti
 	return e.reports.retirements.start(id, fresh)
 }
 
+// FollowRetirementReport returns the job numbered walk (ReportJob.Walk) of retirement id while
+// it is known, whatever its outcome, for the progress page that showed it; otherwise it is
+// StartRetirementReport(id, false).
+func (e *Explorer) FollowRetirementReport(id string, walk uint64) *ReportJob[*RetirementReport] {
+	return e.reports.retirements.follow(id, walk)
+}
+
 // RetirementReport builds the report of retirement id (sharing a job under way) and waits for
 // it, or for ctx. See StartRetirementReport.
 func (e *Explorer) RetirementReport(ctx context.Context, id string) (*RetirementReport, error) {
@@ -271,7 +278,8 @@ func (e *Explorer) climb(ctx context.Context, b *registry.CreditBatch, prog *Pro
 			break
 		}
 		prog.discovered.Add(1)
-		p, err := e.cache.CreditBatch(ctx, pid)
+		// A path cut by a passing fault is asked for again, as a walk asks for its ancestors.
+		p, err := e.walker.persist(ctx, func() (*registry.CreditBatch, error) { return e.cache.CreditBatch(ctx, pid) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()

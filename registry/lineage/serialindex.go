@@ -3,9 +3,11 @@ package lineage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/cache"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,6 +48,9 @@ type SerialIndexConfig struct {
 	MaxSerials int
 	// PassTimeout bounds one indexing pass. Default 30m.
 	PassTimeout time.Duration
+	// Logger is told, once, when the registry's listing of issuances stops ending (the index
+	// is degraded) and when it ends again. Default: slog.Default().
+	Logger *slog.Logger
 }
 
 // Resolution is where a serial number leads.
@@ -101,6 +106,11 @@ type SerialIndexStatus struct {
 	Roots        int           // root batches indexed by range
 	Serials      int           // batches indexed by exact serial number
 	Unparsable   int64         // serial numbers from the registry that did not parse (not indexed)
+
+	// Degraded says why the index cannot be complete, "" when it can: the registry's listing
+	// of issuances never ended in the last pass (ErrIncomplete), so issuances past the point
+	// where it looped are not indexed. It stays so until a pass lists every page.
+	Degraded string
 }
 
 // SerialIndex resolves serial numbers to credit batches (see Explorer.ResolveSerial). It is
@@ -124,6 +134,7 @@ type SerialIndex struct {
 	lastEnd   time.Time
 	lastTook  time.Duration
 	lastErr   error
+	degraded  error // the last pass's listing of issuances never ended (ErrIncomplete); nil if it did
 	passes    int64
 	life      context.Context // passes run under it: cancelled when Start's stop is called
 
@@ -157,6 +168,9 @@ func newSerialIndex(client Source, cfg SerialIndexConfig) *SerialIndex {
 	cfg.Workers = cmp.Or(max(cfg.Workers, 0), 2)
 	cfg.MaxSerials = cmp.Or(max(cfg.MaxSerials, 0), 1_000_000)
 	cfg.PassTimeout = cmp.Or(max(cfg.PassTimeout, 0), 30*time.Minute)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	return &SerialIndex{client: client, cfg: cfg, groups: map[serialBlock]uint32{}, exact: map[exactKey]string{},
 		roots: map[rootKey][]rootEntry{}, issuances: map[string]struct{}{}, changed: make(chan struct{}),
 		life: context.Background()}
@@ -294,6 +308,9 @@ func (x *SerialIndex) Status() SerialIndexStatus {
 	if x.lastErr != nil {
 		st.LastError = x.lastErr.Error()
 	}
+	if x.degraded != nil {
+		st.Degraded = x.degraded.Error()
+	}
 	for _, l := range x.roots {
 		st.Roots += len(l)
 	}
@@ -369,8 +386,23 @@ func (x *SerialIndex) startPass() <-chan singleflight.Result {
 			x.asOf = start
 			x.passes++
 		}
+		was := x.degraded
+		switch {
+		case errors.Is(err, registry.ErrIncomplete):
+			x.degraded = err
+		case err == nil:
+			x.degraded = nil
+		}
 		x.broadcastLocked()
 		x.mu.Unlock()
+		// Said once when it starts and once when it ends, not at every pass in between.
+		switch {
+		case was == nil && x.degraded != nil:
+			x.cfg.Logger.Warn("the serial index is incomplete: the registry's listing of issuances never ends; serials of issuances past that point cannot be resolved until a pass lists every page",
+				"endpoint", "/issuances", "err", err)
+		case was != nil && x.degraded == nil:
+			x.cfg.Logger.Info("the serial index is complete again: the registry's listing of issuances ends", "endpoint", "/issuances")
+		}
 		return nil, err
 	})
 }
@@ -394,11 +426,8 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 	}
 	after := ""
 	queued := map[string]struct{}{}
-	for pages := 0; ; pages++ {
-		if pages >= registry.MaxPages {
-			fail(fmt.Errorf("%w: more than %d pages of issuances", registry.ErrInvalid, registry.MaxPages))
-			break
-		}
+	var loop registry.PageLoop
+	for {
 		if err := sem.Acquire(ctx, 1); err != nil {
 			fail(err)
 			break
@@ -409,7 +438,9 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 			fail(err)
 			break
 		}
-		for _, iss := range p.Nodes {
+		ids := make([]string, len(p.Nodes))
+		for i, iss := range p.Nodes {
+			ids[i] = iss.ID
 			x.mu.Lock()
 			_, done := x.issuances[iss.ID]
 			x.mu.Unlock()
@@ -433,14 +464,16 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 				return nil
 			})
 		}
-		if !p.PageInfo.HasNextPage {
+		// A listing that never ends is cut where it first repeats itself; what it listed until
+		// then is indexed, and the index says it is degraded (see startPass).
+		next, done, err := loop.Next("/issuances", ids, p.PageInfo)
+		if err != nil {
+			fail(err)
+		}
+		if done {
 			break
 		}
-		if p.PageInfo.EndCursor == "" || p.PageInfo.EndCursor == after {
-			fail(fmt.Errorf("%w: the registry's page cursor of issuances did not advance", registry.ErrInvalid))
-			break
-		}
-		after = p.PageInfo.EndCursor
+		after = next
 	}
 	_ = g.Wait()
 	return firstErr

@@ -22,8 +22,9 @@ import (
 // indexed) and the path down is fetched through the cache (GET /credit_batches/{id}).
 //
 // Errors: ErrInvalid for a malformed serial (nothing sent upstream); *SerialNotFoundError
-// (ErrNotFound) when no batch has or contains it; when no pass has ever completed, the error
-// that stopped the pass; otherwise the client's errors, or ctx's.
+// (ErrNotFound) when no batch has or contains it; registry.ErrIncomplete when none was found
+// while the index is degraded (SerialIndexStatus.Degraded); when no pass has ever completed,
+// the error that stopped the pass; otherwise the client's errors, or ctx's.
 func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, error) {
 	s, err := registry.ParseSerial(raw)
 	if err != nil {
@@ -51,17 +52,24 @@ func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, erro
 		containing, overlapping := x.rootsForLocked(s)
 		complete := !x.asOf.IsZero()
 		asOf = x.asOf
+		degraded := x.degraded
 		changed := x.changed
 		x.mu.Unlock()
 		if len(containing) > 0 {
 			return x.resolveFromRoots(ctx, s, containing, asOf)
 		}
-		if complete || passEnded {
+		// A degraded index is listed again by the indexer's next pass, not by every lookup:
+		// each would send the same pages again to be cut at the same place.
+		if complete || passEnded || degraded != nil {
 			// A range that only overlaps a root lies in no batch of its tree where ranges nest;
 			// walking finds it where they do not. A range over more than two roots spans a
 			// whole root, so no one batch can hold it: not worth walking every tree it touches.
 			if len(overlapping) > 0 && len(overlapping) <= maxOverlapWalks {
 				return x.resolveByWalking(ctx, s, overlapping, asOf)
+			}
+			if degraded != nil {
+				// Not unknown: it may be in an issuance the listing never reached.
+				return Resolution{}, fmt.Errorf("the index of issuances is incomplete, so %s may belong to an issuance it could not list: %w", s, degraded)
 			}
 			if !complete && passErr != nil {
 				// The caller names the serial it asked about.

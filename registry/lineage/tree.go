@@ -95,8 +95,11 @@ type Tree struct {
 	// Truncated counts the nodes left unfetched because of the node bound.
 	Truncated int
 	// Fetched counts the batches obtained (from cache or upstream) during the walk.
-	Fetched  int
-	Duration time.Duration
+	Fetched int
+	// FetchFailed counts the nodes the registry failed to send however often the walk asked
+	// (MissingFetchFailed): the registry stayed unreachable. See Partial.
+	FetchFailed int
+	Duration    time.Duration
 
 	problemsAt map[string][]int
 }
@@ -108,6 +111,10 @@ func (t *Tree) WithTarget(n *Node) *Tree {
 	view.Target = n
 	return &view
 }
+
+// Partial reports whether the registry failed to send some of the tree's batches (FetchFailed
+// > 0): walking it again may fill the holes, so a partial tree is not kept to be served again.
+func (t *Tree) Partial() bool { return t.FetchFailed > 0 }
 
 // Len is the number of nodes, missing ones included.
 func (t *Tree) Len() int { return len(t.Nodes) }

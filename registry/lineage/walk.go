@@ -23,18 +23,71 @@ type WalkerConfig struct {
 	// MaxNodes bounds the nodes of one tree; past it, nodes are marked MissingTruncated and not
 	// fetched. Default DefaultMaxNodes.
 	MaxNodes int
+	// RetryWait is how long a walk waits before it asks again for the batches the registry
+	// failed to send (429, 5xx, timeouts) after the client's own attempts: once the rest of the
+	// tree is fetched, in rounds, the wait doubling each round (at most 30 s) and never past
+	// the walk's deadline. Default 1s.
+	RetryWait time.Duration
+	// RetryRounds is how many rounds in a row may bring nothing back before the registry is
+	// taken to be unreachable: what is still missing is then marked MissingFetchFailed and the
+	// tree is partial (Tree.Partial). Default 4.
+	RetryRounds int
 }
+
+// maxRetryWait caps one wait between a walk's retry rounds.
+const maxRetryWait = 30 * time.Second
 
 // Walker builds lineage trees from a BatchSource (normally a Cache in front of the Client).
 type Walker struct {
-	src      BatchSource
-	workers  int
-	maxNodes int
+	src         BatchSource
+	workers     int
+	maxNodes    int
+	retryWait   time.Duration
+	retryRounds int
 }
 
 // NewWalker returns a Walker reading from src.
 func NewWalker(src BatchSource, cfg WalkerConfig) *Walker {
-	return &Walker{src: src, workers: cmp.Or(max(cfg.Workers, 0), 8), maxNodes: cmp.Or(max(cfg.MaxNodes, 0), DefaultMaxNodes)}
+	return &Walker{src: src, workers: cmp.Or(max(cfg.Workers, 0), 8), maxNodes: cmp.Or(max(cfg.MaxNodes, 0), DefaultMaxNodes),
+		retryWait: cmp.Or(max(cfg.RetryWait, 0), time.Second), retryRounds: cmp.Or(max(cfg.RetryRounds, 0), 4)}
+}
+
+// transient reports whether a failed fetch may succeed if asked again later: the registry
+// throttled or failed to answer, as opposed to answering that the batch is not there.
+func transient(err error) bool {
+	return errors.Is(err, registry.ErrThrottled) || errors.Is(err, registry.ErrUnavailable)
+}
+
+// persist calls fetch, and while it fails transiently asks again after a wait that doubles
+// each time (from retryWait), up to retryRounds more times and never past ctx's deadline. It
+// is for the fetches the rest of a tree hangs from (each ancestor): the others are asked again
+// in rounds once the rest of the tree is fetched (see retryDeferred).
+func (w *Walker) persist(ctx context.Context, fetch func() (*registry.CreditBatch, error)) (*registry.CreditBatch, error) {
+	b, err := fetch()
+	for round := 1; err != nil && transient(err) && round <= w.retryRounds; round++ {
+		if !w.pause(ctx, round) {
+			break
+		}
+		b, err = fetch()
+	}
+	return b, err
+}
+
+// pause waits before retry round n and reports whether it did: not when the wait would end
+// past ctx's deadline or ctx ended during it.
+func (w *Walker) pause(ctx context.Context, n int) bool {
+	wait := min(w.retryWait<<min(n-1, 20), maxRetryWait)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < 2*wait {
+		return false // leave time to show what was fetched
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // Progress lets another goroutine watch a walk under way (for a page that shows it). The zero
@@ -74,6 +127,8 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 		return nil, err
 	}
 	progress.discovered.Add(1)
+	// Not asked again in rounds: with nothing to show, the page says so at once, with a retry
+	// link, and the next request walks again (see Explorer.StartLineage).
 	b, err := w.src.CreditBatch(ctx, id)
 	if err != nil {
 		return nil, err
@@ -103,6 +158,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	wk.cond.Broadcast()
 	wk.mu.Unlock()
 	wg.Wait()
+	wk.retryDeferred()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -132,8 +188,53 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 			Detail: fmt.Sprintf("the tree has more than %d batches; %d linked batches were not fetched", w.maxNodes, t.Truncated)})
 	}
 	t.sortProblems(order)
+	for _, n := range t.Nodes {
+		if n.Missing == MissingFetchFailed {
+			t.FetchFailed++
+		}
+	}
 	t.Duration = time.Since(start)
 	return t, nil
+}
+
+// retryDeferred asks again, in rounds, for the batches whose fetch failed transiently, once
+// everything else is fetched: a fault storm then costs waits, not holes. Each round waits
+// (see pause), queues them all and runs the workers until the queue is empty again (what they
+// bring may link to more batches, fetched in the same round). After RetryRounds rounds in a
+// row that bring nothing, or when the deadline is near, what is still missing is marked.
+func (wk *walk) retryDeferred() {
+	w := wk.w
+	fruitless := 0
+	for round := 1; len(wk.deferred) > 0 && fruitless < w.retryRounds && wk.ctx.Err() == nil; round++ {
+		if !w.pause(wk.ctx, round) {
+			break
+		}
+		before := wk.progress.Fetched()
+		wk.mu.Lock()
+		wk.failsInRow = 0 // each round asks again, however the last one ended
+		for _, d := range wk.deferred {
+			wk.queue = append(wk.queue, d.node)
+		}
+		wk.pending += len(wk.deferred)
+		wk.deferred = nil
+		wk.mu.Unlock()
+		var wg sync.WaitGroup
+		for range w.workers {
+			wg.Go(wk.work)
+		}
+		wg.Wait()
+		if wk.progress.Fetched() == before {
+			fruitless++
+		} else {
+			fruitless = 0
+		}
+	}
+	wk.mu.Lock()
+	for _, d := range wk.deferred {
+		wk.markFailedLocked(d.node, d.err, d.node.Parent)
+	}
+	wk.deferred = nil
+	wk.mu.Unlock()
 }
 
 func parentMismatch(parentID, childID, claimed string) Problem {
@@ -192,6 +293,33 @@ type walk struct {
 	pending int     // queued + being fetched (+1 while the climb runs)
 	tree    *Tree
 	repeats []*Node // placeholders for ids linked from a second place
+
+	deferred []deferredFetch // transient failures, asked for again after the rest (retryDeferred)
+	// failsInRow counts the fetches in a row that ran out of attempts (lastErr the last one's
+	// error): as many as there are workers means the registry is not answering now.
+	failsInRow int
+	lastErr    error
+}
+
+// holdQueueLocked defers every queued fetch without asking: the last fetches all ran out of
+// attempts, so the registry is not answering now, and spending every attempt on every batch
+// would only delay the retry rounds (which ask again, a few first).
+func (wk *walk) holdQueueLocked() {
+	why := fmt.Errorf("not asked after %d batches in a row failed: %w", wk.failsInRow, wk.lastErr)
+	for _, n := range wk.queue {
+		wk.deferred = append(wk.deferred, deferredFetch{n, why})
+	}
+	wk.pending -= len(wk.queue)
+	wk.queue = nil
+	if wk.pending == 0 {
+		wk.cond.Broadcast()
+	}
+}
+
+// deferredFetch is a node whose fetch failed transiently, and the last error it got.
+type deferredFetch struct {
+	node *Node
+	err  error
 }
 
 // work fetches queued nodes until there is nothing left to do or the walk is cancelled.
@@ -204,6 +332,11 @@ func (wk *walk) work() {
 		if len(wk.queue) == 0 || wk.ctx.Err() != nil {
 			wk.mu.Unlock()
 			return
+		}
+		if wk.failsInRow >= wk.w.workers {
+			wk.holdQueueLocked()
+			wk.mu.Unlock()
+			continue
 		}
 		n := wk.queue[0]
 		wk.queue[0] = nil
@@ -227,6 +360,13 @@ func (wk *walk) work() {
 // settleLocked records a fetched child (or why it is missing), checks that it points back at
 // the parent that listed it, and queues its own children.
 func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
+	if err != nil && transient(err) {
+		wk.deferred = append(wk.deferred, deferredFetch{n, err})
+		wk.failsInRow++
+		wk.lastErr = err
+		return
+	}
+	wk.failsInRow = 0
 	if err != nil {
 		wk.markFailedLocked(n, err, n.Parent)
 		return
@@ -337,7 +477,8 @@ func (wk *walk) climb(n *Node) *Node {
 		var b *registry.CreditBatch
 		err := registry.ValidateID(registry.PrefixCreditBatch, pid)
 		if err == nil {
-			b, err = wk.w.src.CreditBatch(wk.ctx, pid)
+			// The rest of the tree hangs from the ancestors: ask again now rather than later.
+			b, err = wk.w.persist(wk.ctx, func() (*registry.CreditBatch, error) { return wk.w.src.CreditBatch(wk.ctx, pid) })
 		}
 		if wk.ctx.Err() != nil {
 			return n

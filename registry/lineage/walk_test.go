@@ -184,7 +184,7 @@ func TestWalkErrorsWhenNothingCanBeShown(t *testing.T) {
 	if n := reg.Requests(); n != 1 {
 		t.Errorf("%d requests; want 1 (the malformed id is never sent)", n)
 	}
-	bad, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: "wrong", ClientSecret: "wrong"})
+	bad, _ := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: "wrong-token", ClientSecret: "wrong-secret"})
 	if _, err := lineage.NewWalker(bad, lineage.WalkerConfig{}).Lineage(context.Background(), reg.Fixtures().WideRoot, nil); !errors.Is(err, registry.ErrCredentials) {
 		t.Errorf("wrong credentials: %v", err)
 	}
