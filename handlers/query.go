@@ -15,6 +15,8 @@ const (
 	targetSerial
 	targetIssuance
 	targetRetirement
+	targetProject
+	targetOrganisation
 )
 
 // target is one thing a search query names, in canonical form.
@@ -27,7 +29,8 @@ type target struct {
 // huge pasted text must not cost more than a glance.
 const maxQueryLen = 4096
 
-// parseQuery finds what a search query names: credit batch, issuance and retirement ids,
+// parseQuery finds what a search query names: credit batch, issuance, retirement, project and
+// organisation ids,
 // and serial numbers, alone, in a pasted URL (path segments, query values, fragment) or in
 // pasted text, in the order they appear and without repeats. It never contacts anything.
 func parseQuery(q string) []target {
@@ -95,7 +98,8 @@ func recognise(tok string) (target, bool) {
 		for _, k := range []struct {
 			prefix string
 			kind   targetKind
-		}{{registry.PrefixCreditBatch, targetBatch}, {registry.PrefixIssuance, targetIssuance}, {registry.PrefixRetirement, targetRetirement}} {
+		}{{registry.PrefixCreditBatch, targetBatch}, {registry.PrefixIssuance, targetIssuance}, {registry.PrefixRetirement, targetRetirement},
+			{registry.PrefixProject, targetProject}, {registry.PrefixOrganisation, targetOrganisation}} {
 			if strings.HasPrefix(id, k.prefix+"_") && registry.ValidateID(k.prefix, id) == nil {
 				return target{k.kind, id}, true
 			}

@@ -20,10 +20,12 @@ type searchAction struct {
 }
 
 var kindLabel = map[targetKind]string{
-	targetBatch:      "credit batch",
-	targetSerial:     "serial number",
-	targetIssuance:   "issuance",
-	targetRetirement: "retirement",
+	targetBatch:        "credit batch",
+	targetSerial:       "serial number",
+	targetIssuance:     "issuance",
+	targetRetirement:   "retirement",
+	targetProject:      "project",
+	targetOrganisation: "organisation",
 }
 
 // decideSearch turns a query into what to do. It is pure: nothing is fetched to decide.
@@ -41,6 +43,10 @@ func decideSearch(q string) searchAction {
 			c.URL = views.IssuanceURL(t.value)
 		case targetRetirement:
 			c.URL = views.RetirementURL(t.value)
+		case targetProject:
+			c.URL = views.ProjectURL(t.value)
+		case targetOrganisation:
+			c.URL = views.OrganisationURL(t.value)
 		}
 		choices = append(choices, c)
 	}

@@ -168,7 +168,7 @@ func Issuance(p IssuancePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = field("Project", p.ProjectID, true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = linkedField("Project", p.ProjectID, projectHref(p.ProjectID)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
