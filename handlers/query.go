@@ -156,7 +156,9 @@ func isLetters(s string) bool {
 	return true
 }
 
-func isAlnum(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
 
 // urlParts splits a URL into the pieces that may hold an id or a serial: its path segments;
 // its query values only when the path holds nothing (our own /batches/{id}?serial=… names one

@@ -74,10 +74,10 @@ type ProjectPage struct {
 
 // ProjectIssuanceView is one issuance of a project.
 type ProjectIssuanceView struct {
-	ID, URL                   string
-	IssuedAt                  string
-	Period                    string // "2024-01-01 – 2024-03-31"
-	Supplier, Buffer, Total   Amount
+	ID, URL                 string
+	IssuedAt                string
+	Period                  string // "2024-01-01 – 2024-03-31"
+	Supplier, Buffer, Total Amount
 }
 
 // NewProjectPage builds the project page from its report.
