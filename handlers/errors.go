@@ -97,7 +97,7 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case kind == kindNotFound && errors.As(err, &snf):
 		p.Heading = fmt.Sprintf("No credit batch has serial number %s", value)
 		p.Message = fmt.Sprintf("No credit batch in the registry has serial number %s or holds its units. %s", value, indexFreshness(snf.IndexedAsOf))
-		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number."
+		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number. " + views.SerialConvention
 		p.RetryURL = ""
 	case kind == kindNotFound:
 		p.Heading = fmt.Sprintf("No %s %s in the registry", what, value)
