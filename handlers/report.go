@@ -26,7 +26,9 @@ type reportRoute[T any] struct {
 	url      func(id string) string // the page's canonical URL
 	retryURL func(id string) string
 	page     func(base views.Base, report T) templ.Component
-	title    func(id string) string
+	// sorted, when set, is page for a request with ?sort= (a table sorted by that column).
+	sorted func(base views.Base, report T, sort string) templ.Component
+	title  func(id string) string
 }
 
 // id reads and checks the route's :id; a malformed one is a 400 with nothing sent upstream.
@@ -56,6 +58,10 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		case !ready:
 			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: r.url(id),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
+			return nil
+		}
+		if sort := c.Query("sort"); sort != "" && r.sorted != nil {
+			s.render(c, http.StatusOK, r.sorted(s.base(r.title(id)), rep, sort))
 			return nil
 		}
 		s.render(c, http.StatusOK, r.page(s.base(r.title(id)), rep))
@@ -107,6 +113,9 @@ func (s *server) retirementRoute() reportRoute[*lineage.RetirementReport] {
 		title: func(id string) string { return "Retirement " + id },
 		page: func(b views.Base, rep *lineage.RetirementReport) templ.Component {
 			return views.Retirement(views.NewRetirementPage(b, rep))
+		},
+		sorted: func(b views.Base, rep *lineage.RetirementReport, sort string) templ.Component {
+			return views.Retirement(views.NewRetirementPage(b, rep).SortedBy(sort))
 		},
 	}
 }

@@ -44,6 +44,8 @@ type BatchRowView struct {
 	Path       *PathView
 	PathHidden int
 	Problems   []ProblemView
+	// Incomplete is set when the row's path stops short of a root (its problems say why).
+	Incomplete bool
 }
 
 // DepthText is the depth in words, "—" when not known.

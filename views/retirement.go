@@ -27,6 +27,9 @@ type RetirementPage struct {
 	Check       Check  // the batches' sizes against the total
 	Issuances   []Link // the issuances its batches came from
 	Batches     []RetiredBatchView
+	// Table is the batches as a compact table sorted as asked (?sort=), each row's path on
+	// demand.
+	Table       BatchTable
 	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
 	RetryURL    string // builds the page again
@@ -72,9 +75,21 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	}
 	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement’s")
 	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)
+	rows := make([]BatchRowView, 0, len(r.Batches))
 	for _, b := range r.Batches {
-		p.Batches = append(p.Batches, retiredBatchView(b))
+		v := retiredBatchView(b)
+		p.Batches = append(p.Batches, v)
+		row := batchRowView(b.Batch, &b)
+		row.Path, row.PathHidden, row.Problems, row.Incomplete = &v.Path, v.PathHidden, v.Problems, !v.Complete
+		rows = append(rows, row)
 	}
+	p.Table = NewBatchTable(rows, RetirementURL(ret.ID), "")
+	return p
+}
+
+// SortedBy is the page with its batches table sorted by sort (see NewBatchTable).
+func (p RetirementPage) SortedBy(sort string) RetirementPage {
+	p.Table = NewBatchTable(p.Table.Rows, RetirementURL(p.ID), sort)
 	return p
 }
 
