@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -87,6 +89,45 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 			return nil
 		}
 		s.writeJSON(c, http.StatusOK, rep)
+		return nil
+	}
+}
+
+// csv is the route of the report as a CSV download, written by write and named file-{id}.csv.
+// A report not ready within the wait answers as the lineage CSV does: a browser gets the
+// progress page, which reloads the download; a script gets the JSON 202.
+func (r reportRoute[T]) csv(s *server, file string, csvURL func(string) string, write func(io.Writer, T) error) pageHandler {
+	return func(c *gin.Context) error {
+		id, err := r.id(c)
+		if err != nil {
+			return err
+		}
+		browser := accepts(c.GetHeader("Accept"), "text/html")
+		wait := s.fragmentWait
+		if browser {
+			wait = s.progressWait
+		}
+		job := r.start(id, false)
+		rep, ready, err := await(c, job.Done(), job.Result, wait, lookupError{what: r.what, value: id, retry: r.retryURL(id)})
+		switch {
+		case err != nil:
+			return err
+		case !ready && browser:
+			s.showProgress(c, views.ProgressPage{Base: s.base("Preparing the CSV of " + id), ID: id, Heading: r.heading, URL: csvURL(id),
+				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
+			return nil
+		case !ready:
+			s.writePending(c, id, job.Fetched(), job.Discovered(), job.Started)
+			return nil
+		}
+		var buf bytes.Buffer
+		buf.WriteString(utf8BOM)
+		if err := write(&buf, rep); err != nil {
+			return err
+		}
+		// The id is well formed (letters, digits, one underscore): no quoting rules needed.
+		c.Header("Content-Disposition", `attachment; filename="`+file+`-`+id+`.csv"`)
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 		return nil
 	}
 }

@@ -20,6 +20,18 @@ func ProjectJSONURL(id string) string { return "/api/v1" + ProjectURL(id) }
 // OrganisationJSONURL is the organisation page's data as JSON, for tools.
 func OrganisationJSONURL(id string) string { return "/api/v1" + OrganisationURL(id) }
 
+// IssuanceCSVURL is an issuance's report as CSV, one row per root batch.
+func IssuanceCSVURL(id string) string { return IssuanceURL(id) + "/issuance.csv" }
+
+// IssuanceJSONURL is an issuance's report as JSON, for tools.
+func IssuanceJSONURL(id string) string { return "/api/v1" + IssuanceURL(id) }
+
+// RetirementCSVURL is a retirement's report as CSV, one row per batch it retired.
+func RetirementCSVURL(id string) string { return RetirementURL(id) + "/retirement.csv" }
+
+// RetirementJSONURL is a retirement's report as JSON, for tools.
+func RetirementJSONURL(id string) string { return "/api/v1" + RetirementURL(id) }
+
 // projectHref is the page of a project id taken from upstream data, or "" when the id is not
 // well formed (it is then shown unlinked).
 func projectHref(id string) string {

@@ -132,15 +132,27 @@ func formatTime(t registry.Timestamp) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// CSVHeader is the first row of the CSV export.
+// CSVHeader is the first row of the CSV export. The ids, dates, country and purposes come
+// after the first twelve columns, so that a sheet reading those by position still works.
 var CSVHeader = []string{"depth", "id", "parent_id", "serial_number", "status", "credit_kgs", "credits",
-	"holder", "beneficiary", "retirement_id", "retired_at", "missing"}
+	"holder", "beneficiary", "retirement_id", "retired_at", "missing",
+	"owner_id", "beneficiary_id", "issuance_id", "project_id", "supplier_id", "delivery_id", "issued_at",
+	"country_of_issue", "retirement_purposes"}
 
-// WriteCSV streams the tree as CSV (/batches/{id}/lineage.csv): the header, then one row per
-// node in pre-order, flushed as it goes. kg are integers; text from the upstream that a
-// spreadsheet would run as a formula (=, +, -, @, tab, CR) is prefixed with an apostrophe. It
-// returns the first write error.
-func WriteCSV(w io.Writer, t *Tree) error {
+// PurposesNotFetched is the retirement_purposes cell of a batch whose retirement record could
+// not be fetched: the purposes are unknown, which an empty cell would not say.
+const PurposesNotFetched = "(not fetched)"
+
+// WriteCSV streams the tree as CSV without retirement purposes; see WriteCSVWithPurposes.
+func WriteCSV(w io.Writer, t *Tree) error { return WriteCSVWithPurposes(w, t, nil) }
+
+// WriteCSVWithPurposes streams the tree as CSV (/batches/{id}/lineage.csv): the header, then
+// one row per node in pre-order, flushed as it goes. kg are integers; every cell a spreadsheet
+// would run as a formula (=, +, -, @, tab, CR) is prefixed with an apostrophe. purposes maps a
+// retirement id to its purposes (RetirementPurposes), joined with "; " in the cell; a retired
+// batch whose retirement is not in a non-nil map gets PurposesNotFetched. It returns the first
+// write error.
+func WriteCSVWithPurposes(w io.Writer, t *Tree, purposes map[string][]string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -169,6 +181,23 @@ func WriteCSV(w io.Writer, t *Tree) error {
 			}
 			row[9] = b.RetirementID
 			row[10] = formatTime(b.RetiredAt)
+			row[12] = b.Owner.ID
+			if b.Beneficiary != nil {
+				row[13] = b.Beneficiary.ID
+			}
+			row[14], row[15], row[16], row[17] = b.IssuanceID, b.ProjectID, b.SupplierID, b.DeliveryID
+			row[18] = formatTime(b.IssuedAt)
+			row[19] = b.CountryOfIssue
+			if b.RetirementID != "" && purposes != nil {
+				if ps, ok := purposes[b.RetirementID]; ok {
+					row[20] = strings.Join(ps, "; ")
+				} else {
+					row[20] = PurposesNotFetched
+				}
+			}
+		}
+		for i := range row {
+			row[i] = cell(row[i]) // every cell: ids and dates come from the upstream too
 		}
 		err = cw.Write(row)
 		if rows++; rows%512 == 0 {
