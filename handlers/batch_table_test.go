@@ -114,4 +114,12 @@ func TestOrganisationHoldingsAreASortableTable(t *testing.T) {
 	if doc.Find(`[data-testid=holdings] thead th[aria-sort=descending] a[data-sort=kg]`).Length() != 1 {
 		t.Error("the kg heading is not marked as sorted descending")
 	}
+	// Each row's path is one click away, on the batch's own page.
+	href, _ := doc.Find(`[data-testid=holdings] tbody > tr [data-testid=row-path]`).First().Attr("href")
+	if want := views.BatchURL(rows[0].ID) + "#path-h"; href != want {
+		t.Fatalf("first row's path links %q, want %q", href, want)
+	}
+	if page, _ := a.page(t, views.BatchURL(rows[0].ID), http.StatusOK); page.Find("#path-h").Length() != 1 {
+		t.Error("the batch page has no #path-h to land on")
+	}
 }
