@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,6 +38,15 @@ func TestSerialOneUnitOffSuggestsTheBatch(t *testing.T) {
 		}
 		if text(doc.Find(`[data-testid=serial-convention]`)) != views.SerialConvention {
 			t.Errorf("%s: the page does not say how ranges read", asked)
+		}
+		var e struct {
+			DidYouMean struct {
+				BatchID string `json:"batch_id"`
+			} `json:"did_you_mean"`
+		}
+		r := a.get(t, "/api/v1/serial/"+asked)
+		if r.status != http.StatusNotFound || json.Unmarshal([]byte(r.body), &e) != nil || e.DidYouMean.BatchID != root.ID {
+			t.Errorf("%s: JSON %d %s", asked, r.status, head(r.body, 300))
 		}
 	}
 
