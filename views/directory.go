@@ -75,7 +75,7 @@ type ProjectPage struct {
 	SupplierID                                    string
 	Issued, IssuedBuffer, Retired, RetiredBuffer  Amount // the project's own totals
 	Issuances                                     []ProjectIssuanceView
-	Supplierkg, Bufferkg, Totalkg                 Amount // the issuances' sums
+	SupplierSum, BufferSum, TotalSum              Amount // the issuances' sums
 	Checks                                        []CheckView
 	Mismatches                                    int
 	NoSupplier                                    bool
@@ -99,7 +99,7 @@ func NewProjectPage(base Base, r *lineage.ProjectReport) ProjectPage {
 		Country: pr.CountryCode, Pathway: pr.Pathway, Supplier: orgView(pr.Supplier.Organisation), SupplierID: pr.Supplier.ID,
 		Issued: amount(pr.IssuedCreditsTotal.CreditKgs), IssuedBuffer: amount(pr.IssuedBufferPoolCreditsTotal.CreditKgs),
 		Retired: amount(pr.RetiredCreditsTotal.CreditKgs), RetiredBuffer: amount(pr.RetiredBufferPoolCreditsTotal.CreditKgs),
-		Supplierkg: amount(r.SupplierKg), Bufferkg: amount(r.BufferKg), Totalkg: amount(r.TotalKg),
+		SupplierSum: amount(r.SupplierKg), BufferSum: amount(r.BufferKg), TotalSum: amount(r.TotalKg),
 		Checks: checkViews(r.Checks, "its issuances"), Mismatches: r.Mismatches(), NoSupplier: r.NoSupplier,
 		SupplierIssuances: r.SupplierIssuances, JSONURL: ProjectJSONURL(pr.ID), FetchedAt: r.FetchedAt.Format(time.DateTime + " UTC")}
 	for _, iss := range r.Issuances {
