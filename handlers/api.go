@@ -39,6 +39,15 @@ type apiError struct {
 	Retry  bool   `json:"retry"`                   // whether trying again later may help
 	Hint   string `json:"hint,omitempty"`          // what a valid value looks like, for "invalid"
 	AsOf   string `json:"indexed_as_of,omitempty"` // for an unknown serial: how fresh the index of issuances was (RFC 3339), "" before the first pass
+	// DidYouMean is, for an unknown serial one unit off a batch at one end, that batch.
+	DidYouMean *apiSuggestion `json:"did_you_mean,omitempty"`
+}
+
+// apiSuggestion is the batch an unknown serial number most likely meant.
+type apiSuggestion struct {
+	BatchID      string `json:"batch_id"`
+	SerialNumber string `json:"serial_number"`
+	URL          string `json:"url"` // its lineage page
 }
 
 // apiPending is the body of a 202 answer: the report asked for is being built; ask again
@@ -85,6 +94,10 @@ func (s *server) failJSON(c *gin.Context, err error) {
 	var snf *lineage.SerialNotFoundError
 	if errors.As(err, &snf) && !snf.IndexedAsOf.IsZero() {
 		body.AsOf = snf.IndexedAsOf.UTC().Format(time.RFC3339)
+	}
+	var dym *didYouMeanError
+	if errors.As(err, &dym) {
+		body.DidYouMean = &apiSuggestion{BatchID: dym.suggestion.BatchID, SerialNumber: dym.suggestion.Serial, URL: s.url(dym.suggestion.URL)}
 	}
 	if status == http.StatusMethodNotAllowed {
 		c.Header("Allow", "GET, HEAD")

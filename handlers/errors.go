@@ -77,8 +77,8 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Message = "The explorer only reads: nothing here can be changed."
 	case kind == kindInvalid:
 		noun := what
-		if what == "credit batch" {
-			noun = "credit batch id"
+		if what != "serial number" && what != "page" {
+			noun = what + " id" // say which kind of id: "not a valid retirement id"
 		}
 		p.Heading = fmt.Sprintf("That is not a valid %s", noun)
 		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
@@ -97,7 +97,7 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case kind == kindNotFound && errors.As(err, &snf):
 		p.Heading = fmt.Sprintf("No credit batch has serial number %s", value)
 		p.Message = fmt.Sprintf("No credit batch in the registry has serial number %s or holds its units. %s", value, indexFreshness(snf.IndexedAsOf))
-		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number."
+		p.Hint = "Check it for a typo, or search by the credit batch id, which the registry shows next to the serial number. " + views.SerialConvention
 		p.RetryURL = ""
 	case kind == kindNotFound:
 		p.Heading = fmt.Sprintf("No %s %s in the registry", what, value)
@@ -142,6 +142,10 @@ func exampleFor(what string) (hint, example string) {
 		return "An issuance id is “iss_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixIssuance)
 	case "retirement":
 		return "A retirement id is “ret_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixRetirement)
+	case "project":
+		return "A project id is “prj_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixProject)
+	case "organisation":
+		return "An organisation id is “org_” followed by 16 to 33 letters or digits, like", registry.ExampleID(registry.PrefixOrganisation)
 	}
 	return "", ""
 }

@@ -41,6 +41,12 @@ var hostileRoutes = []string{
 	"/issuances/{x}?retry=1",
 	"/api/v1/issuances/{x}",
 	"/api/v1/retirements/{x}",
+	"/retirements/ret_1DRBTYA8Q1S07CBY?sort={x}",
+	"/projects/{x}",
+	"/organisations/{x}",
+	"/organisations/org_1DRBTYA8Q1S07CBY?sort={x}",
+	"/api/v1/projects/{x}",
+	"/api/v1/organisations/{x}",
 	"/static/{x}",
 	"/static/{x}?v={x}",
 	"/healthz?{x}",
@@ -183,7 +189,7 @@ func TestHostileInput(t *testing.T) {
 
 	// Malformed ids and serials are refused with 400 before anything is sent upstream.
 	for _, p := range []string{"/batches/%00", "/batches/ctb_%ff%feAAAAAAAAAAAAAA", "/batches/ctb_" + strings.Repeat("A", 10<<10),
-		"/issuances/%3Cscript%3E", "/retirements/%0d%0a",
+		"/issuances/%3Cscript%3E", "/retirements/%0d%0a", "/projects/%3Cscript%3E", "/organisations/org_%ff%feAAAAAAAAAAAAAA",
 		"/serial/%ff%fe", "/api/v1/serial/ISO%00", "/batches/%D1%81tb_1DRBTYA8Q1S07CBY"} {
 		before := a.reg.Requests()
 		if r := a.get(t, p); r.status != http.StatusBadRequest {

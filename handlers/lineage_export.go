@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -67,14 +68,29 @@ func (s *server) lineageCSV(c *gin.Context) error {
 			Elapsed: views.FormatDuration(time.Since(job.Started))})
 		return nil
 	}
-	// The id is well formed (letters, digits, one underscore), so it needs no quoting rules.
-	c.Header("Content-Disposition", `attachment; filename="lineage-`+tree.Target.ID+`.csv"`)
-	return s.serveCached(c, newRenderKey(tree, "csv", "", ""), "text/csv; charset=utf-8", func(_ context.Context, w io.Writer) error {
+	// The retirements' purposes are records of their own (final, kept once fetched).
+	purposes, perr := s.explorer.RetirementPurposes(c.Request.Context(), tree.RetirementIDs())
+	if err := c.Request.Context().Err(); err != nil {
+		return err
+	}
+	build := func(_ context.Context, w io.Writer) error {
 		if _, err := io.WriteString(w, utf8BOM); err != nil {
 			return err
 		}
-		return lineage.WriteCSV(w, tree)
-	})
+		return lineage.WriteCSVWithPurposes(w, tree, purposes)
+	}
+	// The id is well formed (letters, digits, one underscore), so it needs no quoting rules.
+	c.Header("Content-Disposition", `attachment; filename="lineage-`+tree.Target.ID+`.csv"`)
+	if perr != nil {
+		// Some purposes are marked as not fetched: this answer is not kept, so that the next
+		// download asks for those records again.
+		s.log.Warn("retirement purposes not fetched for the lineage CSV", "batch", tree.Target.ID, "err", perr)
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Header("Cache-Control", "no-store")
+		c.Status(http.StatusOK)
+		return build(c.Request.Context(), c.Writer)
+	}
+	return s.serveCached(c, newRenderKey(tree, "csv", "", ""), "text/csv; charset=utf-8", build)
 }
 
 // walkedLineage validates the id (nothing is sent upstream for a malformed one) and waits

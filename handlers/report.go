@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -27,7 +29,9 @@ type reportRoute[T any] struct {
 	url      func(id string) string                             // the page's canonical URL
 	retryURL func(id string) string
 	page     func(base views.Base, report T) templ.Component
-	title    func(id string) string
+	// sorted, when set, is page for a request with ?sort= (a table sorted by that column).
+	sorted func(base views.Base, report T, sort string) templ.Component
+	title  func(id string) string
 }
 
 // id reads and checks the route's :id; a malformed one is a 400 with nothing sent upstream.
@@ -59,6 +63,10 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
 		}
+		if sort := c.Query("sort"); sort != "" && r.sorted != nil {
+			s.render(c, http.StatusOK, r.sorted(s.base(r.title(id)), rep, sort))
+			return nil
+		}
 		s.render(c, http.StatusOK, r.page(s.base(r.title(id)), rep))
 		return nil
 	}
@@ -86,6 +94,45 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 	}
 }
 
+// csv is the route of the report as a CSV download, written by write and named file-{id}.csv.
+// A report not ready within the wait answers as the lineage CSV does: a browser gets the
+// progress page, which reloads the download; a script gets the JSON 202.
+func (r reportRoute[T]) csv(s *server, file string, csvURL func(string) string, write func(io.Writer, T) error) pageHandler {
+	return func(c *gin.Context) error {
+		id, err := r.id(c)
+		if err != nil {
+			return err
+		}
+		browser := accepts(c.GetHeader("Accept"), "text/html")
+		wait := s.fragmentWait
+		if browser {
+			wait = s.progressWait
+		}
+		job := r.start(id, false)
+		rep, ready, err := await(c, job.Done(), job.Result, wait, lookupError{what: r.what, value: id, retry: r.retryURL(id)})
+		switch {
+		case err != nil:
+			return err
+		case !ready && browser:
+			s.showProgress(c, views.ProgressPage{Base: s.base("Preparing the CSV of " + id), ID: id, Heading: r.heading, URL: csvURL(id),
+				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
+			return nil
+		case !ready:
+			s.writePending(c, id, job.Fetched(), job.Discovered(), job.Started)
+			return nil
+		}
+		var buf bytes.Buffer
+		buf.WriteString(utf8BOM)
+		if err := write(&buf, rep); err != nil {
+			return err
+		}
+		// The id is well formed (letters, digits, one underscore): no quoting rules needed.
+		c.Header("Content-Disposition", `attachment; filename="`+file+`-`+id+`.csv"`)
+		c.Data(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+		return nil
+	}
+}
+
 // issuanceRoute is /issuances/{id} and /api/v1/issuances/{id}: where an issuance's credits
 // went (lineage.Explorer.StartIssuanceReport).
 func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
@@ -108,6 +155,9 @@ func (s *server) retirementRoute() reportRoute[*lineage.RetirementReport] {
 		title: func(id string) string { return "Retirement " + id },
 		page: func(b views.Base, rep *lineage.RetirementReport) templ.Component {
 			return views.Retirement(views.NewRetirementPage(b, rep))
+		},
+		sorted: func(b views.Base, rep *lineage.RetirementReport, sort string) templ.Component {
+			return views.Retirement(views.NewRetirementPage(b, rep).SortedBy(sort))
 		},
 	}
 }

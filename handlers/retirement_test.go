@@ -52,7 +52,7 @@ func TestRetirementPage(t *testing.T) {
 		t.Errorf("check: %s", text(doc.Find("[data-testid=check]")))
 	}
 
-	items := doc.Find("[data-testid=batches] > li")
+	items := doc.Find("[data-testid=batches] tbody > tr")
 	if items.Length() != len(list.Nodes) {
 		t.Fatalf("%d batches shown, the registry lists %d", items.Length(), len(list.Nodes))
 	}
@@ -60,7 +60,7 @@ func TestRetirementPage(t *testing.T) {
 	items.Each(func(i int, li *goquery.Selection) {
 		b := list.Nodes[i]
 		issuances[b.IssuanceID] = true
-		if li.Find("h3 a[href='"+views.BatchURL(b.ID)+"']").Length() != 1 {
+		if li.Find("th > a[href='"+views.BatchURL(b.ID)+"']").Length() != 1 {
 			t.Errorf("batch %d does not link to %s", i, b.ID)
 		}
 		if li.Find("a[href='"+views.IssuanceURL(b.IssuanceID)+"']").Length() == 0 {
@@ -173,7 +173,7 @@ func TestRetirementFromADeepChainFoldsItsPath(t *testing.T) {
 		t.Fatalf("%s is not retired", peeled.ID)
 	}
 	doc, r := a.page(t, "/retirements/"+peeled.RetirementID, http.StatusOK)
-	li := doc.Find("li#" + views.NodeAnchor(peeled.ID))
+	li := doc.Find("tr#" + views.NodeAnchor(peeled.ID))
 	if li.Length() != 1 {
 		t.Fatalf("%s is not listed", peeled.ID)
 	}
@@ -185,11 +185,11 @@ func TestRetirementFromADeepChainFoldsItsPath(t *testing.T) {
 	if first, _ := a.reg.Batch(text(steps.First().Find("code"))); first.ParentID != "" {
 		t.Errorf("the path starts at %s, which has a parent", first.ID)
 	}
-	if !strings.Contains(text(li.Find("p.muted").First()), strconv.Itoa(a.fx.DeepChainDepth)+" splits below its root") {
-		t.Errorf("depth: %s", text(li.Find("p.muted").First()))
+	if got := text(li.Find("[data-col=depth]")); got != views.FormatCount(a.fx.DeepChainDepth) {
+		t.Errorf("depth: %s, want %d", got, a.fx.DeepChainDepth)
 	}
 	if li.Find("[data-testid=path] li.fold a[href='"+views.BatchURL(peeled.ID)+"']").Length() != 1 {
 		t.Error("the folded middle does not lead to the batch's page")
 	}
-	t.Logf("retirement %s: %d batches, page %d bytes", peeled.RetirementID, doc.Find("[data-testid=batches] > li").Length(), len(r.body))
+	t.Logf("retirement %s: %d batches, page %d bytes", peeled.RetirementID, doc.Find("[data-testid=batches] tbody > tr").Length(), len(r.body))
 }

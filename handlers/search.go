@@ -17,18 +17,25 @@ type searchAction struct {
 	status   int
 	outcome  views.SearchOutcome
 	choices  []views.Choice
+	dropped  []views.Dropped
 }
 
 var kindLabel = map[targetKind]string{
-	targetBatch:      "credit batch",
-	targetSerial:     "serial number",
-	targetIssuance:   "issuance",
-	targetRetirement: "retirement",
+	targetBatch:        "credit batch",
+	targetSerial:       "serial number",
+	targetIssuance:     "issuance",
+	targetRetirement:   "retirement",
+	targetProject:      "project",
+	targetOrganisation: "organisation",
 }
 
 // decideSearch turns a query into what to do. It is pure: nothing is fetched to decide.
 func decideSearch(q string) searchAction {
-	targets := parseQuery(q)
+	targets, drops := parseQueryExplained(q)
+	dropped := make([]views.Dropped, 0, len(drops))
+	for _, d := range drops {
+		dropped = append(dropped, views.Dropped{Text: d.text, Kind: d.kind, Why: d.why})
+	}
 	choices := make([]views.Choice, 0, len(targets))
 	for _, t := range targets {
 		c := views.Choice{Kind: kindLabel[t.kind], Value: t.value}
@@ -41,16 +48,24 @@ func decideSearch(q string) searchAction {
 			c.URL = views.IssuanceURL(t.value)
 		case targetRetirement:
 			c.URL = views.RetirementURL(t.value)
+		case targetProject:
+			c.URL = views.ProjectURL(t.value)
+		case targetOrganisation:
+			c.URL = views.OrganisationURL(t.value)
 		}
 		choices = append(choices, c)
 	}
 	switch {
 	case len(targets) == 0 && len(q) == 0:
 		return searchAction{status: http.StatusBadRequest, outcome: views.SearchEmpty}
+	case len(targets) == 0 && len(dropped) > 0:
+		return searchAction{status: http.StatusBadRequest, outcome: views.SearchInvalid, dropped: dropped}
 	case len(targets) == 0:
 		return searchAction{status: http.StatusBadRequest, outcome: views.SearchUnrecognised}
-	case len(targets) > 1:
-		return searchAction{status: http.StatusOK, outcome: views.SearchSeveral, choices: choices}
+	case len(targets) > 1 || len(dropped) > 0:
+		// With pieces left out, even one target is shown rather than redirected to, so that
+		// the reader sees what was dropped and why.
+		return searchAction{status: http.StatusOK, outcome: views.SearchSeveral, choices: choices, dropped: dropped}
 	}
 	return searchAction{redirect: choices[0].URL}
 }
@@ -63,7 +78,7 @@ func (s *server) search(c *gin.Context) error {
 		c.Redirect(http.StatusSeeOther, s.url(a.redirect))
 		return nil
 	}
-	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices,
+	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices, Dropped: a.dropped,
 		ExampleID: registry.ExampleID(registry.PrefixCreditBatch), ExampleSerial: registry.ExampleSerial}
 	p.Query = trimQuery(q)
 	// The heading echoes it cut short; runs of spaces, tabs and newlines (pasted from a

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
@@ -17,6 +18,12 @@ import (
 // upstream; unknown: 404 naming the serial and how fresh the index of issuances is.
 func (s *server) serial(c *gin.Context) error {
 	res, err := s.resolveSerial(c)
+	var dym *didYouMeanError
+	if errors.As(err, &dym) {
+		c.Header("Cache-Control", "no-store")
+		s.render(c, http.StatusNotFound, views.SerialNotFound(s.base("Not found"), dym.suggestion))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -51,6 +58,9 @@ func (s *server) resolveSerial(c *gin.Context) (lineage.Resolution, error) {
 	switch {
 	case errors.As(err, &snf):
 		le.value = snf.Serial.String()
+		if sg, ok := s.suggestSerial(c.Request.Context(), snf.Serial); ok {
+			return res, &didYouMeanError{lookupError: le, suggestion: sg}
+		}
 	case errors.Is(err, registry.ErrInvalid):
 	default:
 		if p, perr := registry.ParseSerial(raw); perr == nil {
@@ -99,4 +109,34 @@ func batchPageURL(c *gin.Context, id string) string {
 		return views.BatchWithinURL(id, asked.String())
 	}
 	return views.BatchURL(id)
+}
+
+// didYouMeanError is a serial number no batch holds that misses one batch by a unit: a 404
+// like any unknown serial, whose page offers that batch.
+type didYouMeanError struct {
+	*lookupError
+	suggestion views.SerialSuggestion
+}
+
+// Unwrap gives the lookup error, and through it the not-found cause.
+func (e *didYouMeanError) Unwrap() error { return e.lookupError }
+
+// suggestSerial looks for the batch a serial number no batch holds most likely meant: the one
+// whose range differs by one unit at one end, or is shifted by one (views.SerialOffByOne), as
+// when its end was read as included. Only an exact match counts; at most four lookups, each
+// through the serial index.
+func (s *server) suggestSerial(ctx context.Context, asked registry.Serial) (views.SerialSuggestion, bool) {
+	for _, d := range [][2]int64{{1, 0}, {0, -1}, {1, 1}, {-1, -1}} {
+		v := asked
+		v.First, v.Last = asked.First+d[0], asked.Last+d[1]
+		if v.First < 0 || v.Last <= v.First {
+			continue
+		}
+		res, err := s.explorer.ResolveSerial(ctx, v.String())
+		if err == nil && res.Exact {
+			return views.SerialSuggestion{Asked: asked.String(), BatchID: res.BatchID, Serial: res.BatchSerial.String(),
+				URL: views.BatchURL(res.BatchID), NotFound: true}, true
+		}
+	}
+	return views.SerialSuggestion{}, false
 }

@@ -177,6 +177,14 @@ func (s *server) routes() *gin.Engine {
 	g.HEAD("/api/v1/issuances/:id", s.api(s.issuanceRoute().json(s)))
 	g.GET("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
 	g.HEAD("/api/v1/retirements/:id", s.api(s.retirementRoute().json(s)))
+	page("/issuances/:id/issuance.csv", s.issuanceRoute().csv(s, "issuance", views.IssuanceCSVURL, lineage.WriteIssuanceCSV))
+	page("/retirements/:id/retirement.csv", s.retirementRoute().csv(s, "retirement", views.RetirementCSVURL, lineage.WriteRetirementCSV))
+	page("/projects/:id", s.project)
+	page("/organisations/:id", s.organisation)
+	g.GET("/api/v1/projects/:id", s.api(s.projectJSON))
+	g.HEAD("/api/v1/projects/:id", s.api(s.projectJSON))
+	g.GET("/api/v1/organisations/:id", s.api(s.organisationJSON))
+	g.HEAD("/api/v1/organisations/:id", s.api(s.organisationJSON))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		g.Handle(m, "/static/*file", s.static())

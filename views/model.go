@@ -126,7 +126,16 @@ const (
 	SearchEmpty        SearchOutcome = iota // nothing was typed
 	SearchUnrecognised                      // nothing in the query looks like an id, serial or URL of ours
 	SearchSeveral                           // several things matched; the user picks one
+	SearchInvalid                           // what it holds looks meant as ids or serials, none valid
 )
+
+// Dropped is a piece of a search that looks meant as an id or a serial number but is not a
+// valid one, and why: the search page lists them so that nothing is left out silently.
+type Dropped struct {
+	Text string // as typed, cut short (untrusted; rendered escaped)
+	Kind string // what it looks meant as: "serial number", "retirement id"
+	Why  string // what is wrong with it
+}
 
 // Choice is one of several things a search matched.
 type Choice struct {
@@ -142,6 +151,9 @@ type SearchPage struct {
 	Choices       []Choice      // what the query named (SearchSeveral)
 	ExampleID     string        // a well-formed batch id, to show the expected shape
 	ExampleSerial string        // a well-formed serial number
+	// Dropped are the pieces left out, with why (SearchInvalid, and SearchSeveral when some
+	// pieces were valid and others not).
+	Dropped []Dropped
 	// Shown is the query as the heading echoes it, cut short (a pasted essay must not fill
 	// the screen); Base.Query keeps it whole in the search box, to be edited.
 	Shown string

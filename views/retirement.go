@@ -40,6 +40,9 @@ type RetirementPage struct {
 	// credits disagree with its kg).
 	RecordProblems []ProblemView
 
+	// Table is the batches as a compact table sorted as asked (?sort=), each row's path on
+	// demand.
+	Table       BatchTable
 	Problems    int
 	FetchFailed int    // batches whose path stops at a batch not fetched; RetryURL is then set
 	RetryURL    string // builds the page again
@@ -88,8 +91,13 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	}
 	p.Check = checkSum(r.BatchesKg, ret.CreditBatchSizeTotal.CreditKgs, 0, "its batches", "the retirement’s")
 	p.Issuances, _ = links(r.Issuances, len(r.Issuances), IssuanceURL)
+	rows := make([]BatchRowView, 0, len(r.Batches))
 	for _, b := range r.Batches {
-		p.Batches = append(p.Batches, retiredBatchView(b))
+		v := retiredBatchView(b)
+		p.Batches = append(p.Batches, v)
+		row := batchRowView(b.Batch, &b)
+		row.Path, row.PathHidden, row.Problems, row.Incomplete = &v.Path, v.PathHidden, v.Problems, !v.Complete
+		rows = append(rows, row)
 	}
 	total := ret.CreditBatchSizeTotal.CreditKgs
 	for i, h := range r.ByHolder {
@@ -116,6 +124,13 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 		row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
 		p.Beneficiaries = append(p.Beneficiaries, row)
 	}
+	p.Table = NewBatchTable(rows, RetirementURL(ret.ID), "")
+	return p
+}
+
+// SortedBy is the page with its batches table sorted by sort (see NewBatchTable).
+func (p RetirementPage) SortedBy(sort string) RetirementPage {
+	p.Table = NewBatchTable(p.Table.Rows, RetirementURL(p.ID), sort)
 	return p
 }
 

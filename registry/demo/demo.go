@@ -188,10 +188,13 @@ func (r *Registry) drawFault(rate float64) faultKind {
 //	/issuances/{id}/credit_batches        IssuanceCreditBatches: the roots, as they are now
 //	/retirements/{id}                     Retirement
 //	/retirements/{id}/credit_batches      ListResource[CreditBatch]
+//	/organisations/{id}                   Organisation
+//	/organisations/{id}/credit_balance    OrganisationCreditBalance (UnbalancedOrganisation's is off)
 //	/organisations/{id}/credit_batches    PaginatedListResource[CreditBatch], with its filters
 //	/projects                             PaginatedListResource[Project], by name
 //	/projects/{id}                        Project
 //	/suppliers/{id}                       Supplier
+//	/suppliers/{id}/issuances             PaginatedListResource[Issuance], newest first
 //
 // Paths carry no base prefix; mount the registry under one with http.StripPrefix. Sizes are kg
 // (credit_kgs) with credits rendered from them to three decimals. The order of checks follows a

@@ -50,6 +50,12 @@ type Fixtures struct {
 	// Organisation is a buyer owning or being the beneficiary of many batches (more than a
 	// page of GET /organisations/{id}/credit_batches).
 	Organisation string
+	// UnbalancedOrganisation is a buyer whose GET /organisations/{id}/credit_balance reports
+	// UnbalancedOrganisationKg more active kg than the active batches it owns add up to (a
+	// planted fault: its batches are consistent, its balance is not).
+	UnbalancedOrganisation string
+	// UnbalancedOrganisationKg is how many kg UnbalancedOrganisation's balance overstates.
+	UnbalancedOrganisationKg int64
 	// Project is a project whose short_code has a leading zero ("01P4").
 	Project string
 	// Supplier is the supplier of Project.

@@ -803,6 +803,7 @@ func (g *gen) finish() {
 	f.Issuance = d.issuances[fixtureIssuance].id
 	f.LastPageIssuance = d.issuances[0].id
 	f.Organisation = d.orgs[g.northwind].id
+	f.UnbalancedOrganisation, f.UnbalancedOrganisationKg = d.orgs[g.buyers[1]].id, 1_000
 	f.Project = d.projects[0].id
 	f.Supplier = d.suppliers[d.projects[0].supplier].id
 	f.WideLeafDeep = d.ids[g.leafAtDepth(d.index[f.WideRoot], wideLeafDepth)]

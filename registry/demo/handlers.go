@@ -23,9 +23,12 @@ var routes = []struct {
 	{[]string{"retirements", "*"}, (*Registry).retirement},
 	{[]string{"retirements", "*", "credit_batches"}, (*Registry).retirementCreditBatches},
 	{[]string{"organisations", "*", "credit_batches"}, (*Registry).organisationCreditBatches},
+	{[]string{"organisations", "*"}, (*Registry).organisation},
+	{[]string{"organisations", "*", "credit_balance"}, (*Registry).organisationCreditBalance},
 	{[]string{"projects"}, (*Registry).projectList},
 	{[]string{"projects", "*"}, (*Registry).project},
 	{[]string{"suppliers", "*"}, (*Registry).supplier},
+	{[]string{"suppliers", "*", "issuances"}, (*Registry).supplierIssuances},
 }
 
 func match(path string) (handler, []string, bool) {

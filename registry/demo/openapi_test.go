@@ -192,6 +192,18 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"unknown org", "/organisations/org_1000000000000000/credit_batches", 404, false},
 		{"malformed org", "/organisations/" + f.Project + "/credit_batches", 422, true},
 
+		{"organisation", "/organisations/" + f.Organisation, 200, false},
+		{"hostile organisation", "/organisations/" + mustOwner(t, r, f.HostileOrgBatch), 200, false},
+		{"unknown organisation", "/organisations/org_1000000000000000", 404, false},
+		{"malformed organisation", "/organisations/" + f.Project, 422, true},
+		{"org balance", "/organisations/" + f.Organisation + "/credit_balance", 200, false},
+		{"unbalanced org balance", "/organisations/" + f.UnbalancedOrganisation + "/credit_balance", 200, false},
+		{"unknown org balance", "/organisations/org_1000000000000000/credit_balance", 404, false},
+		{"supplier issuances", "/suppliers/" + f.Supplier + "/issuances?first=50", 200, false},
+		{"supplier issuances page", "/suppliers/" + f.Supplier + "/issuances?first=2", 200, false},
+		{"supplier issuances first=51", "/suppliers/" + f.Supplier + "/issuances?first=51", 422, false},
+		{"unknown supplier issuances", "/suppliers/spl_1000000000000000/issuances", 404, false},
+
 		{"projects", "/projects?first=50", 200, false},
 		{"project", "/projects/" + f.Project, 200, false},
 		{"unknown project", "/projects/prj_1000000000000000", 404, false},
@@ -230,4 +242,13 @@ func mustIssuance(t *testing.T, r *demo.Registry, batchID string) string {
 		t.Fatalf("no batch %s", batchID)
 	}
 	return b.IssuanceID
+}
+
+func mustOwner(t *testing.T, r *demo.Registry, batchID string) string {
+	t.Helper()
+	b, ok := r.Batch(batchID)
+	if !ok {
+		t.Fatalf("no batch %s", batchID)
+	}
+	return b.Owner.ID
 }

@@ -262,6 +262,77 @@ func (c *Client) AllOrganisationCreditBatches(ctx context.Context, orgID string,
 	})
 }
 
+// OrganisationBatches is one page of OrganisationCreditBatches with only a status filter (empty:
+// the upstream's default, every status but split), oldest issued first: the shape
+// lineage.DirectorySource asks for, without this package's filter type.
+func (c *Client) OrganisationBatches(ctx context.Context, orgID string, statuses []registry.Status, first int, after string) (*registry.Page[registry.CreditBatch], error) {
+	return c.OrganisationCreditBatches(ctx, orgID, OrganisationBatchFilter{Statuses: statuses}, first, after)
+}
+
+// Organisation fetches one organisation: GET /organisations/{id}. The route may answer null
+// for an id it does not know; that is ErrNotFound, as a 404 is.
+func (c *Client) Organisation(ctx context.Context, id string) (*registry.Organisation, error) {
+	if err := registry.ValidateID(registry.PrefixOrganisation, id); err != nil {
+		return nil, err
+	}
+	var v *registry.Organisation
+	if err := c.get(ctx, "/organisations/{id}", "/organisations/"+id, nil, &v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nullAnswer("/organisations/{id}", "/organisations/"+id)
+	}
+	return v, nil
+}
+
+// OrganisationCreditBalance fetches what an organisation holds and has retired, in kg:
+// GET /organisations/{id}/credit_balance.
+func (c *Client) OrganisationCreditBalance(ctx context.Context, id string) (*registry.OrganisationCreditBalance, error) {
+	if err := registry.ValidateID(registry.PrefixOrganisation, id); err != nil {
+		return nil, err
+	}
+	var v registry.OrganisationCreditBalance
+	if err := c.get(ctx, "/organisations/{id}/credit_balance", "/organisations/"+id+"/credit_balance", nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Project fetches one project: GET /projects/{id}. A null answer is ErrNotFound.
+func (c *Client) Project(ctx context.Context, id string) (*registry.Project, error) {
+	if err := registry.ValidateID(registry.PrefixProject, id); err != nil {
+		return nil, err
+	}
+	var v *registry.Project
+	if err := c.get(ctx, "/projects/{id}", "/projects/"+id, nil, &v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nullAnswer("/projects/{id}", "/projects/"+id)
+	}
+	return v, nil
+}
+
+// SupplierIssuances fetches one page of a supplier's issuances (of all its projects):
+// GET /suppliers/{id}/issuances?first=&after=.
+func (c *Client) SupplierIssuances(ctx context.Context, supplierID string, first int, after string) (*registry.Page[registry.Issuance], error) {
+	if err := registry.ValidateID(registry.PrefixSupplier, supplierID); err != nil {
+		return nil, err
+	}
+	var p registry.Page[registry.Issuance]
+	if err := c.get(ctx, "/suppliers/{id}/issuances", "/suppliers/"+supplierID+"/issuances", pageQuery(first, after), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// nullAnswer is the error of a route that answered 200 with null (the description allows it
+// for a few lookups): the object is not there, as with a 404.
+func nullAnswer(endpoint, path string) error {
+	return &registry.APIError{Kind: registry.ErrNotFound, Endpoint: endpoint, Path: path, Status: http.StatusOK,
+		Message: "the registry answered null", Attempts: 1}
+}
+
 // Ping checks that the upstream answers and accepts the credentials, with the cheapest call
 // there is (one issuance). It returns nil or the client's usual errors.
 func (c *Client) Ping(ctx context.Context) error {

@@ -159,15 +159,27 @@ func formatTime(t registry.Timestamp) string {
 // CSVHeader is the first row of the CSV export. counted_as says which total a row's kg are
 // in: active, retired, other_status (a status the explorer does not know), or "" (a split,
 // counted through its halves, or a missing batch); problems lists what the walk and the audit
-// found at that batch, "; " between them.
+// found at that batch, "; " between them. The ids, dates, country and purposes come after
+// those, so that a sheet reading the first columns by position still works.
 var CSVHeader = []string{"depth", "id", "parent_id", "serial_number", "status", "credit_kgs", "credits",
-	"holder", "beneficiary", "retirement_id", "retired_at", "missing", "counted_as", "problems"}
+	"holder", "beneficiary", "retirement_id", "retired_at", "missing", "counted_as", "problems",
+	"owner_id", "beneficiary_id", "issuance_id", "project_id", "supplier_id", "delivery_id", "issued_at",
+	"country_of_issue", "retirement_purposes"}
 
-// WriteCSV streams the tree as CSV (/batches/{id}/lineage.csv): the header, then one row per
-// node in pre-order, flushed as it goes. kg are integers. Every cell passes the formula
-// guard (see CSVCell), whatever its column: ids, statuses and problem details carry upstream
-// text as much as names do. It returns the first write error.
-func WriteCSV(w io.Writer, t *Tree) error {
+// PurposesNotFetched is the retirement_purposes cell of a batch whose retirement record could
+// not be fetched: the purposes are unknown, which an empty cell would not say.
+const PurposesNotFetched = "(not fetched)"
+
+// WriteCSV streams the tree as CSV without retirement purposes; see WriteCSVWithPurposes.
+func WriteCSV(w io.Writer, t *Tree) error { return WriteCSVWithPurposes(w, t, nil) }
+
+// WriteCSVWithPurposes streams the tree as CSV (/batches/{id}/lineage.csv): the header, then
+// one row per node in pre-order, flushed as it goes. kg are integers. Every cell passes the
+// formula guard (see CSVCell), whatever its column: ids, statuses and problem details carry
+// upstream text as much as names do. purposes maps a retirement id to its purposes
+// (RetirementPurposes), joined with "; " in the cell; a retired batch whose retirement is not
+// in a non-nil map gets PurposesNotFetched. It returns the first write error.
+func WriteCSVWithPurposes(w io.Writer, t *Tree, purposes map[string][]string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -197,6 +209,20 @@ func WriteCSV(w io.Writer, t *Tree) error {
 			row[9] = b.RetirementID
 			row[10] = formatTime(b.RetiredAt)
 			row[12] = countedAs(b.Status)
+			row[14] = b.Owner.ID
+			if b.Beneficiary != nil {
+				row[15] = b.Beneficiary.ID
+			}
+			row[16], row[17], row[18], row[19] = b.IssuanceID, b.ProjectID, b.SupplierID, b.DeliveryID
+			row[20] = formatTime(b.IssuedAt)
+			row[21] = b.CountryOfIssue
+			if b.RetirementID != "" && purposes != nil {
+				if ps, ok := purposes[b.RetirementID]; ok {
+					row[22] = strings.Join(ps, "; ")
+				} else {
+					row[22] = PurposesNotFetched
+				}
+			}
 		}
 		if t.Nodes[n.ID] == n {
 			var ps []string

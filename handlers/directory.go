@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// directoryID reads and checks the route's :id for a project or organisation page; a malformed
+// one is a 400 with nothing sent upstream.
+func directoryID(c *gin.Context, what, prefix string) (string, error) {
+	id := strings.TrimSpace(c.Param("id"))
+	if err := registry.ValidateID(prefix, id); err != nil {
+		return "", &lookupError{what: what, value: c.Param("id"), err: err}
+	}
+	return id, nil
+}
+
+// project is GET /projects/{id}: the project's record and its issuances with their totals,
+// checked against the project's own (lineage.Explorer.ProjectReport).
+func (s *server) project(c *gin.Context) error {
+	id, err := directoryID(c, "project", registry.PrefixProject)
+	if err != nil {
+		return err
+	}
+	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
+	if err != nil {
+		return &lookupError{what: "project", value: id, retry: views.ProjectURL(id), err: err}
+	}
+	s.render(c, http.StatusOK, views.Project(views.NewProjectPage(s.base("Project "+id), r)))
+	return nil
+}
+
+// projectJSON is GET /api/v1/projects/{id}: the project's report as JSON.
+func (s *server) projectJSON(c *gin.Context) error {
+	id, err := directoryID(c, "project", registry.PrefixProject)
+	if err != nil {
+		return err
+	}
+	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
+	if err != nil {
+		return &lookupError{what: "project", value: id, err: err}
+	}
+	s.writeJSON(c, http.StatusOK, r)
+	return nil
+}
+
+// organisation is GET /organisations/{id}: what the organisation holds and what was retired by
+// it or for it, its balance checked against its batches (lineage.Explorer.OrganisationReport).
+// ?sort= orders the holdings table (views.NewBatchTable).
+func (s *server) organisation(c *gin.Context) error {
+	id, err := directoryID(c, "organisation", registry.PrefixOrganisation)
+	if err != nil {
+		return err
+	}
+	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
+	if err != nil {
+		return &lookupError{what: "organisation", value: id, retry: views.OrganisationURL(id), err: err}
+	}
+	s.render(c, http.StatusOK, views.Organisation(views.NewOrganisationPage(s.base("Organisation "+id), r, c.Query("sort"))))
+	return nil
+}
+
+// organisationJSON is GET /api/v1/organisations/{id}: the organisation's report as JSON.
+func (s *server) organisationJSON(c *gin.Context) error {
+	id, err := directoryID(c, "organisation", registry.PrefixOrganisation)
+	if err != nil {
+		return err
+	}
+	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
+	if err != nil {
+		return &lookupError{what: "organisation", value: id, err: err}
+	}
+	s.writeJSON(c, http.StatusOK, r)
+	return nil
+}
