@@ -130,7 +130,8 @@ func (c *Client) Stats() ClientStats {
 
 // CreditBatch fetches one credit batch: GET /credit_batches/{id}. It returns an error wrapping
 // ErrInvalid (without sending anything) for a malformed id, ErrNotFound for an unknown one, or
-// another sentinel error (see APIError).
+// another sentinel error (see APIError); ErrUnavailable when the answer is not a JSON object. A
+// member that cannot be read does not fail it: see CreditBatch.Unread.
 func (c *Client) CreditBatch(ctx context.Context, id string) (*CreditBatch, error) {
 	if err := ValidateID(PrefixCreditBatch, id); err != nil {
 		return nil, err
@@ -138,6 +139,11 @@ func (c *Client) CreditBatch(ctx context.Context, id string) (*CreditBatch, erro
 	var b CreditBatch
 	if err := c.get(ctx, "/credit_batches/{id}", "/credit_batches/"+id, nil, &b); err != nil {
 		return nil, err
+	}
+	if b.NotAnObject() {
+		// A list keeps going without such an element; a batch asked for by id has nothing to show.
+		return nil, &APIError{Kind: ErrUnavailable, Endpoint: "/credit_batches/{id}", Path: "/credit_batches/" + id,
+			Status: 200, Message: "the answer could not be decoded: the record is not a JSON object", Attempts: 1}
 	}
 	return &b, nil
 }

@@ -167,7 +167,9 @@ func TestErrorsAreTypedAndCarryNoSecret(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>login</html>")
 		}, registry.ErrUnavailable, "not JSON"},
-		{"200 wrong shape", func(w http.ResponseWriter, r *http.Request) { jsonBody(w, 200, `{"size":{"credit_kgs":"many"}}`) }, registry.ErrUnavailable, "wrong type"},
+		// A wrongly typed member is kept as sent and marked (issue 14); a body that is no record
+		// at all is still an error.
+		{"200 wrong shape", func(w http.ResponseWriter, r *http.Request) { jsonBody(w, 200, `[{"size":{"credit_kgs":"many"}}]`) }, registry.ErrUnavailable, "not a JSON object"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,25 +20,26 @@ type IssuancePage struct {
 	Base
 	// Chart shows every root's tree side by side, as wide as its share of the issuance's kg.
 	Chart       IcicleView
-	ID          string  // "iss_…"
-	ProjectID   string  // "prj_…"
-	Supplier    OrgView // the supplier's organisation (untrusted name)
-	SupplierID  string  // "spl_…"
-	Period      string  // reporting period, "2024-01-01 to 2024-03-31"
-	IssuedAt    string  // "2024-05-12 14:03 UTC"
-	Issued      Amount  // credit_batch_size_total
-	SupplierKg  Amount  // supplier_credit_batch_size_total
-	BufferKg    Amount  // buffer_pool_credit_batch_size_total
-	RootsCheck  Check   // the roots' sizes against the issued total
-	Active      Amount  // unsplit active batches, every tree
-	Retired     Amount  // retired batches, every tree
-	ActiveShare string  // of the issued total, "62.5%"
-	RetiredShr  string  // of the issued total
-	Check       Check   // active + retired against the roots, and each tree against its root
-	Batches     string  // batches in every tree, formatted
-	Problems    int     // found by the walks and audits, listed on each tree's page
-	Missing     int     // linked batches not shown
-	FetchFailed int     // of which the registry failed to send; RetryURL is then set
+	ID          string   // "iss_…"
+	ProjectID   string   // "prj_…"
+	Supplier    OrgView  // the supplier's organisation (untrusted name)
+	SupplierID  string   // "spl_…"
+	PeriodStart DateView // reporting period's first day, as the registry wrote it
+	PeriodEnd   DateView // and its last
+	IssuedAt    DateView // "2024-05-12 14:03 UTC"
+	Issued      Amount   // credit_batch_size_total
+	SupplierKg  Amount   // supplier_credit_batch_size_total
+	BufferKg    Amount   // buffer_pool_credit_batch_size_total
+	RootsCheck  Check    // the roots' sizes against the issued total
+	Active      Amount   // unsplit active batches, every tree
+	Retired     Amount   // retired batches, every tree
+	ActiveShare string   // of the issued total, "62.5%"
+	RetiredShr  string   // of the issued total
+	Check       Check    // active + retired against the roots, and each tree against its root
+	Batches     string   // batches in every tree, formatted
+	Problems    int      // found by the walks and audits, listed on each tree's page
+	Missing     int      // linked batches not shown
+	FetchFailed int      // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
 
 	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the
@@ -106,16 +107,13 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 	issued := iss.CreditBatchSizeTotal.CreditKgs
 	p := IssuancePage{Base: base, Chart: NewIcicleForest(r.Trees, IcicleOptions{}), ID: iss.ID, ProjectID: iss.ProjectID,
 		Supplier: orgView(iss.Supplier.Organisation), SupplierID: iss.Supplier.ID,
-		IssuedAt: FormatTime(iss.IssuedAt.Time),
-		Issued:   amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
+		IssuedAt: StampView(iss.IssuedAt), PeriodStart: DayView(iss.ReportingPeriodStartAt), PeriodEnd: DayView(iss.ReportingPeriodEndAt),
+		Issued: amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
 		BufferKg: amount(iss.BufferPoolCreditBatchSizeTotal.CreditKgs),
 		Active:   amount(r.ActiveKg), Retired: amount(r.RetiredKg),
 		ActiveShare: FormatShare(r.ActiveKg, issued), RetiredShr: FormatShare(r.RetiredKg, issued),
 		Batches: FormatCount(r.Batches), Problems: r.Problems, Missing: r.Missing, FetchFailed: r.FetchFailed,
 		WalkTook: FormatDuration(r.Took)}
-	if s, e := iss.ReportingPeriodStartAt.String(), iss.ReportingPeriodEndAt.String(); s != "" || e != "" {
-		p.Period = or(s, "?") + " to " + or(e, "?")
-	}
 	if !r.WalkedAt.IsZero() {
 		p.WalkedAt = r.WalkedAt.UTC().Format(time.DateTime + " UTC")
 	}

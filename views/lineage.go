@@ -88,10 +88,10 @@ type BatchHeader struct {
 	ProjectID   string       // project id
 	SupplierID  string       // supplier id
 	Retirement  string       // retirement id, "" unless retired
-	RetiredAt   string       // "2024-05-12 14:03 UTC"
-	IssuedAt    string       // "2024-05-12 14:03 UTC"
-	Sequestered string       // "2024-05-12"
-	DeliveredAt string       // "2024-05-12 14:03 UTC"
+	RetiredAt   DateView     // "2024-05-12 14:03 UTC"
+	IssuedAt    DateView     // "2024-05-12 14:03 UTC"
+	Sequestered DateView     // "2024-05-12", the day as the registry wrote it
+	DeliveredAt DateView     // "2024-05-12 14:03 UTC"
 	DeliveryID  string       // delivery id
 	Country     string       // country of issue, ISO 3166-1 alpha-3
 	RemovalID   string       // removal id
@@ -100,6 +100,16 @@ type BatchHeader struct {
 	LeftID      string       // left half, "" unless split
 	RightID     string       // right half, "" unless split
 	Removal     *RemovalView // carbon removal accounting, nil when the registry has none
+	// Unread lists the record's other fields whose values could not be read (the dates above
+	// carry their own mark), each shown as sent.
+	Unread []UnreadView
+}
+
+// UnreadView is a field of a record whose value could not be read, as the page shows it.
+type UnreadView struct {
+	Field string // the JSON name, e.g. "size.credit_kgs"
+	Text  string // the value as sent (untrusted, cut short)
+	Why   string // "not a whole number", "not text", ...
 }
 
 // OrgView is an organisation as shown: Name is untrusted upstream text, rendered escaped.
@@ -591,10 +601,17 @@ func newHeader(n *lineage.Node) BatchHeader {
 		h.Beneficiary = &v
 	}
 	h.IssuanceID, h.ProjectID, h.SupplierID = b.IssuanceID, b.ProjectID, b.SupplierID
-	h.Retirement, h.RetiredAt = b.RetirementID, FormatTime(b.RetiredAt.Time)
-	h.IssuedAt = FormatTime(b.IssuedAt.Time)
-	h.Sequestered = b.SequesteredOn.String()
-	h.DeliveredAt, h.DeliveryID = FormatTime(b.DeliveredAt.Time), b.DeliveryID
+	h.Retirement, h.RetiredAt = b.RetirementID, StampView(b.RetiredAt)
+	h.IssuedAt = StampView(b.IssuedAt)
+	h.Sequestered = DayView(b.SequesteredOn)
+	h.DeliveredAt, h.DeliveryID = StampView(b.DeliveredAt), b.DeliveryID
+	for _, u := range b.Unread() {
+		switch u.Field {
+		case "retired_at", "issued_at", "sequestered_on", "sequestered_at", "delivered_at":
+			continue // marked where the date is shown
+		}
+		h.Unread = append(h.Unread, UnreadView{Field: or(u.Field, "the record"), Text: u.Text(), Why: u.Why})
+	}
 	h.Country, h.RemovalID = b.CountryOfIssue, b.RemovalID
 	h.CCP = "no"
 	if b.CCPApproved {

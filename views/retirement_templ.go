@@ -165,7 +165,7 @@ func Retirement(p RetirementPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = field("Retired", p.RetiredAt, false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = dateField("Retired", p.RetiredAt).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
