@@ -156,6 +156,9 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 			rb.Problems = append(rb.Problems, Problem{Kind: ProblemStatus, BatchID: b.ID, Related: j.ID,
 				Detail: fmt.Sprintf("%s is listed by retirement %s but is %s with retirement_id %s", b.ID, j.ID, b.Status, orNull(b.RetirementID))})
 		}
+		for _, u := range b.Unread() {
+			rb.Problems = append(rb.Problems, Problem{Kind: ProblemUnreadable, BatchID: b.ID, Detail: unreadDetail(b.ID, u)})
+		}
 		rep.BatchesKg += b.Size.CreditKgs
 		if b.IssuanceID != "" && !slices.Contains(rep.Issuances, b.IssuanceID) {
 			rep.Issuances = append(rep.Issuances, b.IssuanceID)
