@@ -111,6 +111,8 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
 		if se := (*registry.SerialError)(nil); errors.As(err, &se) {
 			p.Message = fmt.Sprintf("“%s” is not a well-formed %s: %s. Nothing was asked of the registry.", value, noun, se.Why)
+		} else if d := registry.OtherDigits(value); d != "" {
+			p.Message = fmt.Sprintf("“%s” is not a well-formed %s: it has %s, and ids are written with the digits 0–9. Nothing was asked of the registry.", value, noun, d)
 		}
 		p.Hint, p.Example = exampleFor(what)
 		if what == "serial number" {

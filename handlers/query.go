@@ -31,7 +31,9 @@ const maxQueryLen = 4096
 // and serial numbers, alone, in a pasted URL (path segments, query values, fragment) or in
 // pasted text, in the order they appear and without repeats. It never contacts anything.
 func parseQuery(q string) []target {
-	q = joinAtHyphens(trimQuery(q))
+	// Full-width forms (a CJK input method's) are the same characters to whoever typed them:
+	// "ｃｔｂ＿…", "ＩＳＯ－１－…", even a pasted "ｈｔｔｐｓ：／／…".
+	q = joinAtHyphens(trimQuery(registry.FoldWidth(q)))
 	var out []target
 	seen := map[target]bool{}
 	add := func(t target) {

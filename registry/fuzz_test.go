@@ -10,11 +10,26 @@ import (
 )
 
 func FuzzValidateID(f *testing.F) {
-	for _, s := range []string{"ctb_1DRBTYA8Q1S07CBY", "ctb_", "", "ctb_1DRBTYA8Q1S07CB\x00", "iss_1EWT8R5FY1S0GFCY", "ctb_ÄÖÜ1DRBTYA8Q1S07CB", "../../etc/passwd"} {
+	for _, s := range []string{"ctb_1DRBTYA8Q1S07CBY", "ctb_", "", "ctb_1DRBTYA8Q1S07CB\x00", "iss_1EWT8R5FY1S0GFCY", "ctb_ÄÖÜ1DRBTYA8Q1S07CB", "../../etc/passwd",
+		"ｃｔｂ＿１ＤＲＢＴＹＡ８Ｑ１Ｓ０７ＣＢＹ", "ctb_١DRBTYA8Q1S07CBY", "\u3000ctb_1DRBTYA8Q1S07CBY\u3000"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
+		// What a person typed is folded first; whatever it gives is a valid id, or the error is
+		// the validator's.
+		if canon, err := registry.CanonicalID(registry.PrefixCreditBatch, id); err == nil {
+			if registry.ValidateID(registry.PrefixCreditBatch, canon) != nil {
+				t.Errorf("CanonicalID(%q) = %q, which is not valid", id, canon)
+			}
+		} else if !strings.Contains(err.Error(), registry.ExampleID(registry.PrefixCreditBatch)) {
+			t.Errorf("CanonicalID(%q): the error does not show a valid id: %v", id, err)
+		}
 		err := registry.ValidateID(registry.PrefixCreditBatch, id)
+		if err == nil {
+			if canon, cerr := registry.CanonicalID(registry.PrefixCreditBatch, fullWidth(id)); cerr != nil || canon != id {
+				t.Errorf("the full-width form of %q gives %q, %v", id, canon, cerr)
+			}
+		}
 		if err != nil {
 			if !strings.Contains(err.Error(), registry.ExampleID(registry.PrefixCreditBatch)) {
 				t.Errorf("the error does not show a valid id: %v", err)

@@ -38,7 +38,7 @@ type Serial struct {
 }
 
 // ParseSerial parses a serial number as the registry writes it in serial_number, tolerating
-// what spreadsheets and copy-paste do to it: lower case, surrounding spaces, tabs, line breaks,
+// what spreadsheets, input methods and copy-paste do to it: full-width forms (FoldWidth), lower case, surrounding spaces, tabs, line breaks,
 // non-breaking or zero-width spaces, quotes, a trailing dot, comma or semicolon, typographic
 // dashes in place of hyphens, white space beside a hyphen (a line wrapped there), and
 // invisible characters (zero-width spaces, soft hyphens) anywhere. Inside, it is strict: exactly eight parts separated by hyphens,
@@ -53,6 +53,9 @@ func ParseSerial(s string) (Serial, error) {
 	}
 	norm, ok := normaliseSerial(s)
 	if !ok {
+		if d := OtherDigits(s); d != "" {
+			return Serial{}, serialError(s, "it has "+d+"; a serial number is written with the digits 0–9")
+		}
 		return Serial{}, serialError(s, "it contains characters other than letters, digits and hyphens")
 	}
 	if norm == "" {
@@ -162,12 +165,13 @@ func (v *Serial) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// normaliseSerial undoes what spreadsheets and copy-paste do: it trims spaces of every kind,
+// normaliseSerial undoes what spreadsheets, input methods and copy-paste do: it folds
+// full-width forms to ASCII, trims spaces of every kind,
 // quotes and trailing punctuation from both ends, turns typographic dashes into hyphens and
 // lower case into upper case. ok is false when anything but ASCII letters, digits and hyphens
 // is left.
 func normaliseSerial(s string) (string, bool) {
-	s = strings.TrimFunc(s, isSerialJunk)
+	s = strings.TrimFunc(FoldWidth(s), isSerialJunk)
 	b := make([]byte, 0, len(s))
 	space := false // white space since the last character kept
 	for _, r := range s {
