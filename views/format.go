@@ -91,6 +91,18 @@ func DayView(d registry.Date) DateView {
 	return DateView{Text: d.String()}
 }
 
+// Isolate wraps text from the registry (an organisation's name) in the Unicode first-strong
+// isolate and pop directional isolate (U+2068, U+2069), for plain-text places where no <bdi>
+// can go (a tooltip, SVG text): its right-to-left characters, override marks included, then
+// cannot reorder what follows it (the id printed after a name), and a genuine right-to-left
+// name keeps its own direction. In HTML, names go in <bdi> instead.
+func Isolate(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "\u2068" + s + "\u2069"
+}
+
 // FormatDuration renders an elapsed time for people: "850 ms", "3.2 s", "2 min 5 s".
 func FormatDuration(d time.Duration) string {
 	switch {
