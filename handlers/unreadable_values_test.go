@@ -176,3 +176,40 @@ func TestDatesAreTheDayAsWrittenAndTimesAreUTC(t *testing.T) {
 		t.Errorf("JSON sequestered_on %v, issued_at %v", b["sequestered_on"], b["issued_at"])
 	}
 }
+
+func TestUnreadableIssuanceAndRetirementFieldsAreShownAsSent(t *testing.T) {
+	var a *testApp
+	a = appEditing(t, func(rec map[string]any) {
+		if a == nil {
+			return
+		}
+		switch rec["id"] {
+		case a.fx.Issuance:
+			rec["reporting_period_start_at"] = "Q3 2025"
+			rec["buffer_pool_credit_batch_size_total"] = "lots"
+		case a.fx.Retirement:
+			rec["retired_at"] = "yesterday"
+			rec["purposes"] = "offsetting"
+		}
+	})
+	doc, _ := a.page(t, "/issuances/"+a.fx.Issuance, http.StatusOK)
+	if got := text(doc.Find("[data-testid=not-a-date]")); !strings.Contains(got, "Q3 2025 not a date") {
+		t.Errorf("the reporting period is not shown as sent, marked: %q", got)
+	}
+	if got := text(doc.Find("[data-testid=unread]")); !strings.Contains(got, "buffer_pool_credit_batch_size_total") || !strings.Contains(got, "lots") {
+		t.Errorf("the unreadable total is not shown as sent: %q", got)
+	}
+	doc, _ = a.page(t, "/retirements/"+a.fx.Retirement, http.StatusOK)
+	if got := text(doc.Find("[data-testid=not-a-date]")); !strings.Contains(got, "yesterday not a date") {
+		t.Errorf("retired_at is not shown as sent, marked: %q", got)
+	}
+	if got := text(doc.Find("[data-testid=unread]")); !strings.Contains(got, "purposes") || !strings.Contains(got, "offsetting") {
+		t.Errorf("the unreadable purposes are not shown as sent: %q", got)
+	}
+	for _, p := range []string{"/api/v1/issuances/" + a.fx.Issuance, "/api/v1/retirements/" + a.fx.Retirement} {
+		r := a.get(t, p)
+		if r.status != http.StatusOK || !strings.Contains(r.body, `"lots"`) && !strings.Contains(r.body, `"offsetting"`) {
+			t.Errorf("GET %s: %d; the registry's value should be kept as sent", p, r.status)
+		}
+	}
+}

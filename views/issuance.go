@@ -25,6 +25,8 @@ type IssuancePage struct {
 	Supplier    OrgView  // the supplier's organisation (untrusted name)
 	SupplierID  string   // "spl_…"
 	PeriodStart DateView // reporting period's first day, as the registry wrote it
+	// Unread lists the record's other fields whose values could not be read, as sent.
+	Unread      []UnreadView
 	PeriodEnd   DateView // and its last
 	IssuedAt    DateView // "2024-05-12 14:03 UTC"
 	Issued      Amount   // credit_batch_size_total
@@ -108,6 +110,7 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 	p := IssuancePage{Base: base, Chart: NewIcicleForest(r.Trees, IcicleOptions{}), ID: iss.ID, ProjectID: iss.ProjectID,
 		Supplier: orgView(iss.Supplier.Organisation), SupplierID: iss.Supplier.ID,
 		IssuedAt: StampView(iss.IssuedAt), PeriodStart: DayView(iss.ReportingPeriodStartAt), PeriodEnd: DayView(iss.ReportingPeriodEndAt),
+		Unread: unreadViews(iss.Unread(), "issued_at", "reporting_period_start_at", "reporting_period_end_at"),
 		Issued: amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
 		BufferKg: amount(iss.BufferPoolCreditBatchSizeTotal.CreditKgs),
 		Active:   amount(r.ActiveKg), Retired: amount(r.RetiredKg),

@@ -2,6 +2,7 @@ package views
 
 import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"slices"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -103,6 +104,18 @@ type BatchHeader struct {
 	// Unread lists the record's other fields whose values could not be read (the dates above
 	// carry their own mark), each shown as sent.
 	Unread []UnreadView
+}
+
+// unreadViews are a record's unreadable fields as a page lists them, but for those the page
+// already shows marked where the value goes (shownMarked).
+func unreadViews(us []registry.UnreadField, shownMarked ...string) []UnreadView {
+	var out []UnreadView
+	for _, u := range us {
+		if !slices.Contains(shownMarked, u.Field) {
+			out = append(out, UnreadView{Field: or(u.Field, "the record"), Text: u.Text(), Why: u.Why})
+		}
+	}
+	return out
 }
 
 // UnreadView is a field of a record whose value could not be read, as the page shows it.
@@ -605,13 +618,7 @@ func newHeader(n *lineage.Node) BatchHeader {
 	h.IssuedAt = StampView(b.IssuedAt)
 	h.Sequestered = DayView(b.SequesteredOn)
 	h.DeliveredAt, h.DeliveryID = StampView(b.DeliveredAt), b.DeliveryID
-	for _, u := range b.Unread() {
-		switch u.Field {
-		case "retired_at", "issued_at", "sequestered_on", "sequestered_at", "delivered_at":
-			continue // marked where the date is shown
-		}
-		h.Unread = append(h.Unread, UnreadView{Field: or(u.Field, "the record"), Text: u.Text(), Why: u.Why})
-	}
+	h.Unread = unreadViews(b.Unread(), "retired_at", "issued_at", "sequestered_on", "sequestered_at", "delivered_at")
 	h.Country, h.RemovalID = b.CountryOfIssue, b.RemovalID
 	h.CCP = "no"
 	if b.CCPApproved {
