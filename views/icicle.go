@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
-
 )
 
 // IcicleOptions sizes and bounds an icicle chart. Zero values take the defaults given.
