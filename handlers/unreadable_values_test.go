@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -211,5 +212,24 @@ func TestUnreadableIssuanceAndRetirementFieldsAreShownAsSent(t *testing.T) {
 		if r.status != http.StatusOK || !strings.Contains(r.body, `"lots"`) && !strings.Contains(r.body, `"offsetting"`) {
 			t.Errorf("GET %s: %d; the registry's value should be kept as sent", p, r.status)
 		}
+	}
+}
+
+func TestOneUnreadableIssuanceDoesNotPoisonTheSerialIndex(t *testing.T) {
+	var a *testApp
+	a = appEditing(t, func(rec map[string]any) {
+		if _, isIssuance := rec["supplier"]; a != nil && isIssuance && rec["id"] == a.fx.PlantedIssuance {
+			rec["id"] = 42 // in the list of issuances the index pages through
+			rec["issued_at"] = "not a date"
+		}
+	})
+	leaf, _ := a.reg.Batch(a.fx.WideLeafDeep)
+	r := a.get(t, "/serial/"+leaf.SerialNumber)
+	if r.status != http.StatusSeeOther || !strings.Contains(r.header.Get("Location"), a.fx.WideLeafDeep) {
+		t.Fatalf("GET /serial/%s: %d %s", leaf.SerialNumber, r.status, head(r.body, 400))
+	}
+	// The pass the lookup started completes, the unreadable issuance aside.
+	if err := a.explorer.SerialIndex().Refresh(context.Background()); err != nil {
+		t.Errorf("the index of issuances could not be built: %v", err)
 	}
 }

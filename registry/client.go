@@ -149,7 +149,9 @@ func (c *Client) CreditBatch(ctx context.Context, id string) (*CreditBatch, erro
 }
 
 // Issuances fetches one page of issuances: GET /issuances?first=&after=. first is clamped to
-// 1..MaxPageSize; after is the previous page's EndCursor, or "" for the first page.
+// 1..MaxPageSize; after is the previous page's EndCursor, or "" for the first page. An element
+// that cannot be read does not fail the page: it is there, with its Unread (and an id that is
+// "" when even that could not be read).
 func (c *Client) Issuances(ctx context.Context, first int, after string) (*Page[Issuance], error) {
 	var p Page[Issuance]
 	if err := c.get(ctx, "/issuances", "/issuances", pageQuery(first, after), &p); err != nil {
@@ -175,6 +177,10 @@ func (c *Client) Issuance(ctx context.Context, id string) (*Issuance, error) {
 	var v Issuance
 	if err := c.get(ctx, "/issuances/{id}", "/issuances/"+id, nil, &v); err != nil {
 		return nil, err
+	}
+	if v.NotAnObject() {
+		return nil, &APIError{Kind: ErrUnavailable, Endpoint: "/issuances/{id}", Path: "/issuances/" + id,
+			Status: 200, Message: "the answer could not be decoded: the record is not a JSON object", Attempts: 1}
 	}
 	return &v, nil
 }

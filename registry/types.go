@@ -306,15 +306,15 @@ type Issuance struct {
 type plainIssuance Issuance
 
 // UnmarshalJSON decodes field by field, as CreditBatch does: a member that cannot be read is
-// left zero and listed in Unread. Only a body that is not a JSON object is an error.
+// left zero and listed in Unread. It never returns an error: a record that is not a JSON object
+// decodes to an empty issuance whose Unread says so, so that one bad element of GET /issuances
+// does not fail the page it is on.
 func (v *Issuance) UnmarshalJSON(data []byte) error {
 	var p plainIssuance
 	var unread []UnreadField
 	if !decodeFields(data, reflect.ValueOf(&p).Elem(), "", &unread) {
-		if string(data) == "null" {
-			return nil
-		}
-		return fmt.Errorf("issuance: not a JSON object")
+		*v = Issuance{unread: []UnreadField{{Raw: string(data), Why: "not an object"}}}
+		return nil
 	}
 	*v = Issuance(p)
 	v.unread = unread
@@ -332,6 +332,9 @@ func (v Issuance) MarshalJSON() ([]byte, error) {
 
 // Unread lists the members sent with a value that could not be read. Shared: do not modify.
 func (v *Issuance) Unread() []UnreadField { return v.unread }
+
+// NotAnObject reports whether the registry's record was not a JSON object at all.
+func (v *Issuance) NotAnObject() bool { return len(v.unread) == 1 && v.unread[0].Field == "" }
 
 // IssuanceCreditBatches is GET /issuances/{id}/credit_batches: the root batches the issuance
 // created (as they are now, so some may be split), divided between supplier and buffer pool.
