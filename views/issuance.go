@@ -20,29 +20,32 @@ type IssuancePage struct {
 	Base
 	// Chart shows every root's tree side by side, as wide as its share of the issuance's kg.
 	Chart       IcicleView
-	ID          string   // "iss_…"
-	ProjectID   string   // "prj_…"
-	Supplier    OrgView  // the supplier's organisation (untrusted name)
-	SupplierID  string   // "spl_…"
-	PeriodStart DateView // reporting period's first day, as the registry wrote it
-	// Unread lists the record's other fields whose values could not be read, as sent.
-	Unread      []UnreadView
-	PeriodEnd   DateView // and its last
-	IssuedAt    DateView // "2024-05-12 14:03 UTC"
-	Issued      Amount   // credit_batch_size_total
-	SupplierKg  Amount   // supplier_credit_batch_size_total
-	BufferKg    Amount   // buffer_pool_credit_batch_size_total
-	RootsCheck  Check    // the roots' sizes against the issued total
-	Active      Amount   // unsplit active batches, every tree
-	Retired     Amount   // retired batches, every tree
-	ActiveShare string   // of the issued total, "62.5%"
-	RetiredShr  string   // of the issued total
-	Check       Check    // active + retired against the roots, and each tree against its root
-	Batches     string   // batches in every tree, formatted
-	Problems    int      // found by the walks and audits, listed on each tree's page
-	Missing     int      // linked batches not shown
-	FetchFailed int      // of which the registry failed to send; RetryURL is then set
+	ID          string  // "iss_…"
+	ProjectID   string  // "prj_…"
+	Supplier    OrgView // the supplier's organisation (untrusted name)
+	SupplierID  string  // "spl_…"
+	Issued      Amount  // credit_batch_size_total
+	SupplierKg  Amount  // supplier_credit_batch_size_total
+	BufferKg    Amount  // buffer_pool_credit_batch_size_total
+	RootsCheck  Check   // the roots' sizes against the issued total
+	Active      Amount  // unsplit active batches, every tree
+	Retired     Amount  // retired batches, every tree
+	ActiveShare string  // of the issued total, "62.5%"
+	RetiredShr  string  // of the issued total
+	Check       Check   // active + retired against the roots, and each tree against its root
+	Batches     string  // batches in every tree, formatted
+	Problems    int     // found by the walks and audits, listed on each tree's page
+	Missing     int     // linked batches not shown
+	FetchFailed int     // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
+
+	// The record's dates: the reporting period's days as the registry wrote them, the issue
+	// time in UTC; a value that is no date is shown as sent, marked.
+	PeriodStart DateView
+	PeriodEnd   DateView
+	IssuedAt    DateView
+	// Unread lists the record's other fields whose values could not be read, as sent.
+	Unread []UnreadView
 
 	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the
 	// anchor of the root table that lists the first of them (their rows say "does not add up").
