@@ -51,6 +51,53 @@ var (
 	numberType      = reflect.TypeFor[json.Number]()
 )
 
+// decodeRecord decodes a JSON object into the struct dst points to. The common case, a record
+// whose every member has its type, takes encoding/json's own path (several times faster than
+// member by member, which matters for a tree of 30,000 batches); the dates it could not read
+// are then collected from the fields that kept them. Only when that fails is the record decoded
+// member by member (decodeFields). ok is false when data is not a JSON object.
+func decodeRecord(data []byte, dst reflect.Value) (unread []UnreadField, ok bool) {
+	if b := bytes.TrimLeft(data, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	if json.Unmarshal(data, dst.Addr().Interface()) == nil {
+		collectUnread(dst, "", &unread)
+		return unread, true
+	}
+	dst.SetZero()
+	return unread, decodeFields(data, dst, "", &unread)
+}
+
+// collectUnread lists the fields of v (nested structs included) that kept a value they could
+// not read (Timestamp, Date).
+func collectUnread(v reflect.Value, prefix string, unread *[]UnreadField) {
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		f := v.Field(i)
+		if sf.Anonymous && f.Kind() == reflect.Struct {
+			collectUnread(f, prefix, unread) // an embedded struct's fields are the record's own
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if u, ok := f.Addr().Interface().(unreadable); ok {
+			if r, why := u.unreadRaw(); r != "" {
+				*unread = append(*unread, UnreadField{Field: prefix + name, Raw: r, Why: why})
+			}
+			continue
+		}
+		switch {
+		case f.Kind() == reflect.Struct:
+			collectUnread(f, prefix+name+".", unread)
+		case f.Kind() == reflect.Pointer && !f.IsNil() && f.Elem().Kind() == reflect.Struct:
+			collectUnread(f.Elem(), prefix+name+".", unread)
+		}
+	}
+}
+
 // decodeFields decodes a JSON object into the struct dst points to, member by member (by the
 // fields' json names, as encoding/json would, but case-sensitively). Nested structs and
 // pointers to structs are decoded the same way, so that a bad owner name costs the name, not
@@ -64,6 +111,10 @@ func decodeFields(data []byte, dst reflect.Value, prefix string, unread *[]Unrea
 	t := dst.Type()
 	for i := range t.NumField() {
 		sf := t.Field(i)
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			decodeEmbedded(m, dst.Field(i), prefix, unread)
+			continue
+		}
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 		if !sf.IsExported() || name == "" || name == "-" {
 			continue
@@ -75,6 +126,21 @@ func decodeFields(data []byte, dst reflect.Value, prefix string, unread *[]Unrea
 		decodeField(raw, dst.Field(i), prefix+name, unread)
 	}
 	return true
+}
+
+// decodeEmbedded decodes the members of an embedded struct from the object's members m.
+func decodeEmbedded(m map[string]json.RawMessage, dst reflect.Value, prefix string, unread *[]UnreadField) {
+	t := dst.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if !sf.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		if raw, ok := m[name]; ok && !bytes.Equal(raw, []byte("null")) {
+			decodeField(raw, dst.Field(i), prefix+name, unread)
+		}
+	}
 }
 
 // decodeField decodes one member into v, recording it in unread when it cannot be read.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,20 +222,21 @@ func (b *CreditBatch) UnmarshalJSON(data []byte) error {
 		plainBatch
 		SequesteredAt Date `json:"sequestered_at"`
 	}
-	var unread []UnreadField
-	if !decodeFields(data, reflect.ValueOf(&aux.plainBatch).Elem(), "", &unread) {
+	unread, ok := decodeRecord(data, reflect.ValueOf(&aux).Elem())
+	if !ok {
 		*b = CreditBatch{unread: []UnreadField{{Raw: string(data), Why: "not an object"}}}
 		return nil
 	}
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(data, &m) // an object: decodeFields read it
 	*b = CreditBatch(aux.plainBatch)
-	if b.SequesteredOn.IsZero() && !b.SequesteredOn.Unread() {
-		if raw, ok := m["sequestered_at"]; ok {
-			decodeField(raw, reflect.ValueOf(&b.SequesteredOn).Elem(), "sequestered_at", &unread)
-		}
+	useAt := b.SequesteredOn.IsZero() && !b.SequesteredOn.Unread()
+	if useAt {
+		b.SequesteredOn = aux.SequesteredAt
 	}
-	b.unread = unread
+	// sequestered_at counts only where it is the date read.
+	b.unread = slices.DeleteFunc(unread, func(u UnreadField) bool { return u.Field == "sequestered_at" && !useAt })
+	if len(b.unread) == 0 {
+		b.unread = nil
+	}
 	return nil
 }
 
@@ -311,8 +313,8 @@ type plainIssuance Issuance
 // does not fail the page it is on.
 func (v *Issuance) UnmarshalJSON(data []byte) error {
 	var p plainIssuance
-	var unread []UnreadField
-	if !decodeFields(data, reflect.ValueOf(&p).Elem(), "", &unread) {
+	unread, ok := decodeRecord(data, reflect.ValueOf(&p).Elem())
+	if !ok {
 		*v = Issuance{unread: []UnreadField{{Raw: string(data), Why: "not an object"}}}
 		return nil
 	}
@@ -367,8 +369,8 @@ type plainRetirement Retirement
 // left zero and listed in Unread. Only a body that is not a JSON object is an error.
 func (v *Retirement) UnmarshalJSON(data []byte) error {
 	var p plainRetirement
-	var unread []UnreadField
-	if !decodeFields(data, reflect.ValueOf(&p).Elem(), "", &unread) {
+	unread, ok := decodeRecord(data, reflect.ValueOf(&p).Elem())
+	if !ok {
 		if string(data) == "null" {
 			return nil
 		}
