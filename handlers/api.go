@@ -14,7 +14,8 @@ import (
 )
 
 // The JSON routes for tools (/api/v1/...) answer the same questions as the pages, with the
-// same statuses (statusFor), as JSON: kg as JSON integers, never floats. Errors are an
+// same statuses (statusFor), as JSON: kg as JSON integers and credits as exact decimal strings,
+// never a JSON number with a fraction (see registry.Quantity.MarshalJSON). Errors are an
 // apiError body rather than a page.
 
 // apiHandler serves one JSON route: it writes its answer on success and returns an error

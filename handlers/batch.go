@@ -20,12 +20,13 @@ import (
 // by every request for the same tree; when it takes longer than ProgressWait the answer is a
 // progress page that reloads itself until the tree is ready.
 func (s *server) batch(c *gin.Context) error {
-	id := strings.TrimSpace(c.Param("id"))
-	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
+	id, err := registry.CanonicalID(registry.PrefixCreditBatch, c.Param("id"))
+	if err != nil {
 		return &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
-	if canon := restoreCase(id); canon != id {
-		// A link whose id went through LOWER() names the same batch: send it to the page.
+	if canon := restoreCase(id); canon != strings.TrimSpace(c.Param("id")) {
+		// A link whose id went through LOWER(), or that was typed in full-width forms, names
+		// the same batch: send it to the page.
 		to := s.url(views.BatchURL(canon))
 		if q := c.Request.URL.RawQuery; q != "" {
 			to += "?" + q
@@ -61,11 +62,13 @@ func (s *server) batch(c *gin.Context) error {
 // subtree is GET /batches/{id}/subtree/{node}: the HTML fragment with the rows below node
 // in the lineage tree of id, which fills a collapsed branch of the lineage page when opened.
 func (s *server) subtree(c *gin.Context) error {
-	id, node := c.Param("id"), c.Param("node")
-	for _, v := range []string{id, node} {
-		if err := registry.ValidateID(registry.PrefixCreditBatch, v); err != nil {
-			return &lookupError{what: "credit batch", value: v, err: err}
-		}
+	id, err := registry.CanonicalID(registry.PrefixCreditBatch, c.Param("id"))
+	if err != nil {
+		return &lookupError{what: "credit batch", value: c.Param("id"), err: err}
+	}
+	node, err := registry.CanonicalID(registry.PrefixCreditBatch, c.Param("node"))
+	if err != nil {
+		return &lookupError{what: "credit batch", value: c.Param("node"), err: err}
 	}
 	job := s.explorer.StartLineage(id, false)
 	tree, ready, err := await(c, job.Done(), job.Result, s.fragmentWait, lookupError{what: "credit batch", value: id})

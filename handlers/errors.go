@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -84,6 +85,8 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 		p.Message = fmt.Sprintf("“%s” is not a well-formed %s, so nothing was asked of the registry.", value, noun)
 		if se := (*registry.SerialError)(nil); errors.As(err, &se) {
 			p.Message = fmt.Sprintf("“%s” is not a well-formed %s: %s. Nothing was asked of the registry.", value, noun, se.Why)
+		} else if d := registry.OtherDigits(value); d != "" {
+			p.Message = fmt.Sprintf("“%s” is not a well-formed %s: it has %s, and ids are written with the digits 0–9. Nothing was asked of the registry.", value, noun, d)
 		}
 		p.Hint, p.Example = exampleFor(what)
 		if what == "serial number" {
@@ -174,11 +177,44 @@ func (s *server) failByPath(c *gin.Context, err error) {
 // noRoute answers a request no route matched: under the JSON API with a JSON error, since the
 // tool calling it parses JSON, not a page; anything else gets the 404 page.
 func (s *server) noRoute(c *gin.Context) {
+	if serial, ok := s.encodedSlashSerial(c); ok {
+		// A serial number with a slash in it (%2F, as a link percent-encodes one) is still a
+		// serial number asked for: it gets the serial's own 400 naming the slash, not "no page".
+		c.Params = gin.Params{{Key: "serial", Value: serial}} // not what the failed match left
+		if s.isAPIPath(c.Request.URL.Path) {
+			s.api(s.serialJSON)(c)
+		} else {
+			s.page(s.serial)(c)
+		}
+		return
+	}
 	if s.isAPIPath(c.Request.URL.Path) {
 		s.failJSON(c, s.apiRouteError(c, errRouteNotFound))
 		return
 	}
 	s.fail(c, errRouteNotFound)
+}
+
+// encodedSlashSerial reports whether a GET or HEAD that no route took is /serial/{serial} or
+// /api/v1/serial/{serial} whose serial carries an encoded slash (%2F), which the router read as
+// a path separator; serial is the value as asked, decoded.
+func (s *server) encodedSlashSerial(c *gin.Context) (string, bool) {
+	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead {
+		return "", false
+	}
+	escaped := appPath(s.basePath, c.Request.URL.EscapedPath())
+	for _, prefix := range []string{"/serial/", apiPrefix + "/serial/"} {
+		rest, ok := strings.CutPrefix(escaped, prefix)
+		if !ok || strings.Contains(rest, "/") || !strings.Contains(strings.ToLower(rest), "%2f") {
+			continue
+		}
+		v, err := url.PathUnescape(rest)
+		if err != nil {
+			return "", false
+		}
+		return v, true
+	}
+	return "", false
 }
 
 // noMethod answers a method no route of the path has (gin has set Allow), in JSON under the

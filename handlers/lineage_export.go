@@ -6,7 +6,6 @@ import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -98,8 +97,8 @@ func (s *server) lineageCSV(c *gin.Context) error {
 // large tree can take minutes, longer than the server's write timeout, so past that it
 // returns no tree and the walk under way, for a 202 that says how far it got.
 func (s *server) walkedLineage(c *gin.Context, wait time.Duration) (*lineage.Tree, *lineage.LineageJob, error) {
-	id := strings.TrimSpace(c.Param("id"))
-	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
+	id, err := registry.CanonicalID(registry.PrefixCreditBatch, c.Param("id"))
+	if err != nil {
 		return nil, nil, &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
 	job := s.explorer.FollowLineage(id, walkParam(c))

@@ -53,7 +53,9 @@ type dropped struct {
 // more) but are not valid, in the order they appear and without repeats. Words, dates and
 // the rest of a pasted URL are not reported.
 func parseQueryExplained(q string) ([]target, []dropped) {
-	q = joinAtHyphens(trimQuery(q))
+	// Full-width forms (a CJK input method's) are the same characters to whoever typed them:
+	// "ｃｔｂ＿…", "ＩＳＯ－１－…", even a pasted "ｈｔｔｐｓ：／／…".
+	q = joinAtHyphens(trimQuery(registry.FoldWidth(q)))
 	var out []target
 	var drops []dropped
 	seen := map[target]bool{}

@@ -36,8 +36,8 @@ type reportRoute[T any] struct {
 
 // id reads and checks the route's :id; a malformed one is a 400 with nothing sent upstream.
 func (r reportRoute[T]) id(c *gin.Context) (string, error) {
-	id := strings.TrimSpace(c.Param("id"))
-	if err := registry.ValidateID(r.prefix, id); err != nil {
+	id, err := registry.CanonicalID(r.prefix, c.Param("id"))
+	if err != nil {
 		return "", &lookupError{what: r.what, value: c.Param("id"), err: err}
 	}
 	return id, nil
@@ -49,6 +49,11 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		id, err := r.id(c)
 		if err != nil {
 			return err
+		}
+		if id != strings.TrimSpace(c.Param("id")) {
+			// Typed in full-width forms: the same id, at its page's own address.
+			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
+			return nil
 		}
 		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
 			return nil

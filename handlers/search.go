@@ -81,6 +81,9 @@ func (s *server) search(c *gin.Context) error {
 	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices, Dropped: a.dropped,
 		ExampleID: registry.ExampleID(registry.PrefixCreditBatch), ExampleSerial: registry.ExampleSerial}
 	p.Query = trimQuery(q)
+	if a.outcome == views.SearchUnrecognised || a.outcome == views.SearchInvalid {
+		p.OtherDigits = registry.OtherDigits(p.Query)
+	}
 	// The heading echoes it cut short; runs of spaces, tabs and newlines (pasted from a
 	// spreadsheet) become one space first, as the page would show them, rather than the
 	// replacement marks shown() puts for control characters.

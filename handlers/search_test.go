@@ -118,7 +118,8 @@ func TestSearchRoute(t *testing.T) {
 // canonical, and the page it leads to a local path that names it.
 func FuzzParseQuery(f *testing.F) {
 	for _, s := range []string{idA, "ISO-1-BSTORE-GBR-F5X7-2024-78177-81177", isometric.ProductionURL + "/credit_batches/" + idA,
-		"https://x/?a=iss_1EWT8R5FY1S0GFCY#ret_1FYBH4QDT1S0SVKF", "ctb_", "\u200b", "%zz://", "a/b?c#d", idA + "," + idB} {
+		"https://x/?a=iss_1EWT8R5FY1S0GFCY#ret_1FYBH4QDT1S0SVKF", "ctb_", "\u200b", "%zz://", "a/b?c#d", idA + "," + idB,
+		"ｃｔｂ＿１ＤＲＢＴＹＡ８Ｑ１Ｓ０７ＣＢＹ", "ＩＳＯ－１－ＢＳＴＯＲＥ－ＧＢＲ－Ｆ５Ｘ７－２０２４－７８１７７－８１１７７", "ISO-1-BSTORE-GBR-F5X7-٢٠٢٤-78177-81177"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
@@ -149,9 +150,12 @@ func FuzzParseQuery(f *testing.F) {
 			default:
 				t.Fatalf("%q: unknown kind %v", q, tg.kind)
 			}
-			// Canonical values parse back to themselves.
+			// Canonical values parse back to themselves, typed in full-width forms too.
 			if again := parseQuery(tg.value); len(again) != 1 || again[0] != tg {
 				t.Fatalf("%q: %v parses back as %v", q, tg, again)
+			}
+			if again := parseQuery(fullWidth(tg.value)); len(again) != 1 || again[0] != tg {
+				t.Fatalf("%q: %v typed in full-width forms parses as %v", q, tg, again)
 			}
 		}
 		a := decideSearch(trimQuery(q))

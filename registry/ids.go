@@ -1,6 +1,9 @@
 package registry
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ID prefixes of the upstream's object kinds, as in "ctb_1DRBTYA8Q1S07CBY".
 const (
@@ -20,8 +23,10 @@ const (
 )
 
 // ValidateID reports whether id is well formed for the given prefix (e.g. PrefixCreditBatch).
-// It returns nil, or an error wrapping ErrInvalid that says what a valid id looks like. It
-// never contacts the upstream, so malformed input is rejected before anything is sent.
+// It returns nil, or an error wrapping ErrInvalid that says what a valid id looks like (and
+// names digits of other scripts, which are not read as 0–9). It never contacts the upstream,
+// so malformed input is rejected before anything is sent. It is strict: ids typed by people
+// go through CanonicalID first, which folds full-width forms.
 func ValidateID(prefix, id string) error {
 	if len(id) < idMinLen || len(id) > idMaxLen || len(id) < len(prefix)+1 ||
 		id[:len(prefix)] != prefix || id[len(prefix)] != '_' {
@@ -42,6 +47,20 @@ func ValidateID(prefix, id string) error {
 func ExampleID(prefix string) string { return prefix + "_1DRBTYA8Q1S07CBY" }
 
 func invalidID(prefix, id string) error {
+	if d := OtherDigits(id); d != "" {
+		return fmt.Errorf("%w: %q is not a valid %s id: it has %s, and an id is written with the digits 0–9 (expected %q followed by 16 to 33 letters or digits, like %s)",
+			ErrInvalid, TruncateForError(id), prefix, d, prefix+"_", ExampleID(prefix))
+	}
 	return fmt.Errorf("%w: %q is not a valid %s id (expected %q followed by 16 to 33 letters or digits, like %s)",
 		ErrInvalid, TruncateForError(id), prefix, prefix+"_", ExampleID(prefix))
+}
+
+// CanonicalID is an id as a person typed it, in the form the registry uses: full-width forms
+// folded to ASCII (FoldWidth), surrounding white space dropped, then checked by ValidateID.
+func CanonicalID(prefix, typed string) (string, error) {
+	id := strings.TrimSpace(FoldWidth(typed))
+	if err := ValidateID(prefix, id); err != nil {
+		return "", err
+	}
+	return id, nil
 }

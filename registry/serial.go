@@ -38,7 +38,7 @@ type Serial struct {
 }
 
 // ParseSerial parses a serial number as the registry writes it in serial_number, tolerating
-// what spreadsheets and copy-paste do to it: lower case, surrounding spaces, tabs, line breaks,
+// what spreadsheets, input methods and copy-paste do to it: full-width forms (FoldWidth), lower case, surrounding spaces, tabs, line breaks,
 // non-breaking or zero-width spaces, quotes, a trailing dot, comma or semicolon, typographic
 // dashes in place of hyphens, white space beside a hyphen (a line wrapped there), and
 // invisible characters (zero-width spaces, soft hyphens) anywhere. Inside, it is strict: exactly eight parts separated by hyphens,
@@ -51,9 +51,12 @@ func ParseSerial(s string) (Serial, error) {
 	if len(s) > maxSerialInput {
 		return Serial{}, serialError(s, fmt.Sprintf("it is %d characters long", utf8.RuneCountInString(s)))
 	}
-	norm, ok := normaliseSerial(s)
+	norm, bad, ok := normaliseSerial(s)
 	if !ok {
-		return Serial{}, serialError(s, "it contains characters other than letters, digits and hyphens")
+		if d := OtherDigits(s); d != "" {
+			return Serial{}, serialError(s, "it has "+d+"; a serial number is written with the digits 0–9")
+		}
+		return Serial{}, serialError(s, badCharacter(bad))
 	}
 	if norm == "" {
 		return Serial{}, serialError(s, "it is empty")
@@ -163,12 +166,13 @@ func (v *Serial) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// normaliseSerial undoes what spreadsheets and copy-paste do: it trims spaces of every kind,
+// normaliseSerial undoes what spreadsheets, input methods and copy-paste do: it folds
+// full-width forms to ASCII, trims spaces of every kind,
 // quotes and trailing punctuation from both ends, turns typographic dashes into hyphens and
 // lower case into upper case. ok is false when anything but ASCII letters, digits and hyphens
-// is left.
-func normaliseSerial(s string) (string, bool) {
-	s = strings.TrimFunc(s, isSerialJunk)
+// is left; bad is then the first such character (' ' for white space inside a part).
+func normaliseSerial(s string) (norm string, bad rune, ok bool) {
+	s = strings.TrimFunc(FoldWidth(s), isSerialJunk)
 	b := make([]byte, 0, len(s))
 	space := false // white space since the last character kept
 	for _, r := range s {
@@ -186,18 +190,33 @@ func normaliseSerial(s string) (string, bool) {
 			space = true
 			continue
 		default:
-			return "", false
+			return "", r, false
 		}
 		// A line wrapped at a hyphen (in a PDF, an e-mail, a narrow cell) leaves white space
 		// beside it: drop that. Anywhere else, as in "01 P4" or "40 170 350", which characters
 		// belong together is a guess, so the input is refused.
 		if space && c != '-' && (len(b) == 0 || b[len(b)-1] != '-') {
-			return "", false
+			return "", ' ', false
 		}
 		space = false
 		b = append(b, c)
 	}
-	return string(b), true
+	return string(b), 0, true
+}
+
+// badCharacter says which character made a serial number unreadable, by name where a person
+// would not see it for what it is (a slash from a link's %2F, a space inside a part).
+func badCharacter(r rune) string {
+	const other = "it contains characters other than letters, digits and hyphens: "
+	switch {
+	case r == '/':
+		return other + "a slash (“/”) between its parts"
+	case r == ' ':
+		return other + "white space inside a part"
+	case unicode.IsPrint(r):
+		return fmt.Sprintf("%s“%c”", other, r)
+	}
+	return fmt.Sprintf("%sthe invisible character U+%04X", other, r)
 }
 
 // IsSerialHyphen reports the characters ParseSerial reads as the hyphen between a serial's

@@ -228,11 +228,21 @@ func FuzzParseSerial(f *testing.F) {
 		"ISO--------",
 		"",
 		"\xff\xfe",
+		"ＩＳＯ－１－ＢＳＴＯＲＥ－ＧＢＲ－Ｆ５Ｘ７－２０２４－７８１７７－８１１７７",
+		"\u3000ｉｓｏ－１－ｖａｕｌｔ－ｕｓａ－０１ｐ４－２０２６－４０１７０３５０－４０１８２７９６。",
+		"ISO-1-BSTORE-GBR-F5X7-٢٠٢٤-78177-81177",
+		"ISO-1-BSTORE-GBR-F5X7-२०२४-78177-81177",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		v, err := registry.ParseSerial(in)
+		if err == nil && in != registry.FoldWidth(in) {
+			// Folding is all the parser does to full-width forms.
+			if folded, ferr := registry.ParseSerial(registry.FoldWidth(in)); ferr != nil || folded != v {
+				t.Fatalf("ParseSerial(%q) = %v, but its ASCII form parses to %v, %v", in, v, folded, ferr)
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), registry.ExampleSerial) {
 				t.Fatalf("ParseSerial(%q): error %v must wrap ErrInvalid and show an example", in, err)
@@ -251,6 +261,10 @@ func FuzzParseSerial(f *testing.F) {
 			if c := s[i]; !(c == '-' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z') {
 				t.Fatalf("canonical form %q has %q", s, c)
 			}
+		}
+		// Nor what a full-width input method does to it.
+		if wide, err := registry.ParseSerial(fullWidth(s)); err != nil || wide != v {
+			t.Fatalf("the full-width form of %q parses to %+v, %v", s, wide, err)
 		}
 		// What a spreadsheet does to it must not change it.
 		if pasted, err := registry.ParseSerial("\u00a0" + strings.ToLower(s) + ".\t"); err != nil || pasted != v {

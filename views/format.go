@@ -65,6 +65,44 @@ func FormatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// DateView is a date or a time-stamp as a page shows it: Text formatted, or, when the registry
+// sent a value that is no date (NotADate), Text is that value as sent, to be shown marked.
+type DateView struct {
+	Text     string // "2024-05-12 14:03 UTC", "2024-05-12", the registry's text, or "" for none
+	NotADate bool   // Text is the registry's value as sent, which could not be read as a date
+}
+
+// StampView is an instant (issued_at, retired_at, delivered_at) in UTC, labelled so:
+// "2024-05-12 14:03 UTC"; or the registry's text, marked, when it is not a date-time.
+func StampView(t registry.Timestamp) DateView {
+	if t.Unread() {
+		return DateView{Text: t.Text(), NotADate: true}
+	}
+	return DateView{Text: FormatTime(t.Time)}
+}
+
+// DayView is a calendar date (sequestered_on, a reporting period's ends) as the registry wrote
+// it, "2024-05-12", never moved by a time zone; or the registry's text, marked, when it is no
+// date.
+func DayView(d registry.Date) DateView {
+	if d.Unread() {
+		return DateView{Text: d.Text(), NotADate: true}
+	}
+	return DateView{Text: d.String()}
+}
+
+// Isolate wraps text from the registry (an organisation's name) in the Unicode first-strong
+// isolate and pop directional isolate (U+2068, U+2069), for plain-text places where no <bdi>
+// can go (a tooltip, SVG text): its right-to-left characters, override marks included, then
+// cannot reorder what follows it (the id printed after a name), and a genuine right-to-left
+// name keeps its own direction. In HTML, names go in <bdi> instead.
+func Isolate(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "\u2068" + s + "\u2069"
+}
+
 // FormatDuration renders an elapsed time for people: "850 ms", "3.2 s", "2 min 5 s".
 func FormatDuration(d time.Duration) string {
 	switch {

@@ -697,12 +697,25 @@ func (l *icicleLayout) describe(n *lineage.Node) (class, title, label, short str
 	h := b.Holder()
 	holder := OrgView{Name: h.Name, ID: h.ID}.Label()
 	verb, note := holderWords(b)
-	// The status is just before: "retired, for X" rather than "retired, retired for X".
-	sb.WriteString(", " + strings.TrimPrefix(verb, "retired ") + " " + holder)
+	// The status is just before: "retired, for X" rather than "retired, retired for X". A
+	// tooltip is plain text: the name is isolated there by the Unicode isolates themselves.
+	sb.WriteString(", " + strings.TrimPrefix(verb, "retired ") + " " + Isolate(holder))
 	if note != "" {
 		sb.WriteString(" " + note)
 	}
-	return "c-" + st.Class, sb.String(), FormatCredits(kg) + " cr · " + holder, FormatCredits(kg) + " cr"
+	return "c-" + st.Class, sb.String(), FormatCredits(kg) + " cr" + labelSep + holder, FormatCredits(kg) + " cr"
+}
+
+// labelSep separates a bar's size from its holder's name in its label.
+const labelSep = " · "
+
+// splitLabel splits a bar's label into what the chart wrote and the holder's name after it
+// (cut to fit, perhaps), so that the name can be isolated; name is "" for a label with none.
+func splitLabel(label string) (lead, name string) {
+	if i := strings.Index(label, labelSep); i >= 0 {
+		return label[:i+len(labelSep)], label[i+len(labelSep):]
+	}
+	return label, ""
 }
 
 // legend lists the swatches of the colours and outlines the chart uses, statuses first,

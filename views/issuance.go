@@ -25,8 +25,6 @@ type IssuancePage struct {
 	ProjectID   string  // "prj_…"
 	Supplier    OrgView // the supplier's organisation (untrusted name)
 	SupplierID  string  // "spl_…"
-	Period      string  // reporting period, "2024-01-01 to 2024-03-31"
-	IssuedAt    string  // "2024-05-12 14:03 UTC"
 	Issued      Amount  // credit_batch_size_total
 	SupplierKg  Amount  // supplier_credit_batch_size_total
 	BufferKg    Amount  // buffer_pool_credit_batch_size_total
@@ -53,6 +51,14 @@ type IssuancePage struct {
 	Missing     int    // linked batches not shown
 	FetchFailed int    // of which the registry failed to send; RetryURL is then set
 	RetryURL    string
+
+	// The record's dates: the reporting period's days as the registry wrote them, the issue
+	// time in UTC; a value that is no date is shown as sent, marked.
+	PeriodStart DateView
+	PeriodEnd   DateView
+	IssuedAt    DateView
+	// Unread lists the record's other fields whose values could not be read, as sent.
+	Unread []UnreadView
 
 	// Unbalanced counts the trees that do not add up on their own; UnbalancedAt is the
 	// anchor of the root table that lists the first of them (their rows say "does not add up").
@@ -122,8 +128,9 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 	issued := iss.CreditBatchSizeTotal.CreditKgs
 	p := IssuancePage{Base: base, Chart: NewIcicleForest(r.Trees, IcicleOptions{}), ID: iss.ID, ProjectID: iss.ProjectID,
 		Supplier: orgView(iss.Supplier.Organisation), SupplierID: iss.Supplier.ID,
-		IssuedAt: FormatTime(iss.IssuedAt.Time),
-		Issued:   amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
+		IssuedAt: StampView(iss.IssuedAt), PeriodStart: DayView(iss.ReportingPeriodStartAt), PeriodEnd: DayView(iss.ReportingPeriodEndAt),
+		Unread: unreadViews(iss.Unread(), "issued_at", "reporting_period_start_at", "reporting_period_end_at"),
+		Issued: amount(issued), SupplierKg: amount(iss.SupplierCreditBatchSizeTotal.CreditKgs),
 		BufferKg: amount(iss.BufferPoolCreditBatchSizeTotal.CreditKgs),
 		Active:   amount(r.ActiveKg), Retired: amount(r.RetiredKg),
 		ActiveShare: FormatShare(r.ActiveKg, issued), RetiredShr: FormatShare(r.RetiredKg, issued),
@@ -131,9 +138,6 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 		OtherStatuses: statusList(r.OtherStatuses), HasOther: len(r.OtherStatuses) > 0,
 		Batches: FormatCount(r.Batches), Problems: r.Problems, Missing: r.Missing, FetchFailed: r.FetchFailed,
 		WalkTook: FormatDuration(r.Took)}
-	if s, e := iss.ReportingPeriodStartAt.String(), iss.ReportingPeriodEndAt.String(); s != "" || e != "" {
-		p.Period = or(s, "?") + " to " + or(e, "?")
-	}
 	if !r.WalkedAt.IsZero() {
 		p.WalkedAt = r.WalkedAt.UTC().Format(time.DateTime + " UTC")
 	}

@@ -2,6 +2,7 @@ package views
 
 import (
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,10 +91,10 @@ type BatchHeader struct {
 	ProjectID   string       // project id
 	SupplierID  string       // supplier id
 	Retirement  string       // retirement id, "" unless retired
-	RetiredAt   string       // "2024-05-12 14:03 UTC"
-	IssuedAt    string       // "2024-05-12 14:03 UTC"
-	Sequestered string       // "2024-05-12"
-	DeliveredAt string       // "2024-05-12 14:03 UTC"
+	RetiredAt   DateView     // "2024-05-12 14:03 UTC"
+	IssuedAt    DateView     // "2024-05-12 14:03 UTC"
+	Sequestered DateView     // "2024-05-12", the day as the registry wrote it
+	DeliveredAt DateView     // "2024-05-12 14:03 UTC"
 	DeliveryID  string       // delivery id
 	Country     string       // country of issue, ISO 3166-1 alpha-3
 	RemovalID   string       // removal id
@@ -102,6 +103,28 @@ type BatchHeader struct {
 	LeftID      string       // left half, "" unless split
 	RightID     string       // right half, "" unless split
 	Removal     *RemovalView // carbon removal accounting, nil when the registry has none
+	// Unread lists the record's other fields whose values could not be read (the dates above
+	// carry their own mark), each shown as sent.
+	Unread []UnreadView
+}
+
+// unreadViews are a record's unreadable fields as a page lists them, but for those the page
+// already shows marked where the value goes (shownMarked).
+func unreadViews(us []registry.UnreadField, shownMarked ...string) []UnreadView {
+	var out []UnreadView
+	for _, u := range us {
+		if !slices.Contains(shownMarked, u.Field) {
+			out = append(out, UnreadView{Field: or(u.Field, "the record"), Text: u.Text(), Why: u.Why})
+		}
+	}
+	return out
+}
+
+// UnreadView is a field of a record whose value could not be read, as the page shows it.
+type UnreadView struct {
+	Field string // the JSON name, e.g. "size.credit_kgs"
+	Text  string // the value as sent (untrusted, cut short)
+	Why   string // "not a whole number", "not text", ...
 }
 
 // OrgView is an organisation as shown: Name is untrusted upstream text, rendered escaped.
@@ -616,10 +639,11 @@ func newHeader(n *lineage.Node) BatchHeader {
 		h.Beneficiary = &v
 	}
 	h.IssuanceID, h.ProjectID, h.SupplierID = b.IssuanceID, b.ProjectID, b.SupplierID
-	h.Retirement, h.RetiredAt = b.RetirementID, FormatTime(b.RetiredAt.Time)
-	h.IssuedAt = FormatTime(b.IssuedAt.Time)
-	h.Sequestered = b.SequesteredOn.String()
-	h.DeliveredAt, h.DeliveryID = FormatTime(b.DeliveredAt.Time), b.DeliveryID
+	h.Retirement, h.RetiredAt = b.RetirementID, StampView(b.RetiredAt)
+	h.IssuedAt = StampView(b.IssuedAt)
+	h.Sequestered = DayView(b.SequesteredOn)
+	h.DeliveredAt, h.DeliveryID = StampView(b.DeliveredAt), b.DeliveryID
+	h.Unread = unreadViews(b.Unread(), "retired_at", "issued_at", "sequestered_on", "sequestered_at", "delivered_at")
 	h.Country, h.RemovalID = b.CountryOfIssue, b.RemovalID
 	h.CCP = "no"
 	if b.CCPApproved {

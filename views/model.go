@@ -157,6 +157,9 @@ type SearchPage struct {
 	// Shown is the query as the heading echoes it, cut short (a pasted essay must not fill
 	// the screen); Base.Query keeps it whole in the search box, to be edited.
 	Shown string
+	// OtherDigits names the digits of other scripts the query has ("Arabic-Indic digits (٣)"),
+	// which are not read as 0–9; "" when it has none.
+	OtherDigits string
 }
 
 // ErrorPage is the page of a failed request.

@@ -20,7 +20,9 @@ type RetirementPage struct {
 	Beneficiary OrgView // for whom (untrusted name)
 	Owner       OrgView // who retired
 	Purposes    []PurposeView
-	RetiredAt   string // "2024-05-12 14:03 UTC"
+	RetiredAt   DateView // "2024-05-12 14:03 UTC"
+	// Unread lists the record's other fields whose values could not be read, as sent.
+	Unread      []UnreadView
 	Notes       string // upstream text, rendered escaped; "" when none
 	Total       Amount // credit_batch_size_total
 	RegistryURL string // the registry's own page of it, when it gave an http(s) one; never on the demo
@@ -72,7 +74,7 @@ type RetiredBatchView struct {
 func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 	ret := r.Retirement
 	p := RetirementPage{Base: base, ID: ret.ID, Beneficiary: orgView(ret.Beneficiary), Owner: orgView(ret.Owner),
-		Purposes: purposeViews(ret.Purposes), RetiredAt: FormatTime(ret.RetiredAt.Time), Notes: ret.Notes,
+		Purposes: purposeViews(ret.Purposes), RetiredAt: StampView(ret.RetiredAt), Unread: unreadViews(ret.Unread(), "retired_at"), Notes: ret.Notes,
 		Total: amount(ret.CreditBatchSizeTotal.CreditKgs), RegistryURL: httpURL(ret.URL),
 		Problems: r.Problems, FetchFailed: r.FetchFailed, WalkTook: FormatDuration(r.Took)}
 	if base.Demo {

@@ -128,7 +128,8 @@ func (c *Client) Stats() registry.ClientStats {
 
 // CreditBatch fetches one credit batch: GET /credit_batches/{id}. It returns an error wrapping
 // ErrInvalid (without sending anything) for a malformed id, ErrNotFound for an unknown one, or
-// another sentinel error (see APIError).
+// another sentinel error (see APIError); ErrUnavailable when the answer is not a JSON object. A
+// member that cannot be read does not fail it: see registry.CreditBatch.Unread.
 func (c *Client) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
 	if err := registry.ValidateID(registry.PrefixCreditBatch, id); err != nil {
 		return nil, err
@@ -137,11 +138,18 @@ func (c *Client) CreditBatch(ctx context.Context, id string) (*registry.CreditBa
 	if err := c.get(ctx, "/credit_batches/{id}", "/credit_batches/"+id, nil, &b); err != nil {
 		return nil, err
 	}
+	if b.NotAnObject() {
+		// A list keeps going without such an element; a batch asked for by id has nothing to show.
+		return nil, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: "/credit_batches/{id}", Path: "/credit_batches/" + id,
+			Status: 200, Message: "the answer could not be decoded: the record is not a JSON object", Attempts: 1}
+	}
 	return &b, nil
 }
 
 // Issuances fetches one page of issuances: GET /issuances?first=&after=. first is clamped to
-// 1..MaxPageSize; after is the previous page's EndCursor, or "" for the first page.
+// 1..MaxPageSize; after is the previous page's EndCursor, or "" for the first page. An element
+// that cannot be read does not fail the page: it is there, with its Unread (and an id that is
+// "" when even that could not be read).
 func (c *Client) Issuances(ctx context.Context, first int, after string) (*registry.Page[registry.Issuance], error) {
 	var p registry.Page[registry.Issuance]
 	if err := c.get(ctx, "/issuances", "/issuances", pageQuery(first, after), &p); err != nil {
@@ -168,6 +176,10 @@ func (c *Client) Issuance(ctx context.Context, id string) (*registry.Issuance, e
 	var v registry.Issuance
 	if err := c.get(ctx, "/issuances/{id}", "/issuances/"+id, nil, &v); err != nil {
 		return nil, err
+	}
+	if v.NotAnObject() {
+		return nil, &registry.APIError{Kind: registry.ErrUnavailable, Endpoint: "/issuances/{id}", Path: "/issuances/" + id,
+			Status: 200, Message: "the answer could not be decoded: the record is not a JSON object", Attempts: 1}
 	}
 	return &v, nil
 }

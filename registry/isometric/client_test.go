@@ -55,7 +55,7 @@ func jsonBody(w http.ResponseWriter, status int, body string) {
 }
 
 func TestDecodesPublishedRecords(t *testing.T) {
-	raw, err := os.ReadFile("testdata/credit-batches.json")
+	raw, err := os.ReadFile("../testdata/credit-batches.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,9 @@ func TestErrorsAreTypedAndCarryNoSecret(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			fmt.Fprint(w, "<html>login</html>")
 		}, registry.ErrUnavailable, "not JSON"},
-		{"200 wrong shape", func(w http.ResponseWriter, r *http.Request) { jsonBody(w, 200, `{"size":{"credit_kgs":"many"}}`) }, registry.ErrUnavailable, "wrong type"},
+		// A wrongly typed member is kept as sent and marked (issue 14); a body that is no record
+		// at all is still an error.
+		{"200 wrong shape", func(w http.ResponseWriter, r *http.Request) { jsonBody(w, 200, `[{"size":{"credit_kgs":"many"}}]`) }, registry.ErrUnavailable, "not a JSON object"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,9 @@ const (
 	// ProblemCredits: a batch's credits disagree with its credit_kgs (1,000 kg = 1 credit).
 	// The kg are the truth: every figure is computed from them.
 	ProblemCredits ProblemKind = "credits_mismatch"
+	// ProblemUnreadable: a field of the batch's record holds a value that cannot be read as
+	// its type (a date that is no date, a size in quotes); it is shown as sent.
+	ProblemUnreadable ProblemKind = "unreadable_field"
 )
 
 // AuditSummary is what the audit found, in figures for a clean tree's "adds up" line.
@@ -57,6 +60,9 @@ func (t *Tree) audit() {
 		b := n.Batch
 		if b == nil {
 			return true
+		}
+		for _, u := range b.Unread() {
+			t.AddProblem(Problem{Kind: ProblemUnreadable, BatchID: n.ID, Detail: unreadDetail(n.ID, u)})
 		}
 		t.auditStatus(n)
 		if root.Batch != nil && n != root {
@@ -166,7 +172,7 @@ func (t *Tree) auditStatus(n *Node) {
 		if b.RetirementID == "" {
 			lacks = append(lacks, "retirement_id")
 		}
-		if b.RetiredAt.IsZero() {
+		if b.RetiredAt.IsZero() && !b.RetiredAt.Unread() {
 			lacks = append(lacks, "retired_at")
 		}
 		if b.Beneficiary == nil {
@@ -176,7 +182,7 @@ func (t *Tree) auditStatus(n *Node) {
 			t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
 				Detail: fmt.Sprintf("%s is retired but has no %s", b.ID, joinAnd(lacks))})
 		}
-	} else if b.RetirementID != "" || !b.RetiredAt.IsZero() {
+	} else if b.RetirementID != "" || !b.RetiredAt.IsZero() || b.RetiredAt.Unread() {
 		t.AddProblem(Problem{Kind: ProblemStatus, BatchID: b.ID,
 			Detail: fmt.Sprintf("%s is %s but carries a retirement", b.ID, b.Status)})
 	}
@@ -358,6 +364,15 @@ func (t *Tree) Summary() AuditSummary {
 		}
 	}
 	return s
+}
+
+// unreadDetail says which field of batch id could not be read, and what it held, quoted and
+// cut short ("ctb_…: delivered_at is not a date: the registry sent "not a date"").
+func unreadDetail(id string, u registry.UnreadField) string {
+	if u.Field == "" {
+		return fmt.Sprintf("%s: the registry's record is %s; it sent %s", id, u.Why, registry.TruncateForError(u.Raw))
+	}
+	return fmt.Sprintf("%s: %s is %s; the registry sent %s, shown as sent", id, u.Field, u.Why, registry.TruncateForError(u.Raw))
 }
 
 func orNull(s string) string {

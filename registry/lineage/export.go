@@ -38,7 +38,9 @@ type ExportNode struct {
 	Batch    *ExportBatch `json:"batch"`
 }
 
-// ExportBatch is the part of a credit batch the export carries. Times are RFC 3339 or "".
+// ExportBatch is the part of a credit batch the export carries. Times are RFC 3339 in UTC, ""
+// when the registry has none, or the registry's own text when it is not a date-time (then
+// listed in Unread).
 type ExportBatch struct {
 	SerialNumber string                 `json:"serial_number"`
 	Status       registry.Status        `json:"status"`
@@ -53,9 +55,15 @@ type ExportBatch struct {
 	RetirementID string                 `json:"retirement_id,omitempty"`
 	IssuedAt     string                 `json:"issued_at"`
 	RetiredAt    string                 `json:"retired_at,omitempty"`
-	ParentID     string                 `json:"parent_id,omitempty"` // as the batch itself records it
-	LeftChildID  string                 `json:"left_child_id,omitempty"`
-	RightChildID string                 `json:"right_child_id,omitempty"`
+	DeliveredAt  string                 `json:"delivered_at,omitempty"`
+	// SequesteredOn is the calendar date as the registry wrote it ("2026-01-20"), never moved
+	// by a time zone, or its own text when it is no date.
+	SequesteredOn string `json:"sequestered_on,omitempty"`
+	ParentID      string `json:"parent_id,omitempty"` // as the batch itself records it
+	LeftChildID   string `json:"left_child_id,omitempty"`
+	RightChildID  string `json:"right_child_id,omitempty"`
+	// Unread lists the record's fields whose values could not be read (kept as sent).
+	Unread []registry.UnreadField `json:"unread,omitempty"`
 }
 
 // ExportTotals are Tree.Totals in kg: the unsplit batches by status (active, retired, any
@@ -146,14 +154,28 @@ func exportBatch(b *registry.CreditBatch) *ExportBatch {
 		Credits: registry.FormatCredits(b.Size.CreditKgs), Owner: b.Owner, Beneficiary: b.Beneficiary,
 		IssuanceID: b.IssuanceID, ProjectID: b.ProjectID, SupplierID: b.SupplierID, DeliveryID: b.DeliveryID,
 		RetirementID: b.RetirementID, IssuedAt: formatTime(b.IssuedAt), RetiredAt: formatTime(b.RetiredAt),
-		ParentID: b.ParentID, LeftChildID: b.LeftChildID, RightChildID: b.RightChildID}
+		DeliveredAt: formatTime(b.DeliveredAt), SequesteredOn: formatDay(b.SequesteredOn),
+		ParentID: b.ParentID, LeftChildID: b.LeftChildID, RightChildID: b.RightChildID, Unread: b.Unread()}
 }
 
+// formatTime is an instant in RFC 3339, UTC, or the registry's own text when it is not one.
 func formatTime(t registry.Timestamp) string {
+	if t.Unread() {
+		return t.Text()
+	}
 	if t.IsZero() {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// formatDay is a calendar date as written, "2026-01-20", or the registry's own text when it is
+// not one.
+func formatDay(d registry.Date) string {
+	if d.Unread() {
+		return d.Text()
+	}
+	return d.String()
 }
 
 // CSVHeader is the first row of the CSV export. counted_as says which total a row's kg are

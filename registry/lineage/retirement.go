@@ -181,6 +181,9 @@ func (e *Explorer) buildRetirementReport(ctx context.Context, j *ReportJob[*Reti
 		if p, ok := creditsProblem(b); ok {
 			rb.Problems = append(rb.Problems, p)
 		}
+		for _, u := range b.Unread() {
+			rb.Problems = append(rb.Problems, Problem{Kind: ProblemUnreadable, BatchID: b.ID, Detail: unreadDetail(b.ID, u)})
+		}
 		rep.BatchesKg += b.Size.CreditKgs
 		tallyRetired(rb, holders, benefs)
 		if b.IssuanceID != "" && !slices.Contains(rep.Issuances, b.IssuanceID) {

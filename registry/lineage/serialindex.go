@@ -441,6 +441,11 @@ func (x *SerialIndex) pass(ctx context.Context) error {
 		ids := make([]string, len(p.Nodes))
 		for i, iss := range p.Nodes {
 			ids[i] = iss.ID
+			if registry.ValidateID(registry.PrefixIssuance, iss.ID) != nil {
+				// A listed issuance whose id cannot be read cannot be asked for its roots; it
+				// must not stop the others from being indexed.
+				continue
+			}
 			x.mu.Lock()
 			_, done := x.issuances[iss.ID]
 			x.mu.Unlock()

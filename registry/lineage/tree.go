@@ -77,7 +77,8 @@ const (
 )
 
 // Problem is one inconsistency or gap, located at a batch. Detail is our own text (ids and
-// figures only, never upstream prose), safe to show escaped.
+// figures; a value the registry sent, such as a serial or an unreadable field, only quoted and
+// cut short, never upstream prose), safe to show escaped.
 type Problem struct {
 	Kind    ProblemKind `json:"kind"`
 	BatchID string      `json:"batch_id"`          // where it is marked
