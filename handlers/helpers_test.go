@@ -51,6 +51,7 @@ type appOptions struct {
 	shared       *rediscache.Tier
 	log          io.Writer // where the access log goes; default discarded
 	basePath     string    // BASE_PATH, such as "/lineage"; "" serves at the root
+	claims       ClaimsConfig
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -100,6 +101,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
 	}
 	cfg.BasePath = o.basePath
+	cfg.Claims = o.claims
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
 		cfg.Metrics.Attach(ex)
