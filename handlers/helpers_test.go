@@ -52,6 +52,7 @@ type appOptions struct {
 	log          io.Writer // where the access log goes; default discarded
 	basePath     string    // BASE_PATH, such as "/lineage"; "" serves at the root
 	claims       ClaimsConfig
+	claimsSample bool // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -102,6 +103,9 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	}
 	cfg.BasePath = o.basePath
 	cfg.Claims = o.claims
+	if o.claimsSample {
+		cfg.Claims.Sample = reg.SampleClaims()
+	}
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
 		cfg.Metrics.Attach(ex)
