@@ -108,6 +108,8 @@ func TestCheckVerdicts(t *testing.T) {
 	aa, ab := w.kids(t, a.ID)
 	aaa, aab := w.kids(t, aa.ID)
 	sA, sAA, sAAA, sAAB := w.serial(t, a.ID), w.serial(t, aa.ID), w.serial(t, aaa.ID), w.serial(t, aab.ID)
+	_, abb := w.kids(t, ab.ID)
+	sRoot, sABB := w.serial(t, root.ID), w.serial(t, abb.ID)
 	leaf := aaa
 	// Hostile: root → L1 (→ H1 retired, H2 active), R1.
 	h2 := w.batch(t, w.fx.HostileOrgBatch)
@@ -141,6 +143,12 @@ func TestCheckVerdicts(t *testing.T) {
 			fmt.Sprintf("serial,kg\n%s,20\n", with(sA, sAAB.Last-10, sAAB.Last+10)), []rowWant{{verdict: Verified, foundKg: 20, cover: 2}}},
 		{"a range starting on the boundary lies in the half that starts there",
 			fmt.Sprintf("serial\n%s\n", with(sA, sAAB.First, sAAB.First+5)), []rowWant{{verdict: Verified, foundKg: 5, cover: 1}}},
+		{"verified: a range over three batches of two subtrees is covered by 3",
+			fmt.Sprintf("serial,kg\n%s,%d\n", with(sA, sAAB.Last-10, sABB.First+10), sABB.First+10-(sAAB.Last-10)),
+			[]rowWant{{verdict: Verified, foundKg: sABB.First + 10 - (sAAB.Last - 10), cover: 3}}},
+		{"not_found: a range running past the last unit of its tree",
+			fmt.Sprintf("serial\n%s\n", with(sRoot, sRoot.Last-10, sRoot.Last+10)),
+			[]rowWant{{verdict: NotFound}}},
 		{"verified: a retirement by id with its beneficiary and day",
 			fmt.Sprintf("retirement,beneficiary,date,kg\n%s,%s,%s,%d\n", ret.Retirement.ID, ret.Retirement.Beneficiary.Name, ret.Retirement.RetiredAt.UTC().Format(time.DateOnly), ret.Retirement.CreditBatchSizeTotal.CreditKgs),
 			[]rowWant{{verdict: Verified, foundKg: ret.Retirement.CreditBatchSizeTotal.CreditKgs}}},

@@ -63,6 +63,12 @@ func TestParse(t *testing.T) {
 		{"an issuance is not a claim", "iss_1DRBTYA8Q1S07CBY\n", false, ",", []want{{malformed: "is an issuance"}}},
 		{"right-to-left beneficiary kept as given", "serial\tbeneficiary\n" + serialA + "\tשלום עולם\n", true, "\t",
 			[]want{{kind: KindSerial, id: serialA, beneficiary: "שלום עולם"}}},
+		{"without a header the identifier is found by its shape in any column", "PO-9;" + batchA + ";Acme\n", false, ";",
+			[]want{{kind: KindBatch, id: batchA}}},
+		{"semicolon CSV with a quoted semicolon", "serial;beneficiary\r\n" + serialA + ";\"Acme; Sons\"\r\n", true, ";",
+			[]want{{kind: KindSerial, id: serialA, beneficiary: "Acme; Sons"}}},
+		{"formula-like reference cell under a header is kept as text", "serial,reference\n" + serialA + ",=1+2\n" + serialA + ",@SUM(A1)\n", true, ",",
+			[]want{{kind: KindSerial, id: serialA}, {kind: KindSerial, id: serialA}}},
 		{"empty list", "", false, ",", nil},
 		{"only blank lines", "\r\n \n\t\n", false, "\t", nil},
 	}
@@ -121,6 +127,11 @@ func TestParseLimits(t *testing.T) {
 	zip := "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb2\xa1"
 	if _, err := Parse(strings.NewReader(zip), Limits{}); !errors.Is(err, ErrNotText) {
 		t.Errorf("a zip posing as CSV: %v, want ErrNotText", err)
+	}
+	// Excel's "Unicode text" is UTF-16 with a BOM: not read as garbage rows.
+	utf16 := "\xff\xfes\x00e\x00r\x00i\x00a\x00l\x00\r\x00\n\x00"
+	if _, err := Parse(strings.NewReader(utf16), Limits{}); !errors.Is(err, ErrNotText) {
+		t.Errorf("a UTF-16 file: %v, want ErrNotText", err)
 	}
 }
 

@@ -38,3 +38,27 @@ func TestDemoSampleClaims(t *testing.T) {
 		}
 	}
 }
+
+// Rows of one tree share its walk: the sample list fetches each batch it needs once, and a
+// second check of it, warm, asks the registry nothing.
+func TestClaimsCostEachBatchOnceAndWarmNothing(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	ex := newExplorer(t, demo.NewTestServer(t, reg))
+	l, err := Parse(strings.NewReader(reg.SampleClaims()), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := NewChecker(ex, 8)
+	ch.Check(context.Background(), l, nil)
+	if answers, distinct, most := reg.FetchSummary(); most != 1 || distinct == 0 {
+		t.Errorf("cold: %d batch answers for %d batches, one batch %d times; want each once", answers, distinct, most)
+	}
+	reg.ResetStats()
+	rep := ch.Check(context.Background(), l, nil)
+	if n := reg.Requests(); n != 0 {
+		t.Errorf("warm: %d upstream requests, want 0", n)
+	}
+	if rep.Counts[Unchecked] != 0 {
+		t.Errorf("warm: %d rows unchecked", rep.Counts[Unchecked])
+	}
+}
