@@ -39,6 +39,14 @@ func TestClaimsSampleListFromTheHomePage(t *testing.T) {
 			t.Errorf("%s: %s", w.Reference, got)
 		}
 	}
+	// A claim over several batches says how many cover it.
+	for i, w := range want {
+		if strings.Contains(w.Reference, "covered by 2 ") {
+			if got := text(rows.Eq(i).Find(`[data-testid=covered]`)); got != "covered by 2 batches:" {
+				t.Errorf("%s: %q", w.Reference, got)
+			}
+		}
+	}
 	for _, c := range claims.Codes {
 		n := text(doc.Find(`[data-testid="count-` + string(c) + `"]`))
 		if c == claims.Unchecked { // needs a failing registry: TestClaimVerdicts covers it

@@ -75,6 +75,7 @@ type ClaimRow struct {
 	Findings []string
 	Links    []ClaimLink
 	More     int // covering batches not linked
+	Covered  int // the batches that cover the claim, all of them
 }
 
 // ClaimsResults is a checked list.
@@ -151,6 +152,7 @@ func NewClaimsResults(b Base, id string, list *claims.List, rep *claims.Report, 
 			row.Links = append(row.Links, ClaimLink{Label: cb.ID, URL: BatchURL(cb.ID)})
 		}
 		row.More = r.CoverCount - min(len(r.Batches), maxLinkedBatches)
+		row.Covered = r.CoverCount
 		for _, ret := range r.Retirements {
 			row.Links = append(row.Links, ClaimLink{Label: ret, URL: RetirementURL(ret)})
 		}
