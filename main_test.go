@@ -75,8 +75,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "BASE_PATH with a double slash", env: map[string]string{"BASE_PATH": "//evil.example"}, wantErr: "BASE_PATH"},
 		{name: "BASE_PATH with a quote", env: map[string]string{"BASE_PATH": `/a"b`}, wantErr: "BASE_PATH"},
 		{name: "BASE_PATH with a query", env: map[string]string{"BASE_PATH": "/a?b"}, wantErr: "BASE_PATH"},
-		{name: "CLAIMS_* limits", env: map[string]string{"CLAIMS_MAX_ROWS": "200", "CLAIMS_MAX_BYTES": "65536", "CLAIMS_KEEP": "2h"}, check: func(t *testing.T, c config) {
-			if c.claims.MaxRows != 200 || c.claims.MaxBytes != 65536 || c.claims.Keep != 2*time.Hour {
+		{name: "CLAIMS_* limits", env: map[string]string{"CLAIMS_MAX_ROWS": "200", "CLAIMS_MAX_BYTES": "65536", "CLAIMS_KEEP": "2h",
+			"CLAIMS_XLSX_MAX_UNZIPPED": "1048576", "CLAIMS_XLSX_MAX_CELLS": "5000"}, check: func(t *testing.T, c config) {
+			if c.claims.MaxRows != 200 || c.claims.MaxBytes != 65536 || c.claims.Keep != 2*time.Hour || c.claims.MaxUnzipped != 1<<20 || c.claims.MaxCells != 5000 {
 				t.Errorf("claims = %+v", c.claims)
 			}
 		}},
@@ -88,6 +89,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad CLAIMS_MAX_ROWS", env: map[string]string{"CLAIMS_MAX_ROWS": "0"}, wantErr: "CLAIMS_MAX_ROWS"},
 		{name: "bad CLAIMS_MAX_BYTES", env: map[string]string{"CLAIMS_MAX_BYTES": "5MB"}, wantErr: "CLAIMS_MAX_BYTES"},
 		{name: "bad CLAIMS_KEEP", env: map[string]string{"CLAIMS_KEEP": "1s"}, wantErr: "CLAIMS_KEEP"},
+		{name: "bad CLAIMS_XLSX_MAX_UNZIPPED", env: map[string]string{"CLAIMS_XLSX_MAX_UNZIPPED": "32MiB"}, wantErr: "CLAIMS_XLSX_MAX_UNZIPPED"},
+		{name: "bad CLAIMS_XLSX_MAX_CELLS", env: map[string]string{"CLAIMS_XLSX_MAX_CELLS": "-1"}, wantErr: "CLAIMS_XLSX_MAX_CELLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := loadConfig(tc.args, envOf(tc.env), io.Discard)

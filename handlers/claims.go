@@ -39,6 +39,12 @@ type ClaimsConfig struct {
 	CheckTimeout time.Duration
 	// Workers is how many rows are checked at once. Default 8.
 	Workers int
+	// MaxUnzipped is the most an uploaded XLSX workbook may unpack to, in bytes
+	// (CLAIMS_XLSX_MAX_UNZIPPED). Default 32 MiB.
+	MaxUnzipped int64
+	// MaxCells is the most cells read from a workbook's first sheet (CLAIMS_XLSX_MAX_CELLS).
+	// Default 250,000.
+	MaxCells int
 	// Sample is a list the form can be filled with ("try a sample list"): the demo's. "" for none.
 	Sample string
 }
@@ -59,6 +65,12 @@ func newClaimsState(s *server, cfg ClaimsConfig) *claimsState {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = claims.DefaultMaxBytes
 	}
+	if cfg.MaxUnzipped <= 0 {
+		cfg.MaxUnzipped = claims.DefaultMaxUnzipped
+	}
+	if cfg.MaxCells <= 0 {
+		cfg.MaxCells = claims.DefaultMaxCells
+	}
 	if cfg.Keep <= 0 {
 		cfg.Keep = time.Hour
 	}
@@ -70,7 +82,16 @@ func newClaimsState(s *server, cfg ClaimsConfig) *claimsState {
 }
 
 func (cs *claimsState) limits() claims.Limits {
-	return claims.Limits{MaxRows: cs.cfg.MaxRows, MaxBytes: cs.cfg.MaxBytes}
+	return claims.Limits{MaxRows: cs.cfg.MaxRows, MaxBytes: cs.cfg.MaxBytes, MaxUnzipped: cs.cfg.MaxUnzipped, MaxCells: cs.cfg.MaxCells}
+}
+
+// parse reads an uploaded or sent list: an XLSX workbook when the bytes are one (whatever the
+// file's name says), else CSV or a paste.
+func (cs *claimsState) parse(data string) (*claims.List, error) {
+	if claims.LooksLikeXLSX([]byte(data)) {
+		return claims.ParseXLSX(strings.NewReader(data), cs.limits())
+	}
+	return claims.Parse(strings.NewReader(data), cs.limits())
 }
 
 // claimJob is one list being checked or checked. Its id is 128 random bits: it cannot be
@@ -148,7 +169,8 @@ func (s *server) claimsForm(c *gin.Context) error {
 
 func (s *server) claimsFormPage(text, msg string) views.ClaimsForm {
 	return views.ClaimsForm{Base: s.base("Check a list of claims"), Text: text, Error: msg,
-		MaxRows: views.FormatCount(s.claims.cfg.MaxRows), MaxBytes: byteSize(s.claims.cfg.MaxBytes), HasSample: s.claims.cfg.Sample != ""}
+		MaxRows: views.FormatCount(s.claims.cfg.MaxRows), MaxBytes: byteSize(s.claims.cfg.MaxBytes), HasSample: s.claims.cfg.Sample != "",
+		MaxUnzipped: byteSize(s.claims.cfg.MaxUnzipped), MaxCells: views.FormatCount(s.claims.cfg.MaxCells)}
 }
 
 func byteSize(n int64) string {
@@ -164,10 +186,10 @@ func byteSize(n int64) string {
 // formOverhead is what a multipart body adds around the list: boundaries and part headers.
 const formOverhead = 64 << 10
 
-// claimsPost is POST /claims: the list from the text area or the file (multipart, or a plain
-// form), checked in the background; it answers 303 to the result's page. A list that cannot
-// be read is answered with the form again, the text kept, and why: 413 past a limit (named),
-// 400 for a file that is not text or an empty list.
+// claimsPost is POST /claims: the list from the text area or the file (CSV or XLSX; multipart,
+// or a plain form), checked in the background; it answers 303 to the result's page. A list
+// that cannot be read is answered with the form again, the text kept, and why: 413 past a
+// limit (named), 400 for a file that is neither text nor a workbook, or an empty list.
 func (s *server) claimsPost(c *gin.Context) error {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.claims.cfg.MaxBytes+formOverhead)
 	text, file, err := s.readClaimsForm(c)
@@ -177,7 +199,7 @@ func (s *server) claimsPost(c *gin.Context) error {
 			src = file
 		}
 		var l *claims.List
-		if l, err = claims.Parse(strings.NewReader(src), s.claims.limits()); err == nil {
+		if l, err = s.claims.parse(src); err == nil {
 			if len(l.Claims) == 0 {
 				s.render(c, http.StatusBadRequest, views.ClaimsFormPage(s.claimsFormPage(text, "The list is empty: paste claims, one a line, or choose a CSV file.")))
 				return nil
@@ -426,7 +448,7 @@ func (s *server) claimsJSON(c *gin.Context) error {
 
 // claimsAPI is POST /api/v1/claims: a JSON array (of identifiers, or of objects with the
 // columns as keys: serial, batch, retirement, kg, credits, beneficiary, retired_at, and any
-// other echoed back) or a CSV body. It answers the verdicts (200) when the list is checked
+// other echoed back), a CSV body, or an XLSX workbook (its first sheet). It answers the verdicts (200) when the list is checked
 // within FragmentWait, else 202 with the progress and the result's URL (Location).
 func (s *server) claimsAPI(c *gin.Context) error {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.claims.cfg.MaxBytes)
@@ -436,7 +458,7 @@ func (s *server) claimsAPI(c *gin.Context) error {
 		if t := strings.TrimLeft(string(body), " \t\r\n\uFEFF"); strings.HasPrefix(t, "[") {
 			l, err = claimsFromJSON([]byte(t), s.claims.limits())
 		} else {
-			l, err = claims.Parse(strings.NewReader(string(body)), s.claims.limits())
+			l, err = s.claims.parse(string(body))
 		}
 	}
 	if err != nil {

@@ -38,6 +38,8 @@ type ClaimsForm struct {
 	MaxRows   string // the row limit, formatted
 	MaxBytes  string // the byte limit, formatted
 	HasSample bool   // the demo's sample list can be loaded
+	// MaxUnzipped and MaxCells are an XLSX workbook's limits, formatted.
+	MaxUnzipped, MaxCells string
 }
 
 // ClaimsProgress is shown while a list is being checked; it refreshes itself.

@@ -26,12 +26,20 @@ type Limits struct {
 	MaxRows int
 	// MaxBytes is the largest list, in bytes, as pasted or uploaded. Default 5 MiB.
 	MaxBytes int64
+	// MaxUnzipped is the most an XLSX workbook may unpack to, in bytes, all its parts
+	// together: a few kilobytes of zip can unpack to gigabytes. Default 32 MiB.
+	MaxUnzipped int64
+	// MaxCells is the most cells read from an XLSX workbook's first sheet, empty ones inside
+	// a row included. Default 250,000.
+	MaxCells int
 }
 
-// DefaultMaxRows and DefaultMaxBytes are Limits' defaults.
+// The defaults of Limits.
 const (
-	DefaultMaxRows        = 5000
-	DefaultMaxBytes int64 = 5 << 20
+	DefaultMaxRows           = 5000
+	DefaultMaxBytes    int64 = 5 << 20
+	DefaultMaxUnzipped int64 = 32 << 20
+	DefaultMaxCells          = 250_000
 )
 
 func (l Limits) withDefaults() Limits {
@@ -40,6 +48,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxUnzipped <= 0 {
+		l.MaxUnzipped = DefaultMaxUnzipped
+	}
+	if l.MaxCells <= 0 {
+		l.MaxCells = DefaultMaxCells
 	}
 	return l
 }
