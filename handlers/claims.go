@@ -37,7 +37,7 @@ type ClaimsConfig struct {
 	Keep time.Duration
 	// CheckTimeout bounds one list's check in the background. Default 30m.
 	CheckTimeout time.Duration
-	// Workers is how many rows are checked at once. Default 8.
+	// Workers is how many rows are checked at once. Default 64 (claims.NewChecker).
 	Workers int
 	// MaxUnzipped is the most an uploaded XLSX workbook may unpack to, in bytes
 	// (CLAIMS_XLSX_MAX_UNZIPPED). Default 32 MiB.

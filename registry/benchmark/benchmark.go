@@ -79,6 +79,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	replicaUsers := fs.Int("replica-users", 10, "concurrent cold walks on each replica in the replicas scenario")
 	rounds := fs.Int("rounds", 5, "fresh replicas timed warm in the replicas scenario (the median is reported)")
 	redisURL := fs.String("redis-url", os.Getenv("REDIS_URL"), "Redis for the replicas scenario (default $REDIS_URL; required by -replicas)")
+	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
+	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,6 +117,16 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		results = append(results, r)
 	}
 	Report(stdout, opts, results)
+	if *claimRows > 0 {
+		if *claimTrees < 1 || *claimRows%*claimTrees != 0 {
+			return fmt.Errorf("claims: -claims (%d) must be a multiple of -claim-trees (%d)", *claimRows, *claimTrees)
+		}
+		r, err := MeasureClaims(ctx, reg, opts, *claimRows, *claimTrees)
+		if err != nil {
+			return fmt.Errorf("claims: %w", err)
+		}
+		ReportClaims(stdout, opts, r)
+	}
 	return nil
 }
 

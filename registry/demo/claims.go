@@ -217,3 +217,50 @@ func (s *sampler) build() {
 		}
 	}
 }
+
+// BenchClaims is a list of n claims spread evenly over the first trees trees of the dataset
+// that have been split at least once and hold at most 500 batches (the huge and wide trees
+// left out, so that no one walk dominates; the planted ones too), one identifier a line. Each
+// tree's claims go round its batches in breadth-first order, every other one by serial
+// number, so a small tree's batches are claimed more than once (double_claimed, which costs
+// nothing more). roots are the trees' root batches. The list is the same on every run; n
+// must be a multiple of trees.
+func (r *Registry) BenchClaims(n, trees int) (list string, roots []string) {
+	per := n / trees
+	var b strings.Builder
+	for _, t := range r.d.trees {
+		if len(roots) == trees {
+			break
+		}
+		if t.planted {
+			continue
+		}
+		root := r.d.ids[t.root]
+		var batches []registry.CreditBatch
+		queue := []string{root}
+		for len(queue) > 0 && len(batches) <= 500 {
+			bt, ok := r.Batch(queue[0])
+			queue = queue[1:]
+			if !ok {
+				continue
+			}
+			batches = append(batches, bt)
+			for _, k := range r.Children(bt) {
+				queue = append(queue, k.ID)
+			}
+		}
+		if len(batches) < 3 || len(batches) > 500 {
+			continue
+		}
+		roots = append(roots, root)
+		for i := range per {
+			bt := batches[i%len(batches)]
+			if i%2 == 1 {
+				b.WriteString(bt.SerialNumber + "\n")
+			} else {
+				b.WriteString(bt.ID + "\n")
+			}
+		}
+	}
+	return b.String(), roots
+}
