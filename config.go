@@ -41,7 +41,11 @@ type config struct {
 	redisURL string
 	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
 	// TRUSTED_PROXIES).
-	auth     handlers.AuthConfig
+	auth handlers.AuthConfig
+	// claims are the claims check's limits (CLAIMS_MAX_ROWS, CLAIMS_MAX_BYTES,
+	// CLAIMS_XLSX_MAX_UNZIPPED, CLAIMS_XLSX_MAX_CELLS, CLAIMS_KEEP);
+	// zero fields take handlers.ClaimsConfig's defaults.
+	claims   handlers.ClaimsConfig
 	warnings []string
 }
 
@@ -121,7 +125,52 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	if c.auth, err = loadAuthConfig(getenv); err != nil {
 		return c, err
 	}
+	if c.claims, err = loadClaimsConfig(env); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// loadClaimsConfig reads the claims check's limits from the environment; unset ones stay zero
+// (the defaults: 5,000 rows, 5 MiB, an XLSX unpacking to 32 MiB and 250,000 cells, kept 1h).
+func loadClaimsConfig(env func(k, def string) string) (handlers.ClaimsConfig, error) {
+	var cc handlers.ClaimsConfig
+	if v := env("CLAIMS_MAX_ROWS", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return cc, fmt.Errorf("CLAIMS_MAX_ROWS: must be a whole number from 1 to 1000000, got %q", v)
+		}
+		cc.MaxRows = n
+	}
+	if v := env("CLAIMS_MAX_BYTES", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1<<10 || n > 1<<30 {
+			return cc, fmt.Errorf("CLAIMS_MAX_BYTES: must be a number of bytes from 1024 to 1073741824, got %q", v)
+		}
+		cc.MaxBytes = n
+	}
+	if v := env("CLAIMS_XLSX_MAX_UNZIPPED", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1<<16 || n > 1<<30 {
+			return cc, fmt.Errorf("CLAIMS_XLSX_MAX_UNZIPPED: must be a number of bytes from 65536 to 1073741824, got %q", v)
+		}
+		cc.MaxUnzipped = n
+	}
+	if v := env("CLAIMS_XLSX_MAX_CELLS", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10_000_000 {
+			return cc, fmt.Errorf("CLAIMS_XLSX_MAX_CELLS: must be a whole number from 1 to 10000000, got %q", v)
+		}
+		cc.MaxCells = n
+	}
+	if v := env("CLAIMS_KEEP", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return cc, fmt.Errorf("CLAIMS_KEEP: must be a duration of at least 1m, such as 1h or 30m, got %q", v)
+		}
+		cc.Keep = d
+	}
+	return cc, nil
 }
 
 func parseBool(s string) (bool, error) {

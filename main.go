@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if shared != nil {
 		defer shared.Close()
 	}
-	client, examples, stopDemo, err := connect(cfg)
+	client, examples, sample, stopDemo, err := connect(cfg)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// lookup, and keep it fresh. It stops before the server returns.
 	stopIndex := explorer.SerialIndex().Start(ctx)
 	defer stopIndex()
-	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log,
+	claimsCfg := cfg.claims
+	claimsCfg.Sample = sample
+	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
 		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
@@ -243,28 +245,29 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 }
 
 // connect makes the upstream client: to the configured registry, or to the built-in demo
-// registry started in process (then also the demo's batches worth opening, and its stop).
-func connect(cfg config) (*isometric.Client, []views.Example, func(), error) {
+// registry started in process (then also the demo's batches worth opening, its sample list of
+// claims, and its stop).
+func connect(cfg config) (*isometric.Client, []views.Example, string, func(), error) {
 	if !cfg.demo {
 		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, "", nil, err
 		}
-		return c, nil, func() {}, nil
+		return c, nil, "", func() {}, nil
 	}
 	r := demo.New(demo.Options{})
 	base, stop, err := demo.Start(r)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", nil, err
 	}
 	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: cfg.concurrency})
 	if err != nil {
 		stop()
-		return nil, nil, nil, err
+		return nil, nil, "", nil, err
 	}
-	return c, demoExamples(r), stop, nil
+	return c, demoExamples(r), r.SampleClaims(), stop, nil
 }
 
 func demoExamples(r *demo.Registry) []views.Example {

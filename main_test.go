@@ -75,6 +75,22 @@ func TestLoadConfig(t *testing.T) {
 		{name: "BASE_PATH with a double slash", env: map[string]string{"BASE_PATH": "//evil.example"}, wantErr: "BASE_PATH"},
 		{name: "BASE_PATH with a quote", env: map[string]string{"BASE_PATH": `/a"b`}, wantErr: "BASE_PATH"},
 		{name: "BASE_PATH with a query", env: map[string]string{"BASE_PATH": "/a?b"}, wantErr: "BASE_PATH"},
+		{name: "CLAIMS_* limits", env: map[string]string{"CLAIMS_MAX_ROWS": "200", "CLAIMS_MAX_BYTES": "65536", "CLAIMS_KEEP": "2h",
+			"CLAIMS_XLSX_MAX_UNZIPPED": "1048576", "CLAIMS_XLSX_MAX_CELLS": "5000"}, check: func(t *testing.T, c config) {
+			if c.claims.MaxRows != 200 || c.claims.MaxBytes != 65536 || c.claims.Keep != 2*time.Hour || c.claims.MaxUnzipped != 1<<20 || c.claims.MaxCells != 5000 {
+				t.Errorf("claims = %+v", c.claims)
+			}
+		}},
+		{name: "CLAIMS_* unset take the defaults", env: nil, check: func(t *testing.T, c config) {
+			if c.claims.MaxRows != 0 || c.claims.MaxBytes != 0 || c.claims.Keep != 0 {
+				t.Errorf("claims = %+v", c.claims)
+			}
+		}},
+		{name: "bad CLAIMS_MAX_ROWS", env: map[string]string{"CLAIMS_MAX_ROWS": "0"}, wantErr: "CLAIMS_MAX_ROWS"},
+		{name: "bad CLAIMS_MAX_BYTES", env: map[string]string{"CLAIMS_MAX_BYTES": "5MB"}, wantErr: "CLAIMS_MAX_BYTES"},
+		{name: "bad CLAIMS_KEEP", env: map[string]string{"CLAIMS_KEEP": "1s"}, wantErr: "CLAIMS_KEEP"},
+		{name: "bad CLAIMS_XLSX_MAX_UNZIPPED", env: map[string]string{"CLAIMS_XLSX_MAX_UNZIPPED": "32MiB"}, wantErr: "CLAIMS_XLSX_MAX_UNZIPPED"},
+		{name: "bad CLAIMS_XLSX_MAX_CELLS", env: map[string]string{"CLAIMS_XLSX_MAX_CELLS": "-1"}, wantErr: "CLAIMS_XLSX_MAX_CELLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := loadConfig(tc.args, envOf(tc.env), io.Discard)
@@ -137,6 +153,18 @@ func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
 	}
 	if resp.Header.Get("Content-Security-Policy") == "" {
 		t.Error("no security headers: middleware missing")
+	}
+	// A newcomer finds the claims check filled with the demo's sample list.
+	if !strings.Contains(string(body), `href="/claims?sample=1"`) {
+		t.Error("the home page does not offer the sample list of claims")
+	} else if sample, err := http.Get(m[0] + "claims?sample=1"); err != nil {
+		t.Error(err)
+	} else {
+		b, _ := io.ReadAll(sample.Body)
+		sample.Body.Close()
+		if !strings.Contains(string(b), "reference,serial,batch,retirement,kg,beneficiary,retired_at") {
+			t.Errorf("/claims?sample=1 (%d) is not filled with the sample list", sample.StatusCode)
+		}
 	}
 	// The demo's serial example (a range cut from a batch's serial) resolves with the index
 	// the program started.

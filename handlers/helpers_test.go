@@ -52,6 +52,8 @@ type appOptions struct {
 	log          io.Writer     // where the access log goes; default discarded
 	basePath     string        // BASE_PATH, such as "/lineage"; "" serves at the root
 	retryWait    time.Duration // the walk's first wait before it asks again for what failed; default 1ms
+	claims       ClaimsConfig
+	claimsSample bool // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -104,6 +106,10 @@ func newApp(t testing.TB, o appOptions) *testApp {
 		cfg.Auth, cfg.TrustedProxies = a, o.auth.TrustedProxies
 	}
 	cfg.BasePath = o.basePath
+	cfg.Claims = o.claims
+	if o.claimsSample {
+		cfg.Claims.Sample = reg.SampleClaims()
+	}
 	if o.metrics {
 		cfg.Metrics = NewMetrics()
 		cfg.Metrics.Attach(ex)

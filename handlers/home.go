@@ -21,6 +21,7 @@ func (s *server) home(c *gin.Context) error {
 	p := views.HomePage{Base: s.base("Find a credit batch"), ExampleID: registry.ExampleID(registry.PrefixCreditBatch),
 		ExampleSerial: registry.ExampleSerial, Examples: s.examples}
 	p.HideSearch = true
+	p.ClaimsSample = s.claims.cfg.Sample != ""
 	p.Registry = s.registryState(c.Request.Context())
 	c.Header("Cache-Control", "no-cache") // the registry notice is of the moment
 	s.render(c, http.StatusOK, views.Home(p))

@@ -3,10 +3,13 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // Issue 14, point 6: every JSON the explorer writes gives a quantity one shape, kg as JSON
@@ -48,6 +51,7 @@ func TestEveryJSONRouteWritesQuantitiesWithoutFloats(t *testing.T) {
 		"/api/v1/retirements/:id":     "/api/v1/retirements/" + a.fx.Retirement,
 		"/api/v1/projects/:id":        "/api/v1/projects/" + big.ProjectID,
 		"/api/v1/organisations/:id":   "/api/v1/organisations/" + big.Owner.ID,
+		"/api/v1/claims/:id":          "/api/v1/claims/" + claimsResultID(t, a, big),
 	}
 	// Every route of the application, as server.go registers them: each one under /api/ must
 	// be tried here, so that a JSON route added later is covered or fails this test.
@@ -93,4 +97,18 @@ func TestEveryJSONRouteWritesQuantitiesWithoutFloats(t *testing.T) {
 	if !strings.Contains(r.body, `"credit_kgs": `+kg) || !strings.Contains(r.body, `"credits": "`+kg[:len(kg)-3]+"."+kg[len(kg)-3:]) {
 		t.Errorf("the issuance JSON does not carry %s kg exactly, kg as an integer and credits as a string", kg)
 	}
+}
+
+// claimsResultID checks a one-row list claiming big (kg past 2^53) and returns its result's id.
+func claimsResultID(t *testing.T, a *testApp, big registry.CreditBatch) string {
+	t.Helper()
+	body := fmt.Sprintf(`[{"batch": %q, "kg": %d}]`, big.ID, big.Size.CreditKgs)
+	r := a.post(t, "/api/v1/claims", "application/json", []byte(body), nil)
+	var ans struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &ans); err != nil || r.status != http.StatusOK || ans.ID == "" {
+		t.Fatalf("POST /api/v1/claims: %d %v %.200s", r.status, err, r.body)
+	}
+	return ans.ID
 }

@@ -2,23 +2,26 @@ package handlers
 
 import (
 	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/lineage-explorer/explorer/registry"
 )
 
+// The search box's parsing lives in registry (ParseQueryExplained), shared with the claims
+// check, which reads the identifiers of a pasted list the way search reads one; what is here
+// says why a piece that looks meant as an id or a serial number is not one.
+
 // targetKind is what a piece of a search query names.
-type targetKind int
+type targetKind = registry.TargetKind
 
 const (
-	targetBatch targetKind = iota + 1
-	targetSerial
-	targetIssuance
-	targetRetirement
-	targetProject
-	targetOrganisation
+	targetBatch        = registry.TargetBatch
+	targetSerial       = registry.TargetSerial
+	targetIssuance     = registry.TargetIssuance
+	targetRetirement   = registry.TargetRetirement
+	targetProject      = registry.TargetProject
+	targetOrganisation = registry.TargetOrganisation
 )
 
 // target is one thing a search query names, in canonical form.
@@ -53,49 +56,18 @@ type dropped struct {
 // more) but are not valid, in the order they appear and without repeats. Words, dates and
 // the rest of a pasted URL are not reported.
 func parseQueryExplained(q string) ([]target, []dropped) {
-	// Full-width forms (a CJK input method's) are the same characters to whoever typed them:
-	// "ｃｔｂ＿…", "ＩＳＯ－１－…", even a pasted "ｈｔｔｐｓ：／／…".
-	q = joinAtHyphens(trimQuery(registry.FoldWidth(q)))
-	var out []target
-	var drops []dropped
-	seen := map[target]bool{}
-	seenDrop := map[string]bool{}
-	add := func(t target) {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
+	ts, unread := registry.ParseQueryExplained(trimQuery(q))
+	out := make([]target, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, target{t.Kind, t.Value})
 	}
-	drop := func(tok string) {
-		if d, ok := explainDrop(tok); ok && !seenDrop[d.text] {
-			seenDrop[d.text] = true
+	var drops []dropped
+	seen := map[string]bool{}
+	for _, tok := range unread {
+		if d, ok := explainDrop(tok); ok && !seen[d.text] {
+			seen[d.text] = true
 			drops = append(drops, d)
 		}
-	}
-	for _, tok := range strings.FieldsFunc(q, func(r rune) bool {
-		return isSpace(r) || strings.ContainsRune(",;|<>\"'`", r)
-	}) {
-		if strings.ContainsAny(tok, "/?#") {
-			parts := urlParts(tok)
-			found := false
-			for _, part := range parts {
-				if t, ok := recognise(part); ok {
-					add(t)
-					found = true
-				}
-			}
-			if !found {
-				for _, part := range strings.FieldsFunc(tok, func(r rune) bool { return strings.ContainsRune("/?#&=", r) }) {
-					drop(part)
-				}
-			}
-			continue
-		}
-		if t, ok := recognise(tok); ok {
-			add(t)
-			continue
-		}
-		drop(tok)
 	}
 	return out, drops
 }
@@ -162,98 +134,5 @@ func isAlnum(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// urlParts splits a URL into the pieces that may hold an id or a serial: its path segments;
-// its query values only when the path holds nothing (our own /batches/{id}?serial=… names one
-// batch, not two things); its fragment only when neither does (a single-page app's route), so
-// that a link to a row of one of our own pages still names the page's batch.
-func urlParts(raw string) []string {
-	split := func(s string) []string {
-		return strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '?' || r == '&' || r == '=' || r == '#' })
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return split(raw)
-	}
-	var query []string
-	for _, vs := range u.Query() {
-		query = append(query, vs...)
-	}
-	for _, parts := range [][]string{strings.Split(u.Path, "/"), query} {
-		for _, p := range parts {
-			if _, ok := recognise(p); ok {
-				return parts
-			}
-		}
-	}
-	return split(u.Fragment)
-}
-
-// recognise recognises one token: an id of a kind the explorer knows, or a serial number.
-func recognise(tok string) (target, bool) {
-	tok = strings.Trim(tok, "()[]{}.:!?")
-	if len(tok) < 4 {
-		return target{}, false
-	}
-	if tok[3] == '_' {
-		id := restoreCase(tok)
-		for _, k := range []struct {
-			prefix string
-			kind   targetKind
-		}{{registry.PrefixCreditBatch, targetBatch}, {registry.PrefixIssuance, targetIssuance}, {registry.PrefixRetirement, targetRetirement},
-			{registry.PrefixProject, targetProject}, {registry.PrefixOrganisation, targetOrganisation}} {
-			if strings.HasPrefix(id, k.prefix+"_") && registry.ValidateID(k.prefix, id) == nil {
-				return target{k.kind, id}, true
-			}
-		}
-		return target{}, false
-	}
-	// The one serial parser (registry.ParseSerial) also undoes what spreadsheets do to a
-	// serial; the canonical form is what the lookup and its URL use.
-	if s, err := registry.ParseSerial(tok); err == nil {
-		return target{targetSerial, s.String()}, true
-	}
-	return target{}, false
-}
-
-// joinAtHyphens drops the white space beside a hyphen or a dash, where a PDF, an e-mail or a
-// narrow cell wrapped a serial number, and the soft hyphens and zero-width characters a web
-// page puts inside long tokens, so that the serial is one token again: the characters are
-// registry.ParseSerial's own (IsSerialHyphen, IsInvisible). Other runs of white space become one space. Ids have no hyphen, so they are
-// never joined to their neighbours.
-func joinAtHyphens(q string) string {
-	var b strings.Builder
-	b.Grow(len(q))
-	space, lastDash := false, false
-	for _, r := range q {
-		switch {
-		case registry.IsInvisible(r):
-			continue // neither a character of the token nor a separator
-		case isSpace(r):
-			space = true
-			continue
-		}
-		dash := registry.IsSerialHyphen(r)
-		if space && !dash && !lastDash && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-		lastDash = dash
-	}
-	return b.String()
-}
-
-// restoreCase undoes what a spreadsheet's LOWER() or UPPER(), or a chat client, did to an id:
-// the prefix is always lower case and the registry's ids are upper case after it, so a prefix
-// is put in lower case and a body wholly in lower case in upper case. A mixed-case body is left
-// as typed: which letters were changed would be a guess.
-func restoreCase(id string) string {
-	if len(id) < 4 || id[3] != '_' {
-		return id
-	}
-	body := id[3:]
-	if strings.ToLower(body) == body {
-		body = strings.ToUpper(body)
-	}
-	return strings.ToLower(id[:3]) + body
-}
+// restoreCase is registry.RestoreCase: what a spreadsheet's LOWER() did to an id, undone.
+func restoreCase(id string) string { return registry.RestoreCase(id) }

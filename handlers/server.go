@@ -60,6 +60,8 @@ type Config struct {
 	// RenderCacheBytes bounds the memory kept by rendered lineage pages, fragments and exports
 	// of finished walks (raw and gzip-compressed), in bytes. Default DefaultRenderCacheBytes.
 	RenderCacheBytes int64
+	// Claims configures the claims check (/claims).
+	Claims ClaimsConfig
 }
 
 type server struct {
@@ -77,6 +79,7 @@ type server struct {
 	metrics      *Metrics
 	basePath     string // "" at the root, else "/prefix" with no trailing slash
 	renders      *renderCache
+	claims       *claimsState
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -116,6 +119,7 @@ func New(cfg Config) http.Handler {
 	if ttl <= 0 {
 		ttl = 5 * time.Second
 	}
+	s.claims = newClaimsState(s, cfg.Claims)
 	s.ready = &readiness{ping: cfg.Explorer.Ready, ttl: ttl}
 	s.fallback500 = s.renderFallback()
 	engine := s.routes()
@@ -185,6 +189,13 @@ func (s *server) routes() *gin.Engine {
 	g.HEAD("/api/v1/projects/:id", s.api(s.projectJSON))
 	g.GET("/api/v1/organisations/:id", s.api(s.organisationJSON))
 	g.HEAD("/api/v1/organisations/:id", s.api(s.organisationJSON))
+	page("/claims", s.claimsForm)
+	g.POST("/claims", s.sameOrigin, s.page(s.claimsPost))
+	page("/claims/:id", s.claimsResult)
+	page("/claims/:id/results.csv", s.claimsCSV)
+	g.GET("/claims/:id/results.json", s.api(s.claimsJSON))
+	g.POST("/api/v1/claims", s.sameOrigin, s.api(s.claimsAPI))
+	g.GET("/api/v1/claims/:id", s.api(s.claimsJSON))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		g.Handle(m, "/static/*file", s.static())

@@ -78,6 +78,8 @@ type HomePage struct {
 	// Registry is what the last readiness check learnt of the registry, so that a reader is
 	// told before searching that searches will fail, rather than after.
 	Registry RegistryState
+	// ClaimsSample is whether the claims check can be filled with a sample list (the demo's).
+	ClaimsSample bool
 }
 
 // DemoExample is the first example whose id is of the kind prefix names (registry.PrefixIssuance,

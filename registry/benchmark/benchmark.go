@@ -114,6 +114,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&opts.Storm.FaultRate, "fault-rate", 0.3, "fault storm on the wide tree: fraction of answers that are 429 or 503 (0: no storm)")
 	fs.DurationVar(&opts.Storm.RetryAfter, "retry-after", time.Second, "Retry-After sent with each 429 of the fault storm")
 	fs.Uint64Var(&opts.Storm.Seed, "seed", 1, "seed of the fault storm's draws")
+	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
+	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -159,6 +161,16 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("fault storm: %w", err)
 		}
 		ReportStorm(stdout, sr)
+	}
+	if *claimRows > 0 {
+		if *claimTrees < 1 || *claimRows%*claimTrees != 0 {
+			return fmt.Errorf("claims: -claims (%d) must be a multiple of -claim-trees (%d)", *claimRows, *claimTrees)
+		}
+		r, err := MeasureClaims(ctx, reg, opts, *claimRows, *claimTrees)
+		if err != nil {
+			return fmt.Errorf("claims: %w", err)
+		}
+		ReportClaims(stdout, opts, r)
 	}
 	return nil
 }

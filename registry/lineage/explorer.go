@@ -248,9 +248,10 @@ func (e *Explorer) walk(id string, now time.Time, stale *LineageJob) *LineageJob
 			if cur := e.jobs[id]; whole && (cur == stale || cur == nil) {
 				e.jobs[id] = j
 			}
-		case !whole && e.jobs[id] == j:
+		case !whole && !definitive(err) && e.jobs[id] == j:
 			// The requests waiting for this walk have it; the next one walks again, so that a
-			// registry that has recovered is asked rather than a failure served.
+			// registry that has recovered is asked rather than a failure served. A definitive
+			// answer (no such batch) is kept for KeepFinished, as the cache keeps a 404.
 			delete(e.jobs, id)
 		}
 		e.mu.Unlock()

@@ -3,10 +3,13 @@ package lineage
 import (
 	"cmp"
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // An issuance's or a retirement's page needs many trees (an issuance has dozens to hundreds of
@@ -131,7 +134,7 @@ func (s *reportJobs[T]) start(id string, fresh bool) *ReportJob[T] {
 		v, err := s.build(ctx, j, fresh)
 		s.mu.Lock()
 		j.finished = time.Now()
-		if (err != nil || s.partial(v)) && s.jobs[id] == j {
+		if ((err != nil && !definitive(err)) || (err == nil && s.partial(v))) && s.jobs[id] == j {
 			delete(s.jobs, id)
 		}
 		s.mu.Unlock()
@@ -219,4 +222,11 @@ func recordOrFetch[T any](ctx context.Context, r *recordCache, key string, ttl t
 	r.items.Set(key, v, ttl)
 	r.mu.Unlock()
 	return v, nil
+}
+
+// definitive reports whether err is the registry's final word (no such id, a malformed one)
+// rather than its passing trouble: such an outcome is kept as a result is, for KeepFinished,
+// while a transient failure goes only to the requests that waited for it.
+func definitive(err error) bool {
+	return errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrInvalid)
 }
