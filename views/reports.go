@@ -1,45 +1,8 @@
 package views
 
 import (
-	"net/url"
 	"strings"
-
-	"github.com/lineage-explorer/explorer/registry"
 )
-
-// IssuanceURL is the canonical page of an issuance.
-func IssuanceURL(id string) string { return "/issuances/" + url.PathEscape(id) }
-
-// RetirementURL is the canonical page of a retirement.
-func RetirementURL(id string) string { return "/retirements/" + url.PathEscape(id) }
-
-// IssuanceRetryURL builds an issuance's page again instead of reusing a report that has just
-// failed (or left trees unfetched).
-func IssuanceRetryURL(id string) string { return IssuanceURL(id) + "?retry=1" }
-
-// RetirementRetryURL builds a retirement's page again instead of reusing a report that has
-// just failed (or left paths unfollowed).
-func RetirementRetryURL(id string) string { return RetirementURL(id) + "?retry=1" }
-
-// BatchWithinURL is the lineage page of the batch a serial number's range was found inside:
-// the page then says that the serial asked for is not the batch's own.
-func BatchWithinURL(id, serial string) string {
-	return BatchURL(id) + "?serial=" + url.QueryEscape(serial)
-}
-
-// ExampleURL is the page of a home-page example: an issuance, a retirement, a serial number
-// or (the default) a credit batch.
-func ExampleURL(e Example) string {
-	switch {
-	case strings.HasPrefix(e.ID, registry.PrefixIssuance+"_"):
-		return IssuanceURL(e.ID)
-	case strings.HasPrefix(e.ID, registry.PrefixRetirement+"_"):
-		return RetirementURL(e.ID)
-	case strings.HasPrefix(e.ID, registry.PrefixCreditBatch+"_"):
-		return BatchURL(e.ID)
-	}
-	return SerialURL(e.ID)
-}
 
 // Amount is a size in kg, display-ready both ways.
 type Amount struct {
@@ -96,32 +59,6 @@ func links(ids []string, max int, page func(string) string) ([]Link, int) {
 	return out, 0
 }
 
-// HeadingText is the progress page's heading before the id.
-func (p ProgressPage) HeadingText() string {
-	if p.Heading != "" {
-		return p.Heading
-	}
-	return "Tracing the lineage of"
-}
-
-// PageURL is the page the progress page stands for (its "Refresh now" link).
-func (p ProgressPage) PageURL() string {
-	if p.URL != "" {
-		return p.URL
-	}
-	return BatchURL(p.ID)
-}
-
-// httpURL returns u when it is an absolute http(s) URL (an upstream link worth offering),
-// else "".
-func httpURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-		return ""
-	}
-	return p.String()
-}
-
 // checkWord is a check's state in a word or two, for a table cell (the full text is its title).
 func checkWord(state string) string {
 	switch state {
@@ -131,22 +68,4 @@ func checkWord(state string) string {
 		return "does not add up"
 	}
 	return "not checked"
-}
-
-// issuanceHref is the page of an issuance id taken from a batch, or "" when the id is not
-// well formed (upstream text is never turned into a link as is).
-func issuanceHref(id string) string {
-	if registry.ValidateID(registry.PrefixIssuance, id) != nil {
-		return ""
-	}
-	return IssuanceURL(id)
-}
-
-// retirementHref is the page of a retirement id taken from a batch, or "" when the id is not
-// well formed.
-func retirementHref(id string) string {
-	if registry.ValidateID(registry.PrefixRetirement, id) != nil {
-		return ""
-	}
-	return RetirementURL(id)
 }
