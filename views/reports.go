@@ -2,6 +2,8 @@ package views
 
 import (
 	"strings"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // Amount is a size in kg, display-ready both ways.
@@ -68,4 +70,21 @@ func checkWord(state string) string {
 		return "does not add up"
 	}
 	return "not checked"
+}
+
+// CheckView is one total compared with its parts, in words.
+type CheckView struct {
+	State string // "ok" or "bad"
+	What  string // what is compared
+	From  string // the registry field the stated total comes from
+	Text  string // the comparison in words, exact kg
+}
+
+func checkViews(cs []lineage.TotalCheck, parts string) []CheckView {
+	out := make([]CheckView, 0, len(cs))
+	for _, c := range cs {
+		ch := checkSum(c.SummedKg, c.StatedKg, 0, parts, "the registry’s stated")
+		out = append(out, CheckView{State: ch.State, What: c.What, From: c.From, Text: ch.Text})
+	}
+	return out
 }

@@ -96,3 +96,45 @@ func retirementHref(id string) string {
 	}
 	return RetirementURL(id)
 }
+
+// ProjectURL is the canonical page of a project.
+func ProjectURL(id string) string { return "/projects/" + url.PathEscape(id) }
+
+// OrganisationURL is the canonical page of an organisation.
+func OrganisationURL(id string) string { return "/organisations/" + url.PathEscape(id) }
+
+// ProjectJSONURL and OrganisationJSONURL are the pages' data as JSON, for tools.
+func ProjectJSONURL(id string) string { return "/api/v1" + ProjectURL(id) }
+
+// OrganisationJSONURL is the organisation page's data as JSON, for tools.
+func OrganisationJSONURL(id string) string { return "/api/v1" + OrganisationURL(id) }
+
+// IssuanceCSVURL is an issuance's report as CSV, one row per root batch.
+func IssuanceCSVURL(id string) string { return IssuanceURL(id) + "/issuance.csv" }
+
+// IssuanceJSONURL is an issuance's report as JSON, for tools.
+func IssuanceJSONURL(id string) string { return "/api/v1" + IssuanceURL(id) }
+
+// RetirementCSVURL is a retirement's report as CSV, one row per batch it retired.
+func RetirementCSVURL(id string) string { return RetirementURL(id) + "/retirement.csv" }
+
+// RetirementJSONURL is a retirement's report as JSON, for tools.
+func RetirementJSONURL(id string) string { return "/api/v1" + RetirementURL(id) }
+
+// projectHref is the page of a project id taken from upstream data, or "" when the id is not
+// well formed (it is then shown unlinked).
+func projectHref(id string) string {
+	if registry.ValidateID(registry.PrefixProject, id) != nil {
+		return ""
+	}
+	return ProjectURL(id)
+}
+
+// orgHref is the page of an organisation id taken from upstream data, or "" when the id is not
+// well formed.
+func orgHref(id string) string {
+	if registry.ValidateID(registry.PrefixOrganisation, id) != nil {
+		return ""
+	}
+	return OrganisationURL(id)
+}
