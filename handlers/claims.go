@@ -3,15 +3,10 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"maps"
 	"mime"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -329,7 +324,7 @@ func (s *server) claimsCSV(c *gin.Context) error {
 		return nil
 	}
 	var b strings.Builder
-	if err := writeClaimsCSV(&b, j.list, j.report); err != nil {
+	if err := claims.WriteCSV(&b, j.list, j.report); err != nil {
 		return err
 	}
 	h := c.Writer.Header()
@@ -339,61 +334,6 @@ func (s *server) claimsCSV(c *gin.Context) error {
 	c.Status(http.StatusOK)
 	_, _ = io.WriteString(c.Writer, b.String())
 	return nil
-}
-
-// writeClaimsCSV writes the results as CSV: the input's columns (named by its header, else
-// input_1…), then row, verdict, codes, findings, found_kg, batches, tree and retirements.
-func writeClaimsCSV(w io.Writer, l *claims.List, rep *claims.Report) error {
-	cw := csv.NewWriter(w)
-	cols := l.Columns()
-	head := make([]string, 0, cols+8)
-	for i := range cols {
-		if i < len(l.Header) {
-			head = append(head, l.Header[i])
-		} else {
-			head = append(head, "input_"+strconv.Itoa(i+1))
-		}
-	}
-	head = append(head, "row", "verdict", "codes", "findings", "found_kg", "batches", "tree_of", "retirements")
-	if err := cw.Write(guardCells(head)); err != nil {
-		return err
-	}
-	for _, r := range rep.Results {
-		rec := make([]string, cols, cols+8)
-		copy(rec, r.Claim.Cells)
-		var codes, texts []string
-		for _, f := range r.Findings {
-			codes = append(codes, string(f.Code))
-			texts = append(texts, f.Text)
-		}
-		var ids []string
-		for _, b := range r.Batches {
-			ids = append(ids, b.ID)
-		}
-		found := ""
-		if r.TreeOf != "" || r.FoundKg != 0 {
-			found = strconv.FormatInt(r.FoundKg, 10)
-		}
-		rec = append(rec, strconv.Itoa(r.Claim.Row), string(r.Verdict), strings.Join(codes, " "), strings.Join(texts, "; "),
-			found, strings.Join(ids, " "), r.TreeOf, strings.Join(r.Retirements, " "))
-		if err := cw.Write(guardCells(rec)); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-// guardCells defuses spreadsheet formula injection in every cell (the user's own cells and the
-// registry's names included), as the lineage CSV does: a leading apostrophe makes a cell that
-// starts with = + - @ tab or CR plain text.
-func guardCells(rec []string) []string {
-	for i, s := range rec {
-		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			rec[i] = "'" + s
-		}
-	}
-	return rec
 }
 
 // claimsAnswer is the JSON of a checked list: kg as JSON integers.
@@ -456,7 +396,7 @@ func (s *server) claimsAPI(c *gin.Context) error {
 	var l *claims.List
 	if err == nil {
 		if t := strings.TrimLeft(string(body), " \t\r\n\uFEFF"); strings.HasPrefix(t, "[") {
-			l, err = claimsFromJSON([]byte(t), s.claims.limits())
+			l, err = claims.FromJSON([]byte(t), s.claims.limits())
 		} else {
 			l, err = s.claims.parse(string(body))
 		}
@@ -475,73 +415,4 @@ func (s *server) claimsAPI(c *gin.Context) error {
 	}
 	s.claimsJSONAnswer(c, s.claims.start(c, l), s.fragmentWait)
 	return nil
-}
-
-// claimsFromJSON reads a JSON array of strings (identifiers) or of objects (columns by name),
-// numbers kept as their literal text so that kg past 2^53 stay exact.
-func claimsFromJSON(data []byte, lim claims.Limits) (*claims.List, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.UseNumber()
-	var items []json.RawMessage
-	if err := dec.Decode(&items); err != nil {
-		return nil, err
-	}
-	if lim.MaxRows > 0 && len(items) > lim.MaxRows {
-		return claims.FromRecords(make([][]string, len(items)), ",", lim) // the limit's own error
-	}
-	var header []string
-	col := map[string]int{}
-	cell := func(row []string, k, v string) []string {
-		i, ok := col[k]
-		if !ok {
-			i = len(header)
-			col[k] = i
-			header = append(header, k)
-		}
-		return setCell(row, i, v)
-	}
-	rows := make([][]string, 0, len(items))
-	for i, raw := range items {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			// A bare identifier: under "id", read by its shape like any identifier column.
-			rows = append(rows, cell(nil, "id", s))
-			continue
-		}
-		obj := map[string]json.RawMessage{}
-		d := json.NewDecoder(strings.NewReader(string(raw)))
-		d.UseNumber()
-		if err := d.Decode(&obj); err != nil {
-			return nil, fmt.Errorf("item %d is neither a string nor an object", i+1)
-		}
-		keys := slices.Sorted(maps.Keys(obj))
-		var row []string
-		for _, k := range keys {
-			row = cell(row, k, jsonText(obj[k]))
-		}
-		rows = append(rows, row)
-	}
-	rows = append([][]string{header}, rows...)
-	return claims.FromRecords(rows, ",", lim)
-}
-
-func setCell(row []string, i int, v string) []string {
-	for len(row) <= i {
-		row = append(row, "")
-	}
-	row[i] = v
-	return row
-}
-
-// jsonText is a JSON value as cell text: a string's content, a number's literal digits.
-func jsonText(v json.RawMessage) string {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	t := strings.TrimSpace(string(v))
-	if t == "null" {
-		return ""
-	}
-	return t
 }
