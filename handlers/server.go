@@ -134,7 +134,8 @@ func New(cfg Config) http.Handler {
 	})
 }
 
-// routes is every route of the application, in one list.
+// routes is every route of the application, in one list: long because it is that list, so
+// that a newcomer finds every route in one place.
 func (s *server) routes() *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -110,7 +110,8 @@ func (s *sampler) retiredUnder(id string) (registry.CreditBatch, bool) {
 }
 
 // build lists the sample's rows. Each row claims units no other row claims, except the rows
-// meant to be double_claimed, so that every row shows the one verdict its reference names.
+// meant to be double_claimed, so that every row shows the one verdict its reference names. It
+// is long because it is the list itself, a few lines a verdict.
 func (s *sampler) build() {
 	d := s.r.d
 	f := d.fixtures

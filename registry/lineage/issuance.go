@@ -3,7 +3,6 @@ package lineage
 import (
 	"cmp"
 	"context"
-	"errors"
 	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
@@ -235,6 +234,38 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 		return nil, err
 	}
 	roots := slices.Clone(rec.roots)
+	trees, errs, err := e.walkRoots(ctx, j, roots, fresh)
+	if err != nil {
+		return nil, err
+	}
+	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started, OtherStatuses: []registry.Status{}, RecordProblems: []Problem{}}
+	iss := &rec.issuance
+	for _, q := range []struct {
+		field string
+		q     registry.Quantity
+	}{{"credit_batch_size_total", iss.CreditBatchSizeTotal}, {"supplier_credit_batch_size_total", iss.SupplierCreditBatchSizeTotal},
+		{"buffer_pool_credit_batch_size_total", iss.BufferPoolCreditBatchSizeTotal}} {
+		if p, ok := recordCreditsProblem(iss.ID, q.field, q.q); ok {
+			rep.RecordProblems = append(rep.RecordProblems, p)
+		}
+	}
+	holders := newTally[HolderKg]()
+	benefs := newTally[BeneficiaryKg]()
+	for i := range roots {
+		rep.addRoot(&roots[i], trees[i], errs[i], holders, benefs)
+	}
+	rep.Roots = roots
+	slices.Sort(rep.OtherStatuses)
+	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg })
+	rep.ByBeneficiary = benefs.sorted(func(b *BeneficiaryKg) int64 { return b.RetiredKg })
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+// walkRoots walks the trees of an issuance's roots, at most maxConcurrentTrees at a time,
+// sharing walks under way. A root that could not be walked has a nil tree and its error; the
+// error returned is ctx's alone.
+func (e *Explorer) walkRoots(ctx context.Context, j *ReportJob[*IssuanceReport], roots []IssuanceRoot, fresh bool) ([]*Tree, []error, error) {
 	trees := make([]*Tree, len(roots))
 	errs := make([]error, len(roots))
 	j.expect(len(roots))
@@ -267,64 +298,42 @@ func (e *Explorer) buildIssuanceReport(ctx context.Context, j *ReportJob[*Issuan
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	rep := &IssuanceReport{Issuance: rec.issuance, WalkedAt: j.Started, OtherStatuses: []registry.Status{}, RecordProblems: []Problem{}}
-	iss := &rec.issuance
-	for _, q := range []struct {
-		field string
-		q     registry.Quantity
-	}{{"credit_batch_size_total", iss.CreditBatchSizeTotal}, {"supplier_credit_batch_size_total", iss.SupplierCreditBatchSizeTotal},
-		{"buffer_pool_credit_batch_size_total", iss.BufferPoolCreditBatchSizeTotal}} {
-		if p, ok := recordCreditsProblem(iss.ID, q.field, q.q); ok {
-			rep.RecordProblems = append(rep.RecordProblems, p)
+	return trees, errs, g.Wait()
+}
+
+// addRoot counts one root's tree (t, or err when it could not be walked) into the report's
+// totals and the holder and beneficiary tallies.
+func (rep *IssuanceReport) addRoot(r *IssuanceRoot, t *Tree, err error, holders *tally[HolderKg], benefs *tally[BeneficiaryKg]) {
+	if t == nil {
+		// The root itself could not be walked: unknown (404), malformed, or not fetched
+		// (then retrying may help).
+		r.Error, r.Missing = err.Error(), 1
+		if !definitive(err) {
+			r.FetchFailed = 1
 		}
-	}
-	holders := newTally[HolderKg]()
-	benefs := newTally[BeneficiaryKg]()
-	for i := range roots {
-		r := &roots[i]
-		t := trees[i]
-		if t != nil {
-			rep.Trees = append(rep.Trees, t)
-		}
-		if t == nil {
-			// The root itself could not be walked: unknown (404), malformed, or not fetched
-			// (then retrying may help).
-			r.Error, r.Missing = errs[i].Error(), 1
-			if !errors.Is(errs[i], registry.ErrNotFound) && !errors.Is(errs[i], registry.ErrInvalid) {
-				r.FetchFailed = 1
-			}
-			rep.Missing++
-			rep.FetchFailed += r.FetchFailed
-			continue
-		}
-		for _, st := range sumTree(t, r, holders, benefs) {
-			if !slices.Contains(rep.OtherStatuses, st) {
-				rep.OtherStatuses = append(rep.OtherStatuses, st)
-			}
-		}
-		if r.Batch != nil {
-			rep.RootsKg += r.Batch.Size.CreditKgs
-		}
-		rep.ActiveKg += r.ActiveKg
-		rep.RetiredKg += r.RetiredKg
-		rep.OtherKg += r.OtherKg
-		rep.Batches += r.Batches
-		rep.Missing += r.Missing
+		rep.Missing++
 		rep.FetchFailed += r.FetchFailed
-		rep.Problems += r.Problems
-		if ok, known := r.Conserved(); known && !ok {
-			rep.UnbalancedTrees++
+		return
+	}
+	rep.Trees = append(rep.Trees, t)
+	for _, st := range sumTree(t, r, holders, benefs) {
+		if !slices.Contains(rep.OtherStatuses, st) {
+			rep.OtherStatuses = append(rep.OtherStatuses, st)
 		}
 	}
-	rep.Roots = roots
-	slices.Sort(rep.OtherStatuses)
-	rep.ByHolder = holders.sorted(func(h *HolderKg) int64 { return h.ActiveKg + h.RetiredKg + h.OtherKg })
-	rep.ByBeneficiary = benefs.sorted(func(b *BeneficiaryKg) int64 { return b.RetiredKg })
-	rep.Took = time.Since(start)
-	return rep, nil
+	if r.Batch != nil {
+		rep.RootsKg += r.Batch.Size.CreditKgs
+	}
+	rep.ActiveKg += r.ActiveKg
+	rep.RetiredKg += r.RetiredKg
+	rep.OtherKg += r.OtherKg
+	rep.Batches += r.Batches
+	rep.Missing += r.Missing
+	rep.FetchFailed += r.FetchFailed
+	rep.Problems += r.Problems
+	if ok, known := r.Conserved(); known && !ok {
+		rep.UnbalancedTrees++
+	}
 }
 
 // sumTree fills r's figures from the subtree of its listed root (t.Target: in bad data the
