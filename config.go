@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"io"
 	"net/url"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/handlers"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 // maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // The JSON routes for tools (/api/v1/...) answer the same questions as the pages, with the

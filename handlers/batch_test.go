@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
 

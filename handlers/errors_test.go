@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 func TestStatusFor(t *testing.T) {

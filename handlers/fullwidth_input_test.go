@@ -6,27 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
 )
 
 // Issue 14, point 10: what a CJK input method types in full-width mode is the same id or serial
 // number, wherever input is read; digits of other scripts get a message that names them.
-
-// fullWidth is s as a full-width input method types it (spaces as ideographic spaces).
-func fullWidth(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r > ' ' && r <= '~':
-			b.WriteRune(r - '!' + 0xFF01)
-		case r == ' ':
-			b.WriteRune(0x3000)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 func TestFullWidthInputFindsTheSamePages(t *testing.T) {
 	a := newApp(t, appOptions{})
@@ -36,20 +21,20 @@ func TestFullWidthInputFindsTheSamePages(t *testing.T) {
 		path, to string
 		status   int
 	}{
-		{"/batches/" + url.PathEscape(fullWidth(a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusMovedPermanently},
-		{"/issuances/" + url.PathEscape(fullWidth(a.fx.Issuance)), views.IssuanceURL(a.fx.Issuance), http.StatusMovedPermanently},
-		{"/retirements/" + url.PathEscape(fullWidth(a.fx.Retirement)), views.RetirementURL(a.fx.Retirement), http.StatusMovedPermanently},
-		{"/serial/" + url.PathEscape(fullWidth(serial)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
-		{"/search?q=" + url.QueryEscape("\u3000"+fullWidth(serial)+"\u3000"), views.SerialURL(serial), http.StatusSeeOther},
-		{"/search?q=" + url.QueryEscape(fullWidth(a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
-		{"/search?q=" + url.QueryEscape(fullWidth("https://registry.isometric.com/credit-batches/"+a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
+		{"/batches/" + url.PathEscape(demo.FullWidth(a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusMovedPermanently},
+		{"/issuances/" + url.PathEscape(demo.FullWidth(a.fx.Issuance)), views.IssuanceURL(a.fx.Issuance), http.StatusMovedPermanently},
+		{"/retirements/" + url.PathEscape(demo.FullWidth(a.fx.Retirement)), views.RetirementURL(a.fx.Retirement), http.StatusMovedPermanently},
+		{"/serial/" + url.PathEscape(demo.FullWidth(serial)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
+		{"/search?q=" + url.QueryEscape("\u3000"+demo.FullWidth(serial)+"\u3000"), views.SerialURL(serial), http.StatusSeeOther},
+		{"/search?q=" + url.QueryEscape(demo.FullWidth(a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
+		{"/search?q=" + url.QueryEscape(demo.FullWidth("https://registry.isometric.com/credit-batches/"+a.fx.AllFinalRoot)), views.BatchURL(a.fx.AllFinalRoot), http.StatusSeeOther},
 	} {
 		r := a.get(t, c.path)
 		if r.status != c.status || r.header.Get("Location") != c.to {
 			t.Errorf("GET %s: %d → %q; want %d → %q", c.path, r.status, r.header.Get("Location"), c.status, c.to)
 		}
 	}
-	if r := a.get(t, "/api/v1/batches/"+url.PathEscape(fullWidth(a.fx.AllFinalRoot))+"/lineage"); r.status != http.StatusOK {
+	if r := a.get(t, "/api/v1/batches/"+url.PathEscape(demo.FullWidth(a.fx.AllFinalRoot))+"/lineage"); r.status != http.StatusOK {
 		t.Errorf("lineage JSON by a full-width id: %d", r.status)
 	}
 }

@@ -3,8 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
 

@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 // The home page says, before anyone searches, that the registry rejects the credentials;

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"regexp"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
 

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // Metrics are the explorer's Prometheus metrics (prometheus/client_golang), in a registry of

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"maps"
 	"net/http/httptest"
@@ -12,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 func TestMetricsNamesAndValues(t *testing.T) {

@@ -1,12 +1,13 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 // outage wraps the demo registry: while down is set, every answer is a 502 page from the proxy

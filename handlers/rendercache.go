@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"runtime"
@@ -20,6 +19,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // DefaultRenderCacheBytes bounds the answers kept by the render cache when Config leaves it

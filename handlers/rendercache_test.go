@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"net/http"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"weak"
 
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
 

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -154,7 +155,7 @@ func FuzzParseQuery(f *testing.F) {
 			if again := parseQuery(tg.value); len(again) != 1 || again[0] != tg {
 				t.Fatalf("%q: %v parses back as %v", q, tg, again)
 			}
-			if again := parseQuery(fullWidth(tg.value)); len(again) != 1 || again[0] != tg {
+			if again := parseQuery(demo.FullWidth(tg.value)); len(again) != 1 || again[0] != tg {
 				t.Fatalf("%q: %v typed in full-width forms parses as %v", q, tg, again)
 			}
 		}

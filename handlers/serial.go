@@ -3,12 +3,12 @@ package handlers
 import (
 	"context"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
 

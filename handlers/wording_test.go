@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 // badWording finds a possessive built onto a plural ("roots’s") and a count of one with a

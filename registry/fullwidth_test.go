@@ -6,27 +6,11 @@ import (
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
 // Issue 14, point 10: a serial or an id typed with a CJK input method in full-width mode is the
 // same serial or id; digits of other scripts are refused with a message that names them.
-
-// fullWidth is s as a full-width input method types it: every printable ASCII character but
-// the space in its full-width form, spaces as ideographic spaces.
-func fullWidth(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r > ' ' && r <= '~':
-			b.WriteRune(r - '!' + 0xFF01)
-		case r == ' ':
-			b.WriteRune(0x3000)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 func TestFullWidthSerialsAndIDsAreFolded(t *testing.T) {
 	want, err := registry.ParseSerial(registry.ExampleSerial)
@@ -34,8 +18,8 @@ func TestFullWidthSerialsAndIDsAreFolded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, in := range []string{
-		fullWidth(registry.ExampleSerial),
-		"\u3000" + fullWidth(strings.ToLower(registry.ExampleSerial)) + "\u3000",
+		demo.FullWidth(registry.ExampleSerial),
+		"\u3000" + demo.FullWidth(strings.ToLower(registry.ExampleSerial)) + "\u3000",
 		"ＩＳＯ－１－ＢＳＴＯＲＥ－ＧＢＲ－Ｆ５Ｘ７－２０２４－７８１７７－８１１７７",
 		"ISO-1-BSTORE-GBR-Ｆ５Ｘ７-2024-78177-81177", // half typed in each mode
 	} {
@@ -45,8 +29,8 @@ func TestFullWidthSerialsAndIDsAreFolded(t *testing.T) {
 		}
 	}
 	id := registry.ExampleID(registry.PrefixCreditBatch)
-	if got := registry.FoldWidth(fullWidth(id)); got != id {
-		t.Errorf("FoldWidth(%q) = %q", fullWidth(id), got)
+	if got := registry.FoldWidth(demo.FullWidth(id)); got != id {
+		t.Errorf("FoldWidth(%q) = %q", demo.FullWidth(id), got)
 	}
 	if got := registry.FoldWidth("Ａ\u3000ｚ～！é漢"); got != "A z~!é漢" {
 		t.Errorf("FoldWidth folds only full-width ASCII and the ideographic space: %q", got)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/demo"
 )
 
 func FuzzValidateID(f *testing.F) {
@@ -27,7 +28,7 @@ func FuzzValidateID(f *testing.F) {
 		}
 		err := registry.ValidateID(registry.PrefixCreditBatch, id)
 		if err == nil {
-			if canon, cerr := registry.CanonicalID(registry.PrefixCreditBatch, fullWidth(id)); cerr != nil || canon != id {
+			if canon, cerr := registry.CanonicalID(registry.PrefixCreditBatch, demo.FullWidth(id)); cerr != nil || canon != id {
 				t.Errorf("the full-width form of %q gives %q, %v", id, canon, cerr)
 			}
 		}

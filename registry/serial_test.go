@@ -263,7 +263,7 @@ func FuzzParseSerial(f *testing.F) {
 			}
 		}
 		// Nor what a full-width input method does to it.
-		if wide, err := registry.ParseSerial(fullWidth(s)); err != nil || wide != v {
+		if wide, err := registry.ParseSerial(demo.FullWidth(s)); err != nil || wide != v {
 			t.Fatalf("the full-width form of %q parses to %+v, %v", s, wide, err)
 		}
 		// What a spreadsheet does to it must not change it.

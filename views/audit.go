@@ -1,8 +1,9 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // AuditView is the audit panel of a lineage: a verdict with the tree's figures, then every

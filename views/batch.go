@@ -1,11 +1,11 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // LineageOptions bounds how much of a lineage tree a page renders. Zero values take the

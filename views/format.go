@@ -1,7 +1,6 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math/big"
 	"strconv"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // FormatKg renders a size in kg with thousands separators, exactly, using integer arithmetic

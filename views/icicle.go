@@ -3,13 +3,14 @@ package views
 import (
 	"cmp"
 	"container/heap"
-	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math"
 	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // IcicleOptions sizes and bounds an icicle chart. Zero values take the defaults given.

@@ -3,7 +3,6 @@ package views
 import (
 	"bytes"
 	"context"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math/big"
 	"regexp"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // checkIcicle checks what every chart must keep: every node of the trees stands in exactly one

@@ -1,11 +1,11 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // maxRowLinks bounds the tree and retirement links shown in one row of a holder table; the

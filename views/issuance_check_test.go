@@ -1,11 +1,11 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // testRoot is one root of a made-up issuance: its size, what its tree holds, and how many of

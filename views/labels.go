@@ -4,11 +4,11 @@ package views
 // a batch hangs from its parent, organisations.
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strconv"
 	"strings"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 func problemView(p lineage.Problem, href string) ProblemView {

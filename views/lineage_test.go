@@ -2,13 +2,13 @@ package views
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 var (

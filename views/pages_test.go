@@ -3,8 +3,6 @@ package views
 import (
 	"bytes"
 	"context"
-	"github.com/lineage-explorer/explorer/registry/lineage"
-
 	"strings"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // render renders a component for real and parses it as a browser would.

@@ -1,11 +1,11 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strings"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // maxPathMiddle bounds the folded middle of one batch's path on a retirement page: a retirement

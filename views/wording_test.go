@@ -1,13 +1,13 @@
 package views
 
 import (
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // Retirement purposes read in words, each with the registry's code beside it for analysts who

@@ -9,9 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/cache"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"io"
 	"os"
 	"sync"
@@ -19,7 +16,10 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // Options are the benchmark's parameters.

@@ -4,13 +4,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // BatchSource is anything that returns a credit batch by id: the Client (GET

@@ -2,8 +2,9 @@ package cache
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // SharedTier is a cache shared by several replicas of the explorer, behind each replica's

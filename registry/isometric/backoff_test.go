@@ -1,9 +1,10 @@
 package isometric
 
 import (
-	"github.com/lineage-explorer/explorer/registry"
 	"testing"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 func TestParseRetryAfter(t *testing.T) {

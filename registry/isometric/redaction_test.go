@@ -3,7 +3,6 @@ package isometric_test
 import (
 	"context"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 )
 
 // A one-letter secret would be "redacted" out of every word of the registry's messages

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // get sends GET base+path?query with retries and decodes a 200 JSON answer into out. endpoint

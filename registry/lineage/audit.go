@@ -3,12 +3,13 @@ package lineage
 import (
 	"cmp"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
 	"maps"
 	"math/big"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // The problems the audit adds to those of the walk.

@@ -2,7 +2,6 @@ package lineage_test
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"math"
 	"regexp"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 func TestFormatKgGroupsThousandsExactly(t *testing.T) {

@@ -3,10 +3,11 @@ package lineage
 import (
 	"cmp"
 	"context"
-	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/cache"
 	"sync"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 )
 
 // ExplorerConfig configures an Explorer. Zero values take the defaults of each part.

@@ -2,11 +2,12 @@ package lineage
 
 import (
 	"encoding/csv"
-	"github.com/lineage-explorer/explorer/registry"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // LineageExport is a lineage tree as the JSON export gives it (/api/v1/batches/{id}/lineage):

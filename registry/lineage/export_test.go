@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 func walkDemo(t *testing.T, pick func(demo.Fixtures) string) (*demo.Registry, *lineage.Tree) {

@@ -3,7 +3,6 @@ package lineage_test
 import (
 	"context"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 

@@ -3,11 +3,12 @@ package lineage
 import (
 	"cmp"
 	"context"
-	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // Pool says which part of an issuance a root batch belongs to.

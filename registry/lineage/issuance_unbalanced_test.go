@@ -2,8 +2,9 @@ package lineage_test
 
 import (
 	"context"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"testing"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // The planted issuance's trees that do not add up happen to cancel out (with the dangling

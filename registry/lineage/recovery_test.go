@@ -1,11 +1,11 @@
 package lineage_test
 
 import (
-	"github.com/lineage-explorer/explorer/registry/isometric"
 	"testing"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 

@@ -3,11 +3,11 @@ package lineage_test
 import (
 	"context"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"testing"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // requests is every upstream request the rig has sent so far.

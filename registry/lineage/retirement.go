@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
 
 	gocache "github.com/patrickmn/go-cache"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // RetirementReport is what a retirement retired: its record, its batches, and for each batch

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/cache"
 	"log/slog"
 	"slices"
 	"sync"
@@ -16,6 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 )
 
 // The registry API has no serial number lookup, only ids. The SerialIndex makes one from two

@@ -8,11 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // Resolve finds the credit batch of a serial number in any of the forms ParseSerial accepts:

@@ -2,9 +2,10 @@ package lineage
 
 import (
 	"cmp"
-	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // Missing says why a node of a lineage tree has no batch.

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // DefaultMaxNodes is the node bound of a walk when WalkerConfig.MaxNodes is zero.

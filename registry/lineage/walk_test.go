@@ -7,16 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/cache"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // The demo registry is built once: its dataset is immutable; each test serves it on its own

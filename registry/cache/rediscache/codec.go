@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/cache"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 )
 
 // The value stored under a batch key (format of SchemaVersion 1) is one tag byte and a body:

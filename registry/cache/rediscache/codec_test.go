@@ -3,8 +3,6 @@ package rediscache
 import (
 	"context"
 	"encoding/json"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // fill sets every field reachable from v to a distinct non-zero value, so that a field the

@@ -5,9 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/lineage-explorer/explorer/registry/cache"
-	"github.com/lineage-explorer/explorer/registry/isometric"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"log/slog"
 	"os"
 	"reflect"
@@ -17,8 +14,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // redisLog collects go-redis's own log lines (through SetLogger, as the explorer would), so that

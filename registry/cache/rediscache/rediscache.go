@@ -25,7 +25,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/lineage-explorer/explorer/registry/cache"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,6 +35,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 )
 
 // SchemaVersion is the version of the stored format, part of every key. Bump it whenever what

@@ -7,8 +7,6 @@ package rediscache_test
 import (
 	"context"
 	"errors"
-	"github.com/lineage-explorer/explorer/registry/cache"
-	"github.com/lineage-explorer/explorer/registry/lineage"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,9 +14,11 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // A second replica walks a tree the first one walked without asking the upstream anything: every

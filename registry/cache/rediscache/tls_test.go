@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"github.com/lineage-explorer/explorer/registry/cache"
 	"math/big"
 	"net"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache/redisserver"
 	"github.com/lineage-explorer/explorer/registry/demo"
