@@ -324,6 +324,7 @@ func (s *server) claimsCSV(c *gin.Context) error {
 		return nil
 	}
 	var b strings.Builder
+	b.WriteString(utf8BOM) // as the lineage CSV: Excel reads names in UTF-8 only with it
 	if err := claims.WriteCSV(&b, j.list, j.report); err != nil {
 		return err
 	}
@@ -397,6 +398,8 @@ func (s *server) claimsAPI(c *gin.Context) error {
 	if err == nil {
 		if t := strings.TrimLeft(string(body), " \t\r\n\uFEFF"); strings.HasPrefix(t, "[") {
 			l, err = claims.FromJSON([]byte(t), s.claims.limits())
+		} else if strings.HasPrefix(t, "{") {
+			err = errors.New("a JSON body must be an array of claims (strings or objects), not an object")
 		} else {
 			l, err = s.claims.parse(string(body))
 		}

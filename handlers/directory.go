@@ -13,8 +13,8 @@ import (
 // directoryID reads and checks the route's :id for a project or organisation page; a malformed
 // one is a 400 with nothing sent upstream.
 func directoryID(c *gin.Context, what, prefix string) (string, error) {
-	id := strings.TrimSpace(c.Param("id"))
-	if err := registry.ValidateID(prefix, id); err != nil {
+	id, err := registry.CanonicalID(prefix, c.Param("id"))
+	if err != nil {
 		return "", &lookupError{what: what, value: c.Param("id"), err: err}
 	}
 	return id, nil
@@ -26,6 +26,15 @@ func (s *server) project(c *gin.Context) error {
 	id, err := directoryID(c, "project", registry.PrefixProject)
 	if err != nil {
 		return err
+	}
+	if id != strings.TrimSpace(c.Param("id")) {
+		// Typed in lower case or full-width forms: the same id, at its page's own address.
+		to := s.url(views.ProjectURL(id))
+		if q := c.Request.URL.RawQuery; q != "" {
+			to += "?" + q
+		}
+		c.Redirect(http.StatusMovedPermanently, to)
+		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
 	if err != nil {
@@ -56,6 +65,15 @@ func (s *server) organisation(c *gin.Context) error {
 	id, err := directoryID(c, "organisation", registry.PrefixOrganisation)
 	if err != nil {
 		return err
+	}
+	if id != strings.TrimSpace(c.Param("id")) {
+		// Typed in lower case or full-width forms: the same id, at its page's own address.
+		to := s.url(views.OrganisationURL(id))
+		if q := c.Request.URL.RawQuery; q != "" {
+			to += "?" + q
+		}
+		c.Redirect(http.StatusMovedPermanently, to)
+		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
 	if err != nil {

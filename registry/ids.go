@@ -56,9 +56,10 @@ func invalidID(prefix, id string) error {
 }
 
 // CanonicalID is an id as a person typed it, in the form the registry uses: full-width forms
-// folded to ASCII (FoldWidth), surrounding white space dropped, then checked by ValidateID.
+// folded to ASCII (FoldWidth), surrounding white space dropped, the case a spreadsheet's LOWER()
+// or UPPER() changed restored (RestoreCase), then checked by ValidateID.
 func CanonicalID(prefix, typed string) (string, error) {
-	id := strings.TrimSpace(FoldWidth(typed))
+	id := RestoreCase(strings.TrimSpace(FoldWidth(typed)))
 	if err := ValidateID(prefix, id); err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package claims
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -32,7 +31,7 @@ func FromJSON(data []byte, lim Limits) (*List, error) {
 		return setCell(row, i, v)
 	}
 	rows := make([][]string, 0, len(items))
-	for i, raw := range items {
+	for _, raw := range items {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			// A bare identifier: under "id", read by its shape like any identifier column.
@@ -43,7 +42,10 @@ func FromJSON(data []byte, lim Limits) (*List, error) {
 		d := json.NewDecoder(strings.NewReader(string(raw)))
 		d.UseNumber()
 		if err := d.Decode(&obj); err != nil {
-			return nil, fmt.Errorf("item %d is neither a string nor an object", i+1)
+			// Neither an identifier nor an object (a number, null, an array): a row of its
+			// own, which its verdict calls malformed, never a failed list.
+			rows = append(rows, cell(nil, "id", jsonText(raw)))
+			continue
 		}
 		keys := slices.Sorted(maps.Keys(obj))
 		var row []string
@@ -52,8 +54,16 @@ func FromJSON(data []byte, lim Limits) (*List, error) {
 		}
 		rows = append(rows, row)
 	}
-	rows = append([][]string{header}, rows...)
-	return FromRecords(rows, ",", lim)
+	// The objects' keys are the list's header, recognised or not: a key is never a claim.
+	roles, _ := headerRoles(header)
+	if len(roles) != len(header) {
+		roles = make([]Role, len(header))
+	}
+	l := &List{Sep: ",", Header: header, Roles: roles}
+	if header == nil {
+		l.Header = []string{}
+	}
+	return l.read(rows, lim)
 }
 
 func setCell(row []string, i int, v string) []string {

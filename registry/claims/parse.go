@@ -215,7 +215,6 @@ func TooLargeBytes(limit int64) error {
 // first is a header when it names columns. sep is how the rows' text is joined for display.
 // Errors: ErrTooLarge past lim.MaxRows claims.
 func FromRecords(records [][]string, sep string, lim Limits) (*List, error) {
-	lim = lim.withDefaults()
 	l := &List{Sep: sep}
 	if len(records) > 0 {
 		if roles, ok := headerRoles(records[0]); ok {
@@ -223,6 +222,12 @@ func FromRecords(records [][]string, sep string, lim Limits) (*List, error) {
 			records = records[1:]
 		}
 	}
+	return l.read(records, lim)
+}
+
+// read reads records as l's claims, by l's header when it has one, else by shape.
+func (l *List) read(records [][]string, lim Limits) (*List, error) {
+	lim = lim.withDefaults()
 	if len(records) > lim.MaxRows {
 		return nil, fmt.Errorf("%w: a list may have at most %s rows; split it into several", ErrTooLarge, groupDigits(int64(lim.MaxRows)))
 	}
