@@ -100,6 +100,21 @@ func TestKeyboardShortcuts(t *testing.T) {
 		}
 	})
 
+	t.Run("skip the chart", func(t *testing.T) {
+		// The skip link is hidden until the keyboard reaches it; following it, the next Tab
+		// lands past the chart's bars.
+		b.do(t, chromedp.Focus(chromedp.CSS("[data-testid=skip-chart]")))
+		if w := run(t, b, chromedp.Evaluate[float64](`document.activeElement.getBoundingClientRect().width`)); w < 20 {
+			t.Errorf("the focused skip link is %v px wide: not shown", w)
+		}
+		b.do(t, chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Tab))
+		inChart := run(t, b, chromedp.Evaluate[bool](`!!document.activeElement.closest("[data-testid=icicle]")`))
+		after := run(t, b, chromedp.Evaluate[bool](`!!(document.querySelector("[data-testid=icicle]").compareDocumentPosition(document.activeElement) & Node.DOCUMENT_POSITION_FOLLOWING)`))
+		if inChart || !after {
+			t.Errorf("after skipping the chart, Tab went to %s", run(t, b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 100)`)))
+		}
+	})
+
 	if errs := b.consoleErrors(); len(errs) > 0 {
 		t.Errorf("the page logged errors:\n%s", strings.Join(errs, "\n"))
 	}

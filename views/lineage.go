@@ -62,6 +62,9 @@ type BatchPage struct {
 	Audit   AuditView   // whether the record adds up, and every problem found
 	JSONURL string      // the lineage as JSON (/api/v1/batches/{id}/lineage)
 	CSVURL  string      // the lineage as CSV (/batches/{id}/lineage.csv)
+	// ChartURL is the chart zoomed to the batch's branch (ChartURL); "" for a root, whose
+	// branch is the whole chart.
+	ChartURL string
 	// FetchFailed is how many batches could not be fetched (upstream errors); the page then
 	// offers RetryURL.
 	FetchFailed int
@@ -280,6 +283,9 @@ func NewBatchPage(base Base, t *lineage.Tree, walked time.Time, opt LineageOptio
 	chart := opt.Chart
 	chart.Current = t.Target.ID
 	p.Chart = NewIcicle(t, chart)
+	if BranchOf(t.Target) != t.Root {
+		p.ChartURL = ChartURL(t.Target.ID, "")
+	}
 	p.JSONURL, p.CSVURL = LineageJSONURL(t.Target.ID), LineageCSVURL(t.Target.ID)
 	for _, pr := range t.Problems {
 		if pr.Kind == lineage.ProblemFetchFailed {
