@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"io"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -32,9 +31,9 @@ func (s *server) chart(c *gin.Context) error {
 	case err != nil:
 		return err
 	case !ready:
-		s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: withWalk(views.ChartURL(id, from), job.Walk),
-			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
-			Elapsed: views.FormatDuration(time.Since(job.Started))})
+		p := walkProgress(job)
+		p.Base, p.URL = s.base("Tracing "+job.ID), withWalk(views.ChartURL(id, from), job.Walk)
+		s.showProgress(c, p)
 		return nil
 	}
 	node := views.BranchOf(tree.Target)
