@@ -147,6 +147,12 @@ func (o OrgView) Label() string {
 // RemovalView is the carbon removal accounting of a batch, in kg, formatted.
 type RemovalView struct {
 	Gross, Net, Emissions, Counterfactuals, Losses string // kg, with thousands separators
+	// Label says in a few words whose figures these are ("as recorded on this batch", "this
+	// batch's share, pro rata"), Whose in a sentence; "" on pages that show a record as sent.
+	Label, Whose string
+	// Source is the batch whose recorded figures these are a share of; "" when they are the
+	// batch's own record.
+	Source string
 }
 
 // StatusView is a status badge: a CSS class for the colour and a text label, so that colour is
@@ -276,6 +282,7 @@ func NewBatchPage(base Base, t *lineage.Tree, walked time.Time, opt LineageOptio
 	opt = opt.withDefaults()
 	l := newLayout(t, t.Target.ID, opt)
 	p := BatchPage{Base: base, Header: newHeader(t.Target)}
+	p.Header.Removal = removalFigures(t)
 	p.Tree = l.page()
 	p.Path = l.path()
 	p.Totals = newTotals(t, opt)
