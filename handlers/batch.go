@@ -114,9 +114,18 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 // renderProgress answers 202 with a page that reloads itself every second, naming the walk
 // it shows so that its reloads get that walk's outcome, a failure included.
 func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob) {
-	s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + job.ID), ID: job.ID, URL: withWalk(batchPageURL(c, job.ID), job.Walk),
-		Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
-		Elapsed: views.FormatDuration(time.Since(job.Started))})
+	p := walkProgress(job)
+	p.Base, p.URL = s.base("Tracing "+job.ID), withWalk(batchPageURL(c, job.ID), job.Walk)
+	s.showProgress(c, p)
+}
+
+// walkProgress is the progress page of one tree's walk, measured in kg of its root (see
+// lineage.Progress.Permille), with the batches fetched and an estimate of the time left.
+func walkProgress(job *lineage.LineageJob) views.ProgressPage {
+	elapsed := time.Since(job.Started)
+	pm := job.Progress.Permille()
+	return views.ProgressPage{ID: job.ID, Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
+		Elapsed: views.FormatDuration(elapsed), ByKg: true, Permille: pm, Left: views.EstimateLeft(elapsed, pm)}
 }
 
 // notInTreeError is a branch asked of a lineage tree that does not hold it: a 404, though the

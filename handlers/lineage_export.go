@@ -61,10 +61,9 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		// A browser follows the download link: show the walk advancing, then come back here,
 		// where the file downloads (and the page, as browsers do, stays as it was).
 		csv := withWalk(views.LineageCSVURL(job.ID), job.Walk)
-		s.showProgress(c, views.ProgressPage{Base: s.base("Preparing the CSV of " + job.ID), ID: job.ID,
-			Heading: "Preparing the CSV of the lineage of", URL: csv, Download: "CSV file",
-			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered(),
-			Elapsed: views.FormatDuration(time.Since(job.Started))})
+		p := walkProgress(job)
+		p.Base, p.Heading, p.URL, p.Download = s.base("Preparing the CSV of "+job.ID), "Preparing the CSV of the lineage of", csv, "CSV file"
+		s.showProgress(c, p)
 		return nil
 	}
 	// The retirements' purposes are records of their own (final, kept once fetched).

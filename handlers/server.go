@@ -171,6 +171,7 @@ func (s *server) routes() *gin.Engine {
 	page("/batches/:id", s.batch)
 	page("/batches/:id/subtree/:node", s.subtree)
 	page("/batches/:id/lineage.csv", s.lineageCSV)
+	page("/batches/:id/chart", s.chart)
 	g.GET("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
 	g.HEAD("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
 	page("/serial/:serial", s.serial)

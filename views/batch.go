@@ -60,6 +60,9 @@ type BatchPage struct {
 	Audit   AuditView   // whether the record adds up, and every problem found
 	JSONURL string      // the lineage as JSON (/api/v1/batches/{id}/lineage)
 	CSVURL  string      // the lineage as CSV (/batches/{id}/lineage.csv)
+	// ChartURL is the chart zoomed to the batch's branch (ChartURL); "" for a root, whose
+	// branch is the whole chart.
+	ChartURL string
 	// FetchFailed is how many batches could not be fetched (upstream errors); the page then
 	// offers RetryURL.
 	FetchFailed int
@@ -128,6 +131,12 @@ type UnreadView struct {
 // RemovalView is the carbon removal accounting of a batch, in kg, formatted.
 type RemovalView struct {
 	Gross, Net, Emissions, Counterfactuals, Losses string // kg, with thousands separators
+	// Label says in a few words whose figures these are ("as recorded on this batch", "this
+	// batch's share, pro rata"), Whose in a sentence; "" on pages that show a record as sent.
+	Label, Whose string
+	// Source is the batch whose recorded figures these are a share of; "" when they are the
+	// batch's own record.
+	Source string
 }
 
 // NodeRow is one batch (or the place of one that could not be shown) in a tree or a path.
@@ -238,6 +247,7 @@ func NewBatchPage(base Base, t *lineage.Tree, walked time.Time, opt LineageOptio
 	opt = opt.withDefaults()
 	l := newLayout(t, t.Target.ID, opt)
 	p := BatchPage{Base: base, Header: newHeader(t.Target)}
+	p.Header.Removal = removalFigures(t)
 	p.Tree = l.page()
 	p.Path = l.path()
 	p.Totals = newTotals(t, opt)
@@ -245,6 +255,9 @@ func NewBatchPage(base Base, t *lineage.Tree, walked time.Time, opt LineageOptio
 	chart := opt.Chart
 	chart.Current = t.Target.ID
 	p.Chart = NewIcicle(t, chart)
+	if BranchOf(t.Target) != t.Root {
+		p.ChartURL = ChartURL(t.Target.ID, "")
+	}
 	p.JSONURL, p.CSVURL = LineageJSONURL(t.Target.ID), LineageCSVURL(t.Target.ID)
 	for _, pr := range t.Problems {
 		if pr.Kind == lineage.ProblemFetchFailed {

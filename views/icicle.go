@@ -35,6 +35,10 @@ type IcicleOptions struct {
 	// Current is the batch outlined (the page's own). Its path from the root is always drawn,
 	// however thin. "" outlines nothing (an issuance's chart, say).
 	Current string
+	// Link is where the bar of a batch leads, given its id (a bar of merged batches leads where
+	// the batch they descend from does). nil leads to the batch's page (BatchURL); a zoomed
+	// chart leads to the chart from that bar instead.
+	Link func(id string) string
 }
 
 func (o IcicleOptions) withDefaults() IcicleOptions {
@@ -224,6 +228,14 @@ func (l *icicleLayout) index(trees []*lineage.Tree) {
 			}
 		}
 	}
+}
+
+// link is where a batch's bar leads: see IcicleOptions.Link.
+func (l *icicleLayout) link(id string) string {
+	if l.opt.Link != nil {
+		return l.opt.Link(id)
+	}
+	return BatchURL(id)
 }
 
 // kgOf is a node's size as the chart reads it: its batch's kg (never below zero), or -1 when
@@ -437,9 +449,9 @@ func (l *icicleLayout) plan(parent *barItem, kids []*lineage.Node, spans []span,
 			i = j
 			continue
 		}
-		href := BatchURL(kids[i].ID)
+		href := l.link(kids[i].ID)
 		if j-i > 1 && parent != nil {
-			href = BatchURL(parent.n.ID) // several branches: their parent's page lists them
+			href = l.link(parent.n.ID) // several branches: their parent's page lists them
 		}
 		if kids[i].Missing == lineage.MissingInvalidID && j-i == 1 {
 			href = ""
@@ -529,7 +541,7 @@ func (l *icicleLayout) planDrawn(p *plan, c *lineage.Node, s span, level int) {
 	if probs > 0 {
 		title += "\n⚠ " + FormatCount(probs) + " " + plural(probs, "problem", "problems") + " inside"
 	}
-	href := BatchURL(first.ID)
+	href := l.link(first.ID)
 	if first.Missing == lineage.MissingInvalidID {
 		href = ""
 	}
@@ -607,7 +619,7 @@ func (l *icicleLayout) finish() {
 		b.OnPath = l.onPath[n] && !b.Current
 		b.Problem = in.own > 0
 		if n.Missing != lineage.MissingInvalidID {
-			b.Href = BatchURL(n.ID)
+			b.Href = l.link(n.ID)
 		}
 		var short string
 		b.Class, b.Title, b.Label, short = l.describe(n)
@@ -636,7 +648,7 @@ func (l *icicleLayout) finish() {
 				Label: firstFit(it.width(), FormatCount(count)+" more", "+"+FormatCount(count))})
 		}
 	}
-	l.bars = mergeMore(l.bars)
+	l.bars = mergeMore(l.bars, l.link)
 	rows := 0
 	for i := range l.bars {
 		b := &l.bars[i]
@@ -831,7 +843,7 @@ func barClass(b IcicleBar) string {
 // whose children are not drawn, one "n more" bar wide enough to be labelled reads better than
 // many unlabelled slivers. The joined bar links to the nearest batch all its batches descend
 // from, whose page lists them all.
-func mergeMore(bars []IcicleBar) []IcicleBar {
+func mergeMore(bars []IcicleBar, link func(string) string) []IcicleBar {
 	var idx []int
 	for i, b := range bars {
 		if b.Kind == BarMore {
@@ -864,7 +876,7 @@ func mergeMore(bars []IcicleBar) []IcicleBar {
 				first.Title += "\nall descend from " + under.ID
 				first.ID = under.ID
 				if under.Missing != lineage.MissingInvalidID {
-					first.Href = BatchURL(under.ID)
+					first.Href = link(under.ID)
 				}
 			}
 			if problem {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -97,6 +99,53 @@ type Progress struct {
 	fetched    atomic.Int64
 	discovered atomic.Int64
 	done       atomic.Bool
+	// leafKg sums the kg of the fetched batches that were split no further (active, retired):
+	// in a tree that adds up, they partition the root, so leafKg reaches rootKg as the walk
+	// ends, and it only grows.
+	leafKg atomic.Int64
+	// rootKg is the kg of the topmost batch the climb reached, 0 until it got there: the
+	// denominator, set once.
+	rootKg atomic.Int64
+}
+
+// Permille is how far the walk is, in thousandths of the root's kg: the kg of the batches
+// whose subtree is complete (every leaf fetched, split no further) over the root's kg. It is
+// 0 until the climb has reached the root, never decreases, stays below 1000 while the walk
+// runs (a tree whose leaves hold more than its root would otherwise say done early) and is
+// 1000 exactly once it has ended. Missing batches count only at the end, as their size is
+// not known.
+func (p *Progress) Permille() int64 {
+	if p.done.Load() {
+		return 1000
+	}
+	root := p.rootKg.Load()
+	if root <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(p.leafKg.Load()), 1000)
+	if hi >= uint64(root) {
+		return 999 // the quotient would not fit: far past the root
+	}
+	q, _ := bits.Div64(hi, lo, uint64(root))
+	return int64(min(q, 999))
+}
+
+// addLeaf counts a fetched batch that was split no further (no child links).
+func (p *Progress) addLeaf(b *registry.CreditBatch) {
+	if b == nil || b.LeftChildID != "" || b.RightChildID != "" || b.Size.CreditKgs <= 0 {
+		return
+	}
+	// Saturating: kg near the int64 bound must not wrap the sum negative.
+	for {
+		old := p.leafKg.Load()
+		sum := old + b.Size.CreditKgs
+		if sum < old {
+			sum = math.MaxInt64
+		}
+		if p.leafKg.CompareAndSwap(old, sum) {
+			return
+		}
+	}
 }
 
 // Fetched is the number of batches obtained so far (from cache or upstream).
@@ -135,6 +184,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 		return nil, err
 	}
 	progress.fetched.Add(1)
+	progress.addLeaf(b)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -154,6 +204,13 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 		wg.Go(wk.work)
 	}
 	root := wk.climb(target)
+	top := root
+	if top.Batch == nil && len(top.Children) > 0 {
+		top = top.Children[0] // the parent could not be fetched: the highest batch known
+	}
+	if top.Batch != nil {
+		progress.rootKg.Store(max(top.Batch.Size.CreditKgs, 0))
+	}
 	wk.mu.Lock()
 	wk.pending--
 	wk.cond.Broadcast()
@@ -373,6 +430,7 @@ func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 		return
 	}
 	wk.progress.fetched.Add(1)
+	wk.progress.addLeaf(b)
 	n.Batch = b
 	wk.expandLocked(n)
 }
