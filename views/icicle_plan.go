@@ -4,7 +4,6 @@ package views
 // more", and what that costs against the chart's budget of bars.
 
 import (
-
 	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
