@@ -162,12 +162,9 @@ func (l *List) Columns() int {
 // limit) and ErrNotText (NUL bytes or invalid UTF-8).
 func Parse(r io.Reader, lim Limits) (*List, error) {
 	lim = lim.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	data, err := readAtMost(r, lim.MaxBytes)
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(data)) > lim.MaxBytes {
-		return nil, TooLargeBytes(lim.MaxBytes)
 	}
 	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
 	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
@@ -204,6 +201,18 @@ func Parse(r io.Reader, lim Limits) (*List, error) {
 		}
 	}
 	return FromRecords(records, string(sep), lim)
+}
+
+// readAtMost reads r whole, or fails with TooLargeBytes when it holds more than max bytes.
+func readAtMost(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, TooLargeBytes(max)
+	}
+	return data, nil
 }
 
 // TooLargeBytes is the error of a list past the byte limit, naming it.

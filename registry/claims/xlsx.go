@@ -36,12 +36,9 @@ func LooksLikeXLSX(data []byte) bool {
 // limit) and ErrNotText (not a workbook that can be read).
 func ParseXLSX(r io.Reader, lim Limits) (*List, error) {
 	lim = lim.withDefaults()
-	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	data, err := readAtMost(r, lim.MaxBytes)
 	if err != nil {
 		return nil, err
-	}
-	if int64(len(data)) > lim.MaxBytes {
-		return nil, TooLargeBytes(lim.MaxBytes)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
