@@ -206,8 +206,8 @@ func (s *server) claimsPost(c *gin.Context) error {
 		}
 	}
 	status, msg := s.claimsInputError(err)
-	if status == http.StatusRequestEntityTooLarge {
-		text = "" // not echoed back: it is what was too large
+	if int64(len(text)) > s.claims.cfg.MaxBytes {
+		text = "" // not echoed back: it is what was too large (a list of too many rows is kept)
 	}
 	s.render(c, status, views.ClaimsFormPage(s.claimsFormPage(text, msg)))
 	return nil

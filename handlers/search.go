@@ -83,7 +83,14 @@ func (s *server) search(c *gin.Context) error {
 	p.Query = trimQuery(q)
 	if a.outcome == views.SearchUnrecognised || a.outcome == views.SearchInvalid {
 		p.OtherDigits = registry.OtherDigits(p.Query)
+		// Said once: a dropped serial's reason may already name the digits.
+		for _, d := range a.dropped {
+			if p.OtherDigits != "" && strings.Contains(d.Why, p.OtherDigits) {
+				p.OtherDigits = ""
+			}
+		}
 	}
+	p.Cut, p.CutAt = len(strings.TrimFunc(q, isSpace)) > maxQueryLen, maxQueryLen
 	// The heading echoes it cut short; runs of spaces, tabs and newlines (pasted from a
 	// spreadsheet) become one space first, as the page would show them, rather than the
 	// replacement marks shown() puts for control characters.

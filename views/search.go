@@ -44,4 +44,8 @@ type SearchPage struct {
 	// OtherDigits names the digits of other scripts the query has ("Arabic-Indic digits (٣)"),
 	// which are not read as 0–9; "" when it has none.
 	OtherDigits string
+	// Cut is set when the query was longer than the parser reads, CutAt characters, so that a
+	// long pasted list does not lose its tail without a word.
+	Cut   bool
+	CutAt int
 }

@@ -258,23 +258,25 @@ func (l *List) read(records [][]string, lim Limits) (*List, error) {
 // quotes, else a comma.
 func detectSep(data []byte) rune {
 	head := data[:min(len(data), 64<<10)]
-	if bytes.IndexByte(head, '\t') >= 0 {
-		return '\t'
-	}
 	first, _, _ := bytes.Cut(head, []byte("\n"))
-	semi, comma, quoted := 0, 0, false
+	tab, semi, comma, quoted := 0, 0, 0, false
 	for _, c := range first {
 		switch {
 		case c == '"':
 			quoted = !quoted
 		case quoted:
+		case c == '\t':
+			tab++
 		case c == ';':
 			semi++
 		case c == ',':
 			comma++
 		}
 	}
-	if semi > comma {
+	switch {
+	case tab > 0 && tab >= max(semi, comma):
+		return '\t'
+	case semi > comma:
 		return ';'
 	}
 	return ','

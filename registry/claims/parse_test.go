@@ -70,7 +70,9 @@ func TestParse(t *testing.T) {
 		{"formula-like reference cell under a header is kept as text", "serial,reference\n" + serialA + ",=1+2\n" + serialA + ",@SUM(A1)\n", true, ",",
 			[]want{{kind: KindSerial, id: serialA}, {kind: KindSerial, id: serialA}}},
 		{"empty list", "", false, ",", nil},
-		{"only blank lines", "\r\n \n\t\n", false, "\t", nil},
+		{"only blank lines", "\r\n \n\t\n", false, ",", nil},
+		{"a comma CSV with a tab in one cell stays a comma CSV", "serial,reference\n" + serialA + ",\"a\tb\"\n", true, ",",
+			[]want{{kind: KindSerial, id: serialA}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
