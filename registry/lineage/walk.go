@@ -32,6 +32,9 @@ type WalkerConfig struct {
 	// taken to be unreachable: what is still missing is then marked MissingFetchFailed and the
 	// tree is partial (Tree.Partial). Default 4.
 	RetryRounds int
+	// Planner, if set, learns batches from the registry's list routes ahead of the walk and
+	// puts them in the cache the walk reads (see Planner); nil fetches every batch by id.
+	Planner *Planner
 }
 
 // maxRetryWait caps one wait between a walk's retry rounds.
@@ -44,12 +47,13 @@ type Walker struct {
 	maxNodes    int
 	retryWait   time.Duration
 	retryRounds int
+	planner     *Planner
 }
 
 // NewWalker returns a Walker reading from src.
 func NewWalker(src BatchSource, cfg WalkerConfig) *Walker {
 	return &Walker{src: src, workers: cmp.Or(max(cfg.Workers, 0), 8), maxNodes: cmp.Or(max(cfg.MaxNodes, 0), DefaultMaxNodes),
-		retryWait: cmp.Or(max(cfg.RetryWait, 0), time.Second), retryRounds: cmp.Or(max(cfg.RetryRounds, 0), 4)}
+		retryWait: cmp.Or(max(cfg.RetryWait, 0), time.Second), retryRounds: cmp.Or(max(cfg.RetryRounds, 0), 4), planner: cfg.Planner}
 }
 
 // transient reports whether a failed fetch may succeed if asked again later: the registry
@@ -139,6 +143,10 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	defer cancel()
 	wk := &walk{w: w, ctx: ctx, progress: progress, tree: &Tree{Nodes: map[string]*Node{}}}
 	wk.cond = sync.NewCond(&wk.mu)
+	if w.planner != nil {
+		wk.plan = w.planner.begin(ctx, wk.release)
+		wk.plan.learn(b)
+	}
 	target := &Node{ID: id, Batch: b}
 	wk.tree.Target = target
 
@@ -295,6 +303,9 @@ type walk struct {
 	repeats []*Node // placeholders for ids linked from a second place
 
 	deferred []deferredFetch // transient failures, asked for again after the rest (retryDeferred)
+
+	plan   *plan        // nil without a Planner
+	parked []parkedNode // queued nodes waiting for listings that may bring them (see release)
 	// failsInRow counts the fetches in a row that ran out of attempts (lastErr the last one's
 	// error): as many as there are workers means the registry is not answering now.
 	failsInRow int
@@ -312,6 +323,34 @@ func (wk *walk) holdQueueLocked() {
 	wk.pending -= len(wk.queue)
 	wk.queue = nil
 	if wk.pending == 0 {
+		wk.cond.Broadcast()
+	}
+}
+
+// parkedNode is a node missing from the cache while listings that may bring it are under way.
+type parkedNode struct {
+	node  *Node
+	under []*listing
+}
+
+// release queues again the parked nodes that are now in the cache or whose listings have all
+// ended (those are then fetched by id). The plan calls it after every page and listing.
+func (wk *walk) release() {
+	wk.mu.Lock()
+	defer wk.mu.Unlock()
+	keep := wk.parked[:0]
+	freed := false
+	for _, p := range wk.parked {
+		if wk.plan.has(p.node.ID) || allEnded(p.under) {
+			wk.queue = append(wk.queue, p.node)
+			freed = true
+		} else {
+			keep = append(keep, p)
+		}
+	}
+	clear(wk.parked[len(keep):])
+	wk.parked = keep
+	if freed {
 		wk.cond.Broadcast()
 	}
 }
@@ -341,6 +380,15 @@ func (wk *walk) work() {
 		n := wk.queue[0]
 		wk.queue[0] = nil
 		wk.queue = wk.queue[1:]
+		if wk.plan != nil && !wk.plan.has(n.ID) {
+			// Rather than fetch it by id now, wait for the listings that may bring it: the
+			// worker moves on to the next node meanwhile (still pending, so the walk waits).
+			if under := wk.plan.miss(); len(under) > 0 {
+				wk.parked = append(wk.parked, parkedNode{n, under})
+				wk.mu.Unlock()
+				continue
+			}
+		}
 		wk.mu.Unlock()
 
 		b, err := wk.w.src.CreditBatch(wk.ctx, n.ID)
@@ -373,6 +421,9 @@ func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 	}
 	wk.progress.fetched.Add(1)
 	n.Batch = b
+	if wk.plan != nil {
+		wk.plan.learn(b)
+	}
 	wk.expandLocked(n)
 }
 
@@ -476,6 +527,12 @@ func (wk *walk) climb(n *Node) *Node {
 
 		var b *registry.CreditBatch
 		err := registry.ValidateID(registry.PrefixCreditBatch, pid)
+		if err == nil && wk.plan != nil && !wk.plan.has(pid) {
+			wk.mu.Lock()
+			under := wk.plan.miss()
+			wk.mu.Unlock()
+			wk.plan.await(pid, under)
+		}
 		if err == nil {
 			// The rest of the tree hangs from the ancestors: ask again now rather than later.
 			b, err = wk.w.persist(wk.ctx, func() (*registry.CreditBatch, error) { return wk.w.src.CreditBatch(wk.ctx, pid) })
@@ -495,6 +552,9 @@ func (wk *walk) climb(n *Node) *Node {
 		}
 		wk.progress.fetched.Add(1)
 		parent.Batch = b
+		if wk.plan != nil {
+			wk.plan.learn(b)
+		}
 		wk.attachLocked(parent, n)
 		wk.mu.Unlock()
 		n = parent
