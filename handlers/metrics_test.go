@@ -72,7 +72,7 @@ func TestMetricsCountBatchesLearntFromLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewMetrics()
-	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk})
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk, Planner: lineage.PlannerConfig{MinMisses: 1}})
 	m.Attach(e)
 	tree, err := e.Lineage(context.Background(), reg.Fixtures().AllFinalRoot)
 	if err != nil {

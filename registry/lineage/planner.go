@@ -39,6 +39,10 @@ type PlannerConfig struct {
 	// a holder of far more batches than a tree can hold is not listed to the end. Default
 	// DefaultMaxNodes / registry.MaxPageSize.
 	MaxPages int
+	// MinMisses is how many batches a walk must miss in the cache before it lists: a small
+	// tree (a few splits) is fetched by id sooner, and in fewer requests, than its holders'
+	// lists, which may hold many other batches. Default 16 (two waves of the default workers).
+	MinMisses int
 }
 
 // listStatuses are the statuses a listing asks for, one listing each so that they page in
@@ -70,6 +74,7 @@ type Planner struct {
 func NewPlanner(lister BatchLister, store BatchStore, cfg PlannerConfig) *Planner {
 	cfg.RefusalTTL = cmp.Or(max(cfg.RefusalTTL, 0), 10*time.Minute)
 	cfg.MaxPages = cmp.Or(max(cfg.MaxPages, 0), DefaultMaxNodes/registry.MaxPageSize)
+	cfg.MinMisses = cmp.Or(max(cfg.MinMisses, 0), 16)
 	return &Planner{lister: lister, store: store, cfg: cfg, refused: map[string]time.Time{}}
 }
 
@@ -119,10 +124,30 @@ func refusal(err error) bool {
 // holding is an organisation's batches of one issuance: what one listing covers.
 type holding struct{ org, issuance string }
 
-// listing is the listings (one per status) of one holding under way for a walk.
+// listing is the listing of one holding's batches of one status, for a walk.
 type listing struct {
-	left int           // statuses still listing (under plan.mu)
-	done chan struct{} // closed when they have all ended
+	pages atomic.Int64  // pages stored so far
+	done  chan struct{} // closed when the listing has ended
+}
+
+// mark is a listing and how many pages it had stored when the walk missed a batch.
+type mark struct {
+	l    *listing
+	seen int64
+}
+
+// passed reports whether every listing marked has ended or stored a page since: a batch the
+// walk missed then, and still misses, is then fetched by id. Waiting for one page and no more
+// bounds what a listing can cost a walk (a holder of far more batches than the tree, listed to
+// the end, would hold it up for every page), while a listing that keeps ahead of the walk, as
+// it does down a chain of splits, brings nearly every batch before the walk asks for it.
+func passed(ms []mark) bool {
+	for _, m := range ms {
+		if !m.l.ended() && m.l.pages.Load() <= m.seen {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *listing) ended() bool {
@@ -144,11 +169,13 @@ type plan struct {
 	met     map[holding]bool // every holding met; true once listed (or refused)
 	waiting []holding        // met, not listed yet: listed at the walk's next cache miss
 	running []*listing
-	changed chan struct{} // closed and replaced whenever onChange is called
+	misses  int                    // batches missed in the store so far
+	by      map[holding][]*listing // the listings (one per status) of each holding listed
+	changed chan struct{}          // closed and replaced whenever onChange is called
 }
 
 func (p *Planner) begin(ctx context.Context, onChange func()) *plan {
-	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, changed: make(chan struct{})}
+	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, by: map[holding][]*listing{}, changed: make(chan struct{})}
 }
 
 // learn notes the holder and issuance of a batch the walk has. Nothing is listed yet: a walk
@@ -174,30 +201,45 @@ func (pl *plan) has(id string) bool {
 }
 
 // miss is called when the walk needs a batch that is not in the store: it starts listing every
-// holding met and not listed yet, and returns the listings under way, which may bring it.
-func (pl *plan) miss() []*listing {
+// holding met and not listed yet, and returns the listings under way that may bring it, marked
+// (see passed): those of from's holding (the batch that links to it: a child of a split is
+// mostly its parent's holder's), or every one when from is nil.
+func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
+	if pl.misses++; pl.misses < pl.p.cfg.MinMisses {
+		return nil
+	}
 	for _, h := range pl.waiting {
 		pl.met[h] = true
 		if pl.p.isRefused(h.org) {
 			continue
 		}
-		l := &listing{left: len(listStatuses), done: make(chan struct{})}
-		pl.running = append(pl.running, l)
 		for _, st := range listStatuses {
+			l := &listing{done: make(chan struct{})}
+			pl.running = append(pl.running, l)
+			pl.by[h] = append(pl.by[h], l)
 			go pl.list(l, h, st)
 		}
 	}
 	pl.waiting = nil
-	var under []*listing
+	among := pl.running
+	if from != nil {
+		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
+	}
+	var under []mark
+	for _, l := range among {
+		if !l.ended() {
+			under = append(under, mark{l, l.pages.Load()})
+		}
+	}
 	keep := pl.running[:0]
 	for _, l := range pl.running {
 		if !l.ended() {
 			keep = append(keep, l)
-			under = append(under, l)
 		}
 	}
+	clear(pl.running[len(keep):])
 	pl.running = keep
 	return under
 }
@@ -216,12 +258,7 @@ func (pl *plan) signal() {
 // remembered so that the next walks do not ask again.
 func (pl *plan) list(l *listing, h holding, st registry.Status) {
 	defer func() {
-		pl.mu.Lock()
-		l.left--
-		if l.left == 0 {
-			close(l.done)
-		}
-		pl.mu.Unlock()
+		close(l.done)
 		pl.signal()
 	}()
 	f := registry.OrganisationBatchFilter{IssuanceID: h.issuance, Statuses: []registry.Status{st}}
@@ -251,6 +288,7 @@ func (pl *plan) list(l *listing, h holding, st registry.Status) {
 			pl.p.store.Put(b)
 			pl.p.listed.Add(1)
 		}
+		l.pages.Add(1)
 		pl.signal()
 		next, done, _ := loop.Next(listRoute, ids, page.PageInfo)
 		if done {
@@ -260,14 +298,14 @@ func (pl *plan) list(l *listing, h holding, st registry.Status) {
 	}
 }
 
-// await waits until the batch is in the store or the listings have all ended (or the walk's
-// context has).
-func (pl *plan) await(id string, under []*listing) {
+// await waits until the batch is in the store or the listings marked have passed (or the
+// walk's context has ended).
+func (pl *plan) await(id string, under []mark) {
 	for {
 		pl.mu.Lock()
 		ch := pl.changed
 		pl.mu.Unlock()
-		if pl.has(id) || allEnded(under) {
+		if pl.has(id) || passed(under) {
 			return
 		}
 		select {
@@ -276,13 +314,4 @@ func (pl *plan) await(id string, under []*listing) {
 			return
 		}
 	}
-}
-
-func allEnded(ls []*listing) bool {
-	for _, l := range ls {
-		if !l.ended() {
-			return false
-		}
-	}
-	return true
 }

@@ -35,13 +35,13 @@ func fixtureStarts(f demo.Fixtures) map[string]string {
 	return starts
 }
 
-// walkers returns a walker reading by id only and one with a planner, each on its own cache
-// over the client. Their node bound holds the huge tree whole: which nodes a bound cuts off
+// walkers returns a walker reading by id only and one with a planner that lists from the
+// first miss, each on its own cache over the client. Their node bound holds the huge tree whole: which nodes a bound cuts off
 // depends on the order fetches end in, with or without a planner.
 func walkers(c *isometric.Client) (byID, planned *lineage.Walker, p *lineage.Planner) {
 	byID = lineage.NewWalker(cache.New(c, cache.Config{}), lineage.WalkerConfig{MaxNodes: 50_000})
 	pc := cache.New(c, cache.Config{})
-	p = lineage.NewPlanner(c, pc, lineage.PlannerConfig{})
+	p = lineage.NewPlanner(c, pc, lineage.PlannerConfig{MinMisses: 1}) // listing for every tree, the smallest too
 	return byID, lineage.NewWalker(pc, lineage.WalkerConfig{Planner: p, MaxNodes: 50_000}), p
 }
 
@@ -175,5 +175,20 @@ func TestPlannerFallsBackWhenListsAreRefused(t *testing.T) {
 				t.Fatalf("planner %+v, %d organisations' lists asked: want refusals of several, nothing listed", st, orgs)
 			}
 		})
+	}
+}
+
+// By default a walk lists nothing until it has missed a few batches: a small tree costs no
+// more requests than it has batches.
+func TestPlannerLeavesSmallTreesToFetchesByID(t *testing.T) {
+	reg, c := newDemo(t, demo.Options{})
+	pc := cache.New(c, cache.Config{})
+	p := lineage.NewPlanner(c, pc, lineage.PlannerConfig{})
+	tree, err := lineage.NewWalker(pc, lineage.WalkerConfig{Planner: p}).Lineage(context.Background(), reg.Fixtures().AllFinalRoot, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req := c.Stats().Requests; req != int64(tree.Len()) || p.Stats().Pages != 0 {
+		t.Errorf("%d requests for %d batches, planner %+v; want one each and no list", req, tree.Len(), p.Stats())
 	}
 }

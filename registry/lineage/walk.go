@@ -330,18 +330,18 @@ func (wk *walk) holdQueueLocked() {
 // parkedNode is a node missing from the cache while listings that may bring it are under way.
 type parkedNode struct {
 	node  *Node
-	under []*listing
+	under []mark
 }
 
-// release queues again the parked nodes that are now in the cache or whose listings have all
-// ended (those are then fetched by id). The plan calls it after every page and listing.
+// release queues again the parked nodes that are now in the cache or whose listings have passed
+// (see passed; those are then fetched by id). The plan calls it after every page and listing.
 func (wk *walk) release() {
 	wk.mu.Lock()
 	defer wk.mu.Unlock()
 	keep := wk.parked[:0]
 	freed := false
 	for _, p := range wk.parked {
-		if wk.plan.has(p.node.ID) || allEnded(p.under) {
+		if wk.plan.has(p.node.ID) || passed(p.under) {
 			wk.queue = append(wk.queue, p.node)
 			freed = true
 		} else {
@@ -383,7 +383,11 @@ func (wk *walk) work() {
 		if wk.plan != nil && !wk.plan.has(n.ID) {
 			// Rather than fetch it by id now, wait for the listings that may bring it: the
 			// worker moves on to the next node meanwhile (still pending, so the walk waits).
-			if under := wk.plan.miss(); len(under) > 0 {
+			var from *registry.CreditBatch
+			if n.Parent != nil {
+				from = n.Parent.Batch
+			}
+			if under := wk.plan.miss(from); len(under) > 0 {
 				wk.parked = append(wk.parked, parkedNode{n, under})
 				wk.mu.Unlock()
 				continue
@@ -529,7 +533,7 @@ func (wk *walk) climb(n *Node) *Node {
 		err := registry.ValidateID(registry.PrefixCreditBatch, pid)
 		if err == nil && wk.plan != nil && !wk.plan.has(pid) {
 			wk.mu.Lock()
-			under := wk.plan.miss()
+			under := wk.plan.miss(nil)
 			wk.mu.Unlock()
 			wk.plan.await(pid, under)
 		}
