@@ -58,7 +58,7 @@ const listRoute = "/organisations/{id}/credit_batches"
 // listing per status, the listings of every holder met in parallel) and puts every record in
 // the store, where the walk finds it as if fetched by id. It only ever adds records to the
 // store: what the walk shows is what it would show without it, sooner. Safe for concurrent use
-// by many walks.
+// by many walks; walks that need the same listing at the same time share it.
 type Planner struct {
 	lister BatchLister
 	store  BatchStore
@@ -66,6 +66,7 @@ type Planner struct {
 
 	mu      sync.Mutex
 	refused map[string]time.Time // by route and organisation: until when the list is not asked
+	live    map[listKey]*listing // listings under way, each shared by the walks that need it
 
 	listed, pages, refusals atomic.Int64
 }
@@ -75,7 +76,7 @@ func NewPlanner(lister BatchLister, store BatchStore, cfg PlannerConfig) *Planne
 	cfg.RefusalTTL = cmp.Or(max(cfg.RefusalTTL, 0), 10*time.Minute)
 	cfg.MaxPages = cmp.Or(max(cfg.MaxPages, 0), DefaultMaxNodes/registry.MaxPageSize)
 	cfg.MinMisses = cmp.Or(max(cfg.MinMisses, 0), 16)
-	return &Planner{lister: lister, store: store, cfg: cfg, refused: map[string]time.Time{}}
+	return &Planner{lister: lister, store: store, cfg: cfg, refused: map[string]time.Time{}, live: map[listKey]*listing{}}
 }
 
 // PlannerStats are a Planner's counters since it was made.
@@ -124,10 +125,63 @@ func refusal(err error) bool {
 // holding is an organisation's batches of one issuance: what one listing covers.
 type holding struct{ org, issuance string }
 
-// listing is the listing of one holding's batches of one status, for a walk.
+// listKey names one listing: a holding's batches of one status.
+type listKey struct {
+	holding
+	status registry.Status
+}
+
+// listing is the listing of one holding's batches of one status, for the walks subscribed.
 type listing struct {
-	pages atomic.Int64  // pages stored so far
-	done  chan struct{} // closed when the listing has ended
+	pages  atomic.Int64  // pages stored so far
+	done   chan struct{} // closed when the listing has ended
+	cancel context.CancelFunc
+	subs   map[*plan]bool // the walks waiting on it (under Planner.mu); none left cancels it
+}
+
+// join subscribes pl to the listing of k under way, or starts it.
+func (p *Planner) join(pl *plan, k listKey) *listing {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.live[k]; l != nil {
+		l.subs[pl] = true
+		return l
+	}
+	// Not tied to the walk that started it: it goes on while any walk subscribed needs it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(pl.ctx))
+	l := &listing{done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
+	p.live[k] = l
+	go p.list(ctx, l, k)
+	return l
+}
+
+// leave unsubscribes pl from its listings, cancelling those no walk needs any more.
+func (p *Planner) leave(pl *plan, ls []*listing) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range ls {
+		delete(l.subs, pl)
+		if len(l.subs) == 0 {
+			l.cancel()
+		}
+	}
+}
+
+// notify signals every walk subscribed to l; ended also retires it (its key may be listed
+// anew by the next walk that needs it).
+func (p *Planner) notify(l *listing, k listKey, ended bool) {
+	p.mu.Lock()
+	if ended && p.live[k] == l {
+		delete(p.live, k)
+	}
+	subs := make([]*plan, 0, len(l.subs))
+	for s := range l.subs {
+		subs = append(subs, s)
+	}
+	p.mu.Unlock()
+	for _, s := range subs {
+		s.signal()
+	}
 }
 
 // mark is a listing and how many pages it had stored when the walk missed a batch.
@@ -169,6 +223,7 @@ type plan struct {
 	met     map[holding]bool // every holding met; true once listed (or refused)
 	waiting []holding        // met, not listed yet: listed at the walk's next cache miss
 	running []*listing
+	joined  []*listing             // every listing joined, to leave when the walk ends
 	misses  int                    // batches missed in the store so far
 	by      map[holding][]*listing // the listings (one per status) of each holding listed
 	changed chan struct{}          // closed and replaced whenever onChange is called
@@ -216,10 +271,10 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 			continue
 		}
 		for _, st := range listStatuses {
-			l := &listing{done: make(chan struct{})}
+			l := pl.p.join(pl, listKey{h, st})
 			pl.running = append(pl.running, l)
+			pl.joined = append(pl.joined, l)
 			pl.by[h] = append(pl.by[h], l)
-			go pl.list(l, h, st)
 		}
 	}
 	pl.waiting = nil
@@ -254,28 +309,29 @@ func (pl *plan) signal() {
 }
 
 // list pages through one holding's batches of one status, storing each record. Any failure
-// ends the listing quietly: the walk fetches by id what it did not bring. A refusal is
+// ends the listing quietly: the walks fetch by id what it did not bring. A refusal is
 // remembered so that the next walks do not ask again.
-func (pl *plan) list(l *listing, h holding, st registry.Status) {
+func (p *Planner) list(ctx context.Context, l *listing, k listKey) {
 	defer func() {
+		l.cancel()
 		close(l.done)
-		pl.signal()
+		p.notify(l, k, true)
 	}()
-	f := registry.OrganisationBatchFilter{IssuanceID: h.issuance, Statuses: []registry.Status{st}}
+	f := registry.OrganisationBatchFilter{IssuanceID: k.issuance, Statuses: []registry.Status{k.status}}
 	var loop registry.PageLoop
 	after := ""
-	for range pl.p.cfg.MaxPages {
-		if pl.ctx.Err() != nil || pl.p.isRefused(h.org) {
+	for range p.cfg.MaxPages {
+		if ctx.Err() != nil || p.isRefused(k.org) {
 			return
 		}
-		page, err := pl.p.lister.OrganisationCreditBatches(pl.ctx, h.org, f, registry.MaxPageSize, after)
+		page, err := p.lister.OrganisationCreditBatches(ctx, k.org, f, registry.MaxPageSize, after)
 		if err != nil {
-			if refusal(err) && pl.ctx.Err() == nil {
-				pl.p.refuse(h.org)
+			if refusal(err) && ctx.Err() == nil {
+				p.refuse(k.org)
 			}
 			return
 		}
-		pl.p.pages.Add(1)
+		p.pages.Add(1)
 		ids := make([]string, len(page.Nodes))
 		for i := range page.Nodes {
 			b := &page.Nodes[i]
@@ -285,17 +341,26 @@ func (pl *plan) list(l *listing, h holding, st registry.Status) {
 			if b.NotAnObject() || registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
 				continue
 			}
-			pl.p.store.Put(b)
-			pl.p.listed.Add(1)
+			p.store.Put(b)
+			p.listed.Add(1)
 		}
 		l.pages.Add(1)
-		pl.signal()
+		p.notify(l, k, false)
 		next, done, _ := loop.Next(listRoute, ids, page.PageInfo)
 		if done {
 			return
 		}
 		after = next
 	}
+}
+
+// end leaves the plan's listings: those no other walk needs stop.
+func (pl *plan) end() {
+	pl.mu.Lock()
+	joined := pl.joined
+	pl.joined = nil
+	pl.mu.Unlock()
+	pl.p.leave(pl, joined)
 }
 
 // await waits until the batch is in the store or the listings marked have passed (or the

@@ -145,6 +145,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	wk.cond = sync.NewCond(&wk.mu)
 	if w.planner != nil {
 		wk.plan = w.planner.begin(ctx, wk.release)
+		defer wk.plan.end()
 		wk.plan.learn(b)
 	}
 	target := &Node{ID: id, Batch: b}
