@@ -174,6 +174,26 @@ func TestPlannerFallsBackWhenListsAreRefused(t *testing.T) {
 			if st.Refusals == 0 || st.Listed != 0 || orgs < 2 {
 				t.Fatalf("planner %+v, %d organisations' lists asked: want refusals of several, nothing listed", st, orgs)
 			}
+			// Another tree (another issuance) held partly by the same organisations: their lists
+			// are not asked again while the refusal is remembered.
+			before := map[string]int64{}
+			asked.Range(func(org, n any) bool { before[org.(string)] = n.(*atomic.Int64).Load(); return true })
+			other, err := planned.Lineage(context.Background(), f.HugeRoot, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shared := 0
+			for _, h := range other.Totals().ByHolder {
+				if n, ok := before[h.Holder.ID]; ok {
+					shared++
+					if v, _ := asked.Load(h.Holder.ID); v.(*atomic.Int64).Load() != n {
+						t.Errorf("the refused list of %s was asked again in the next walk", h.Holder.ID)
+					}
+				}
+			}
+			if shared == 0 {
+				t.Fatal("the second tree shares no holder with the first: the test proves nothing")
+			}
 		})
 	}
 }
