@@ -114,7 +114,9 @@ func TestPartialTreeShowsWhatWasFetchedAndOffersRetry(t *testing.T) {
 	a := newApp(t, appOptions{clientTweak: func(c *isometric.ClientConfig) { c.MaxAttempts = 2 },
 		upstream: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if id, _ := failing.Load().(string); id != "" && strings.HasSuffix(r.URL.Path, "/"+id) {
+				// The batch is lost whichever way it is asked for: by id, or in its holder's list.
+				lists := strings.Contains(r.URL.Path, "/organisations/") && strings.HasSuffix(r.URL.Path, "/credit_batches")
+				if id, _ := failing.Load().(string); id != "" && (strings.HasSuffix(r.URL.Path, "/"+id) || lists) {
 					http.Error(w, "upstream down", http.StatusServiceUnavailable)
 					return
 				}

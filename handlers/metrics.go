@@ -81,6 +81,12 @@ func (m *Metrics) Attach(e *lineage.Explorer) {
 	gauge("lineage_cache_shared_total", "Misses that joined another request's upstream fetch.", func(s lineage.CacheStats) float64 { return float64(s.Shared) }, true)
 	gauge("lineage_cache_evictions_total", "Entries evicted to keep the cache within its bound.", func(s lineage.CacheStats) float64 { return float64(s.Evictions) }, true)
 	gauge("lineage_cache_entries", "Entries in the in-process cache now.", func(s lineage.CacheStats) float64 { return float64(s.Entries) }, false)
+	m.readAtScrape("lineage_batches_by_id_total", "Batches fetched from the registry one by one (GET /credit_batches/{id}).", true,
+		func() float64 { return float64(e.Stats().ByID) })
+	m.readAtScrape("lineage_batches_listed_total", "Batches learnt from the registry's list routes and put in the cache (the walk's planner); "+
+		"a batch listed twice counts twice.", true, func() float64 { return float64(e.Stats().Planner.Listed) })
+	m.readAtScrape("lineage_list_refusals_total", "Lists of an organisation's batches the registry refused (403, 404, 422); "+
+		"each is remembered for a while and the walk fetches by id meanwhile.", true, func() float64 { return float64(e.Stats().Planner.Refusals) })
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_upstream_in_flight",
 		Help: "Upstream requests under way now (at most UPSTREAM_CONCURRENCY)."}, func() float64 { return float64(e.Stats().Upstream.InFlight) }))
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lineage_serial_index_degraded",

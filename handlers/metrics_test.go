@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +23,8 @@ func TestMetricsNamesAndValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewMetrics()
-	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk})
+	// Every batch by id (the planner's metrics have their own test).
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk, NoPlanner: true})
 	m.Attach(e)
 	// Two walks of the 15-batch all-final tree: the second (a retry) is served by the cache.
 	if _, err := e.Lineage(context.Background(), reg.Fixtures().AllFinalRoot); err != nil {
@@ -48,6 +50,7 @@ func TestMetricsNamesAndValues(t *testing.T) {
 		`lineage_walk_duration_seconds_count{outcome="ok"} 2`,
 		`lineage_tree_batches_sum 30`,
 		`lineage_upstream_in_flight 0`,
+		`lineage_batches_by_id_total 15`, `lineage_batches_listed_total 0`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(text, want) {
@@ -56,6 +59,49 @@ func TestMetricsNamesAndValues(t *testing.T) {
 	}
 	if strings.Contains(text, "ctb_") {
 		t.Error("a batch id became a label value: the label set would be unbounded")
+	}
+}
+
+// With the planner, /metrics says how many batches came from lists and how many by id: a cold
+// walk of the 15-batch all-final tree fetches its first batch by id and lists the rest.
+func TestMetricsCountBatchesLearntFromLists(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: demo.NewTestServer(t, reg), AccessToken: demo.AccessToken,
+		ClientSecret: demo.ClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics()
+	e := lineage.NewExplorer(c, lineage.ExplorerConfig{OnWalk: m.ObserveWalk, Planner: lineage.PlannerConfig{MinMisses: 1}})
+	m.Attach(e)
+	tree, err := e.Lineage(context.Background(), reg.Fixtures().AllFinalRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	values := map[string]float64{}
+	for line := range strings.Lines(string(body)) {
+		if name, v, ok := strings.Cut(strings.TrimSpace(line), " "); ok && !strings.HasPrefix(name, "#") {
+			f, _ := strconv.ParseFloat(v, 64)
+			values[name] = f
+		}
+	}
+	byID, listed := values["lineage_batches_by_id_total"], values["lineage_batches_listed_total"]
+	if fetched := values[`lineage_upstream_requests_total{endpoint="/credit_batches/{id}",status="200"}`]; byID != fetched || byID < 1 {
+		t.Errorf("batches by id %v, but %v answers of /credit_batches/{id}", byID, fetched)
+	}
+	if listed < float64(tree.Len())-byID || values[`lineage_upstream_requests_total{endpoint="/organisations/{id}/credit_batches",status="200"}`] == 0 {
+		t.Errorf("%v batches listed, %v by id, for a tree of %d:\n%s", listed, byID, tree.Len(), body)
+	}
+	if byID >= float64(tree.Len()) || values["lineage_list_refusals_total"] != 0 {
+		t.Errorf("%v of %d batches by id, %v refusals: the lists brought nothing", byID, tree.Len(), values["lineage_list_refusals_total"])
 	}
 }
 

@@ -426,3 +426,12 @@ func TruncateForError(s string) string {
 	}
 	return s
 }
+
+// OrganisationBatchFilter narrows GET /organisations/{id}/credit_batches. Empty fields are not
+// sent. Statuses empty means the upstream's default (every status but split).
+type OrganisationBatchFilter struct {
+	SupplierID, ProjectID, IssuanceID, DeliveryID, OrderID, RetirementID string
+	Statuses                                                             []Status
+	IssuedAfter, IssuedBefore                                            time.Time
+	SortDescending                                                       bool // by issued_at
+}

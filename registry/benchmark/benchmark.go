@@ -114,6 +114,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&opts.Storm.FaultRate, "fault-rate", 0.3, "fault storm on the wide tree: fraction of answers that are 429 or 503 (0: no storm)")
 	fs.DurationVar(&opts.Storm.RetryAfter, "retry-after", time.Second, "Retry-After sent with each 429 of the fault storm")
 	fs.Uint64Var(&opts.Storm.Seed, "seed", 1, "seed of the fault storm's draws")
+	planner := fs.Bool("planner", true, "also walk the trees cold with the list planner, lists served and refused")
+	plannerHuge := fs.Bool("planner-huge", true, "the planner scenario also walks the huge tree (its refused walk takes nodes/concurrency × latency)")
 	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
 	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
 	if err := fs.Parse(args); err != nil {
@@ -152,6 +154,24 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		results = append(results, r)
 	}
 	Report(stdout, opts, results)
+	if *planner {
+		ps := []Scenario{scenarios[0], scenarios[2]}
+		if *plannerHuge {
+			ps = append(ps, Scenario{"huge tree, from its root", f.HugeRoot})
+		}
+		fmt.Fprintf(stdout, "\nlist planner: the holders' batches of the tree's issuance listed (GET /organisations/{id}/credit_batches, 50 a page) into the cache ahead of the walk\n\n")
+		var pr []PlannerResult
+		for _, refused := range []bool{false, true} {
+			for _, s := range ps {
+				r, err := MeasurePlanner(ctx, reg, s, opts, refused)
+				if err != nil {
+					return fmt.Errorf("planner, %s: %w", s.Name, err)
+				}
+				pr = append(pr, r)
+			}
+		}
+		ReportPlanner(stdout, opts, pr)
+	}
 	if opts.Storm.FaultRate > 0 {
 		wide := scenarios[len(scenarios)-1]
 		fmt.Fprintf(stdout, "\nfault storm on the %s: %.0f %% of answers 429 (Retry-After %v) or 503 with an HTML body, chosen per request (seed %d)\n\n",

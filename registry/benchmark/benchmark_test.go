@@ -81,10 +81,10 @@ func TestRunPrintsRatios(t *testing.T) {
 		t.Skip("walks every scenario")
 	}
 	var out bytes.Buffer
-	if err := benchmark.Run(context.Background(), []string{"-latency", "0", "-users", "3", "-naive=false", "-fault-rate", "0"}, &out); err != nil {
+	if err := benchmark.Run(context.Background(), []string{"-latency", "0", "-users", "3", "-naive=false", "-fault-rate", "0", "-planner-huge=false"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"cold/bound", "deep chain, from its tip", "wide tree, from a leaf"} {
+	for _, want := range []string{"cold/bound", "deep chain, from its tip", "wide tree, from a leaf", "list planner", "refused"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -138,5 +138,36 @@ func TestRunReplicasFlag(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "replicas: 2 × 2 concurrent users") || strings.Contains(out.String(), "cold/bound") {
 		t.Errorf("-replicas should run only the replicas scenario:\n%s", out.String())
+	}
+}
+
+// With lists served, the planner's cold walk of the deep chain and the wide tree asks far
+// fewer requests than the tree has batches, learns most of them from lists, and a warm walk
+// asks nothing; with lists refused, it is the walk by id (every batch fetched once, plus one
+// refusal per status of each holder).
+func TestMeasurePlannerServedAndRefused(t *testing.T) {
+	reg := demo.New(demo.Options{})
+	f := reg.Fixtures()
+	opts := benchmark.Options{Latency: time.Millisecond, Concurrency: 8}
+	for _, s := range []benchmark.Scenario{{Name: "deep", Start: f.DeepChainLeaf}, {Name: "wide", Start: f.WideLeafDeep}} {
+		served, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if served.Requests*5 > int64(served.Nodes) || served.FromLists() < 0.9 || served.WarmRequests != 0 {
+			t.Errorf("%s served: %d requests for %d batches, %.2f from lists, %d warm requests", s.Name, served.Requests, served.Nodes, served.FromLists(), served.WarmRequests)
+		}
+		refused, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if refused.Nodes != served.Nodes || refused.ByID != int64(refused.Nodes) || refused.Listed != 0 || refused.Requests <= int64(refused.Nodes) || refused.WarmRequests != 0 {
+			t.Errorf("%s refused: %d nodes (served %d), %d by id, %d listed, %d requests, %d warm", s.Name, refused.Nodes, served.Nodes, refused.ByID, refused.Listed, refused.Requests, refused.WarmRequests)
+		}
+		var out bytes.Buffer
+		benchmark.ReportPlanner(&out, opts, []benchmark.PlannerResult{served, refused})
+		if !strings.Contains(out.String(), "refused") || !strings.Contains(out.String(), "from lists") {
+			t.Errorf("report:\n%s", out.String())
+		}
 	}
 }

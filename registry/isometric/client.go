@@ -223,14 +223,9 @@ func (c *Client) RetirementCreditBatches(ctx context.Context, id string) (*regis
 	return &v, nil
 }
 
-// OrganisationBatchFilter narrows GET /organisations/{id}/credit_batches. Empty fields are not
-// sent. Statuses empty means the upstream's default (every status but split).
-type OrganisationBatchFilter struct {
-	SupplierID, ProjectID, IssuanceID, DeliveryID, OrderID, RetirementID string
-	Statuses                                                             []registry.Status
-	IssuedAfter, IssuedBefore                                            time.Time
-	SortDescending                                                       bool // by issued_at
-}
+// OrganisationBatchFilter narrows GET /organisations/{id}/credit_batches (see
+// registry.OrganisationBatchFilter, where it lives so that lineage can name it).
+type OrganisationBatchFilter = registry.OrganisationBatchFilter
 
 // OrganisationCreditBatches fetches one page of the batches an organisation owns or retired:
 // GET /organisations/{id}/credit_batches with the filter's query parameters.

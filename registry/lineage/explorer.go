@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -32,6 +33,11 @@ type ExplorerConfig struct {
 	OnWalk func(tree *Tree, err error, took time.Duration)
 	// SerialIndex configures the serial number index (refresh interval, indexer concurrency).
 	SerialIndex SerialIndexConfig
+	// Planner configures the planner that learns batches from list routes, used when the Source
+	// is also a BatchLister (see Planner).
+	Planner PlannerConfig
+	// NoPlanner fetches every batch by id even when the Source can list them.
+	NoPlanner bool
 }
 
 // Explorer is what the web layer talks to: the client, the cache in front of it, the walker on
@@ -40,6 +46,8 @@ type ExplorerConfig struct {
 type Explorer struct {
 	client  Source
 	cache   *cache.Cache
+	byID    *countingSource
+	planner *Planner // nil when the Source cannot list batches
 	walker  *Walker
 	serials *SerialIndex
 	reports *reportSet // issuance and retirement reports (reports.go)
@@ -59,10 +67,17 @@ func NewExplorer(client Source, cfg ExplorerConfig) *Explorer {
 	serials := newSerialIndex(client, cfg.SerialIndex)
 	cacheCfg := cfg.Cache
 	cacheCfg.OnStore = serials.onStore(cfg.Cache.OnStore) // every batch stored is indexed by serial
-	cache := cache.New(client, cacheCfg)
-	walker := NewWalker(cache, cfg.Walker)
+	byID := &countingSource{src: client}
+	cache := cache.New(byID, cacheCfg)
+	wcfg := cfg.Walker
+	var planner *Planner
+	if lister, ok := client.(BatchLister); ok && !cfg.NoPlanner && wcfg.Planner == nil {
+		planner = NewPlanner(lister, cache, cfg.Planner)
+		wcfg.Planner = planner
+	}
+	walker := NewWalker(cache, wcfg)
 	serials.attach(cache, walker)
-	e := &Explorer{client: client, cache: cache, walker: walker, serials: serials, cfg: cfg,
+	e := &Explorer{client: client, cache: cache, byID: byID, planner: planner, walker: walker, serials: serials, cfg: cfg,
 		jobs: map[string]*LineageJob{}, byWalk: map[uint64]*LineageJob{}}
 	e.reports = newReportSet(e)
 	return e
@@ -94,11 +109,19 @@ type Stats struct {
 	Cache    cache.Stats
 	Shared   *cache.SharedStats
 	Upstream registry.ClientStats
+	// ByID is how many batches were fetched from the registry one by one (GET
+	// /credit_batches/{id} answered with a batch), on a miss of every cache tier.
+	ByID int64
+	// Planner is the list planner's counters (zero without one): batches learnt from lists.
+	Planner PlannerStats
 }
 
 // Stats returns the explorer's counters; it asks nothing of the registry.
 func (e *Explorer) Stats() Stats {
-	st := Stats{Cache: e.cache.Stats()}
+	st := Stats{Cache: e.cache.Stats(), ByID: e.byID.fetched.Load()}
+	if e.planner != nil {
+		st.Planner = e.planner.Stats()
+	}
 	if e.cfg.Cache.Shared != nil {
 		ss := e.cfg.Cache.Shared.Stats()
 		st.Shared = &ss
@@ -270,4 +293,18 @@ func (e *Explorer) Lineage(ctx context.Context, id string) (*Tree, error) {
 	case <-j.Done():
 		return j.Result()
 	}
+}
+
+// countingSource counts the batches its source returned by id, for Stats.ByID.
+type countingSource struct {
+	src     BatchSource
+	fetched atomic.Int64
+}
+
+func (c *countingSource) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
+	b, err := c.src.CreditBatch(ctx, id)
+	if err == nil {
+		c.fetched.Add(1)
+	}
+	return b, err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -98,7 +99,8 @@ func TestAPartialTreeIsWalkedAgainOnTheNextRequest(t *testing.T) {
 	var down atomic.Bool
 	down.Store(true)
 	srv := httptest.NewServer(http.StripPrefix(demo.BasePath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() && r.URL.Path == "/credit_batches/"+lost {
+		// Lost whichever way it is asked for: by id, or in its holder's list.
+		if down.Load() && (r.URL.Path == "/credit_batches/"+lost || strings.HasSuffix(r.URL.Path, "/credit_batches") && strings.HasPrefix(r.URL.Path, "/organisations/")) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}

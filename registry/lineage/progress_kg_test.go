@@ -21,9 +21,10 @@ type watchedSource struct {
 }
 
 func (w *watchedSource) CreditBatch(ctx context.Context, id string) (*registry.CreditBatch, error) {
-	pm := w.p.Permille()
+	// Read under the lock: two fetches reading first and appending in the other order would
+	// record a fall that never happened.
 	w.mu.Lock()
-	w.seen = append(w.seen, pm)
+	w.seen = append(w.seen, w.p.Permille())
 	w.mu.Unlock()
 	return w.src.CreditBatch(ctx, id)
 }

@@ -5,11 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/bits"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/lineage-explorer/explorer/registry"
@@ -35,6 +32,9 @@ type WalkerConfig struct {
 	// taken to be unreachable: what is still missing is then marked MissingFetchFailed and the
 	// tree is partial (Tree.Partial). Default 4.
 	RetryRounds int
+	// Planner, if set, learns batches from the registry's list routes ahead of the walk and
+	// puts them in the cache the walk reads (see Planner); nil fetches every batch by id.
+	Planner *Planner
 }
 
 // maxRetryWait caps one wait between a walk's retry rounds.
@@ -47,115 +47,14 @@ type Walker struct {
 	maxNodes    int
 	retryWait   time.Duration
 	retryRounds int
+	planner     *Planner
 }
 
 // NewWalker returns a Walker reading from src.
 func NewWalker(src BatchSource, cfg WalkerConfig) *Walker {
 	return &Walker{src: src, workers: cmp.Or(max(cfg.Workers, 0), 8), maxNodes: cmp.Or(max(cfg.MaxNodes, 0), DefaultMaxNodes),
-		retryWait: cmp.Or(max(cfg.RetryWait, 0), time.Second), retryRounds: cmp.Or(max(cfg.RetryRounds, 0), 4)}
+		retryWait: cmp.Or(max(cfg.RetryWait, 0), time.Second), retryRounds: cmp.Or(max(cfg.RetryRounds, 0), 4), planner: cfg.Planner}
 }
-
-// transient reports whether a failed fetch may succeed if asked again later: the registry
-// throttled or failed to answer, as opposed to answering that the batch is not there.
-func transient(err error) bool {
-	return errors.Is(err, registry.ErrThrottled) || errors.Is(err, registry.ErrUnavailable)
-}
-
-// persist calls fetch, and while it fails transiently asks again after a wait that doubles
-// each time (from retryWait), up to retryRounds more times and never past ctx's deadline. It
-// is for the fetches the rest of a tree hangs from (each ancestor): the others are asked again
-// in rounds once the rest of the tree is fetched (see retryDeferred).
-func (w *Walker) persist(ctx context.Context, fetch func() (*registry.CreditBatch, error)) (*registry.CreditBatch, error) {
-	b, err := fetch()
-	for round := 1; err != nil && transient(err) && round <= w.retryRounds; round++ {
-		if !w.pause(ctx, round) {
-			break
-		}
-		b, err = fetch()
-	}
-	return b, err
-}
-
-// pause waits before retry round n and reports whether it did: not when the wait would end
-// past ctx's deadline or ctx ended during it.
-func (w *Walker) pause(ctx context.Context, n int) bool {
-	wait := min(w.retryWait<<min(n-1, 20), maxRetryWait)
-	if d, ok := ctx.Deadline(); ok && time.Until(d) < 2*wait {
-		return false // leave time to show what was fetched
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// Progress lets another goroutine watch a walk under way (for a page that shows it). The zero
-// value is ready to use; its methods are safe for concurrent use.
-type Progress struct {
-	fetched    atomic.Int64
-	discovered atomic.Int64
-	done       atomic.Bool
-	// leafKg sums the kg of the fetched batches that were split no further (active, retired):
-	// in a tree that adds up, they partition the root, so leafKg reaches rootKg as the walk
-	// ends, and it only grows.
-	leafKg atomic.Int64
-	// rootKg is the kg of the topmost batch the climb reached, 0 until it got there: the
-	// denominator, set once.
-	rootKg atomic.Int64
-}
-
-// Permille is how far the walk is, in thousandths of the root's kg: the kg of the batches
-// whose subtree is complete (every leaf fetched, split no further) over the root's kg. It is
-// 0 until the climb has reached the root, never decreases, stays below 1000 while the walk
-// runs (a tree whose leaves hold more than its root would otherwise say done early) and is
-// 1000 exactly once it has ended. Missing batches count only at the end, as their size is
-// not known.
-func (p *Progress) Permille() int64 {
-	if p.done.Load() {
-		return 1000
-	}
-	root := p.rootKg.Load()
-	if root <= 0 {
-		return 0
-	}
-	hi, lo := bits.Mul64(uint64(p.leafKg.Load()), 1000)
-	if hi >= uint64(root) {
-		return 999 // the quotient would not fit: far past the root
-	}
-	q, _ := bits.Div64(hi, lo, uint64(root))
-	return int64(min(q, 999))
-}
-
-// addLeaf counts a fetched batch that was split no further (no child links).
-func (p *Progress) addLeaf(b *registry.CreditBatch) {
-	if b == nil || b.LeftChildID != "" || b.RightChildID != "" || b.Size.CreditKgs <= 0 {
-		return
-	}
-	// Saturating: kg near the int64 bound must not wrap the sum negative.
-	for {
-		old := p.leafKg.Load()
-		sum := old + b.Size.CreditKgs
-		if sum < old {
-			sum = math.MaxInt64
-		}
-		if p.leafKg.CompareAndSwap(old, sum) {
-			return
-		}
-	}
-}
-
-// Fetched is the number of batches obtained so far (from cache or upstream).
-func (p *Progress) Fetched() int64 { return p.fetched.Load() }
-
-// Discovered is the number of batch ids known so far (fetched or still to fetch).
-func (p *Progress) Discovered() int64 { return p.discovered.Load() }
-
-// Done reports whether the walk has finished (successfully or not).
-func (p *Progress) Done() bool { return p.done.Load() }
 
 // Lineage walks the whole lineage tree of the batch with this id: up parent_id to the root,
 // and down left_child_id/right_child_id from every batch reached. Independent branches are
@@ -190,6 +89,11 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	defer cancel()
 	wk := &walk{w: w, ctx: ctx, progress: progress, tree: &Tree{Nodes: map[string]*Node{}}}
 	wk.cond = sync.NewCond(&wk.mu)
+	if w.planner != nil {
+		wk.plan = w.planner.begin(ctx, wk.release)
+		defer wk.plan.end()
+		wk.plan.learn(b)
+	}
 	target := &Node{ID: id, Batch: b}
 	wk.tree.Target = target
 
@@ -221,9 +125,17 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 		return nil, err
 	}
 
+	t := wk.finish(root)
+	t.Duration = time.Since(start)
+	return t, nil
+}
+
+// finish makes the walked nodes a tree rooted at root: depths, the order problems are listed
+// in, links that do not point back, the audit, the node bound, the count of failed fetches.
+func (wk *walk) finish(root *Node) *Tree {
 	t := wk.tree
 	t.Root = root
-	t.Fetched = int(progress.Fetched())
+	t.Fetched = int(wk.progress.Fetched())
 	wk.settleRepeats()
 	order := map[string]int{}
 	t.Each(func(n *Node) bool {
@@ -243,7 +155,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	t.audit()
 	if t.Truncated > 0 {
 		t.AddProblem(Problem{Kind: ProblemTruncated, BatchID: root.ID,
-			Detail: fmt.Sprintf("the tree has more than %d batches; %d linked batches were not fetched", w.maxNodes, t.Truncated)})
+			Detail: fmt.Sprintf("the tree has more than %d batches; %d linked batches were not fetched", wk.w.maxNodes, t.Truncated)})
 	}
 	t.sortProblems(order)
 	for _, n := range t.Nodes {
@@ -251,48 +163,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 			t.FetchFailed++
 		}
 	}
-	t.Duration = time.Since(start)
-	return t, nil
-}
-
-// retryDeferred asks again, in rounds, for the batches whose fetch failed transiently, once
-// everything else is fetched: a fault storm then costs waits, not holes. Each round waits
-// (see pause), queues them all and runs the workers until the queue is empty again (what they
-// bring may link to more batches, fetched in the same round). After RetryRounds rounds in a
-// row that bring nothing, or when the deadline is near, what is still missing is marked.
-func (wk *walk) retryDeferred() {
-	w := wk.w
-	fruitless := 0
-	for round := 1; len(wk.deferred) > 0 && fruitless < w.retryRounds && wk.ctx.Err() == nil; round++ {
-		if !w.pause(wk.ctx, round) {
-			break
-		}
-		before := wk.progress.Fetched()
-		wk.mu.Lock()
-		wk.failsInRow = 0 // each round asks again, however the last one ended
-		for _, d := range wk.deferred {
-			wk.queue = append(wk.queue, d.node)
-		}
-		wk.pending += len(wk.deferred)
-		wk.deferred = nil
-		wk.mu.Unlock()
-		var wg sync.WaitGroup
-		for range w.workers {
-			wg.Go(wk.work)
-		}
-		wg.Wait()
-		if wk.progress.Fetched() == before {
-			fruitless++
-		} else {
-			fruitless = 0
-		}
-	}
-	wk.mu.Lock()
-	for _, d := range wk.deferred {
-		wk.markFailedLocked(d.node, d.err, d.node.Parent)
-	}
-	wk.deferred = nil
-	wk.mu.Unlock()
+	return t
 }
 
 func parentMismatch(parentID, childID, claimed string) Problem {
@@ -353,31 +224,13 @@ type walk struct {
 	repeats []*Node // placeholders for ids linked from a second place
 
 	deferred []deferredFetch // transient failures, asked for again after the rest (retryDeferred)
+
+	plan   *plan        // nil without a Planner
+	parked []parkedNode // queued nodes waiting for listings that may bring them (see release)
 	// failsInRow counts the fetches in a row that ran out of attempts (lastErr the last one's
 	// error): as many as there are workers means the registry is not answering now.
 	failsInRow int
 	lastErr    error
-}
-
-// holdQueueLocked defers every queued fetch without asking: the last fetches all ran out of
-// attempts, so the registry is not answering now, and spending every attempt on every batch
-// would only delay the retry rounds (which ask again, a few first).
-func (wk *walk) holdQueueLocked() {
-	why := fmt.Errorf("not asked after %d batches in a row failed: %w", wk.failsInRow, wk.lastErr)
-	for _, n := range wk.queue {
-		wk.deferred = append(wk.deferred, deferredFetch{n, why})
-	}
-	wk.pending -= len(wk.queue)
-	wk.queue = nil
-	if wk.pending == 0 {
-		wk.cond.Broadcast()
-	}
-}
-
-// deferredFetch is a node whose fetch failed transiently, and the last error it got.
-type deferredFetch struct {
-	node *Node
-	err  error
 }
 
 // work fetches queued nodes until there is nothing left to do or the walk is cancelled.
@@ -399,6 +252,19 @@ func (wk *walk) work() {
 		n := wk.queue[0]
 		wk.queue[0] = nil
 		wk.queue = wk.queue[1:]
+		if wk.plan != nil && !wk.plan.has(n.ID) {
+			// Rather than fetch it by id now, wait for the listings that may bring it: the
+			// worker moves on to the next node meanwhile (still pending, so the walk waits).
+			var from *registry.CreditBatch
+			if n.Parent != nil {
+				from = n.Parent.Batch
+			}
+			if under := wk.plan.miss(from); len(under) > 0 {
+				wk.parked = append(wk.parked, parkedNode{n, under})
+				wk.mu.Unlock()
+				continue
+			}
+		}
 		wk.mu.Unlock()
 
 		b, err := wk.w.src.CreditBatch(wk.ctx, n.ID)
@@ -432,6 +298,9 @@ func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 	wk.progress.fetched.Add(1)
 	wk.progress.addLeaf(b)
 	n.Batch = b
+	if wk.plan != nil {
+		wk.plan.learn(b)
+	}
 	wk.expandLocked(n)
 }
 
@@ -535,6 +404,12 @@ func (wk *walk) climb(n *Node) *Node {
 
 		var b *registry.CreditBatch
 		err := registry.ValidateID(registry.PrefixCreditBatch, pid)
+		if err == nil && wk.plan != nil && !wk.plan.has(pid) {
+			wk.mu.Lock()
+			under := wk.plan.miss(nil)
+			wk.mu.Unlock()
+			wk.plan.await(pid, under)
+		}
 		if err == nil {
 			// The rest of the tree hangs from the ancestors: ask again now rather than later.
 			b, err = wk.w.persist(wk.ctx, func() (*registry.CreditBatch, error) { return wk.w.src.CreditBatch(wk.ctx, pid) })
@@ -554,6 +429,9 @@ func (wk *walk) climb(n *Node) *Node {
 		}
 		wk.progress.fetched.Add(1)
 		parent.Batch = b
+		if wk.plan != nil {
+			wk.plan.learn(b)
+		}
 		wk.attachLocked(parent, n)
 		wk.mu.Unlock()
 		n = parent

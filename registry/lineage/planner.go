@@ -1,0 +1,382 @@
+package lineage
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
+)
+
+// BatchLister is what a Source may also offer: one page of GET
+// /organisations/{id}/credit_batches, the batches an organisation owns or is the beneficiary
+// of, narrowed by the filter (at most registry.MaxPageSize a page). *isometric.Client does.
+// Errors wrap registry's sentinel errors; it must be safe for concurrent use.
+type BatchLister interface {
+	OrganisationCreditBatches(ctx context.Context, orgID string, f registry.OrganisationBatchFilter, first int, after string) (*registry.Page[registry.CreditBatch], error)
+}
+
+// BatchStore is where a Planner puts the batches it lists, for the walk to find them there as
+// if fetched by id: *cache.Cache.
+type BatchStore interface {
+	// Put stores a batch learnt from a list.
+	Put(b *registry.CreditBatch)
+	// Peek returns the batch if it is stored and fresh, without fetching it.
+	Peek(id string) (*registry.CreditBatch, bool)
+}
+
+// PlannerConfig configures a Planner. Zero values take the defaults given.
+type PlannerConfig struct {
+	// RefusalTTL is how long a list route's refusal (403, 404 or 422) for an organisation is
+	// remembered: meanwhile that organisation's batches are fetched by id without asking the
+	// list again. Default 10m.
+	RefusalTTL time.Duration
+	// MaxPages bounds the pages of one listing (one organisation, issuance and status), so that
+	// a holder of far more batches than a tree can hold is not listed to the end. Default
+	// DefaultMaxNodes / registry.MaxPageSize.
+	MaxPages int
+	// MinMisses is how many batches a walk must miss in the cache before it lists: a small
+	// tree (a few splits) is fetched by id sooner, and in fewer requests, than its holders'
+	// lists, which may hold many other batches. Default 16 (two waves of the default workers).
+	MinMisses int
+}
+
+// listStatuses are the statuses a listing asks for, one listing each so that they page in
+// parallel; split must be named, the route leaves it out by default.
+var listStatuses = []registry.Status{registry.StatusActive, registry.StatusSplit, registry.StatusRetired}
+
+// listRoute is the route the planner lists, as refusals are remembered per route.
+const listRoute = "/organisations/{id}/credit_batches"
+
+// Planner learns batches from the registry's list routes ahead of a walk: once a walk knows a
+// batch's holder and issuance and misses a batch in the cache, it lists the holder's batches of
+// that issuance (GET /organisations/{id}/credit_batches?issuance_id=…&status=…, 50 a page, one
+// listing per status, the listings of every holder met in parallel) and puts every record in
+// the store, where the walk finds it as if fetched by id. It only ever adds records to the
+// store: what the walk shows is what it would show without it, sooner. Safe for concurrent use
+// by many walks; walks that need the same listing at the same time share it.
+type Planner struct {
+	lister BatchLister
+	store  BatchStore
+	cfg    PlannerConfig
+
+	mu      sync.Mutex
+	refused map[string]time.Time // by route and organisation: until when the list is not asked
+	live    map[listKey]*listing // listings under way, each shared by the walks that need it
+
+	listed, pages, refusals atomic.Int64
+}
+
+// NewPlanner returns a Planner listing from lister into store.
+func NewPlanner(lister BatchLister, store BatchStore, cfg PlannerConfig) *Planner {
+	cfg.RefusalTTL = cmp.Or(max(cfg.RefusalTTL, 0), 10*time.Minute)
+	cfg.MaxPages = cmp.Or(max(cfg.MaxPages, 0), DefaultMaxNodes/registry.MaxPageSize)
+	cfg.MinMisses = cmp.Or(max(cfg.MinMisses, 0), 16)
+	return &Planner{lister: lister, store: store, cfg: cfg, refused: map[string]time.Time{}, live: map[listKey]*listing{}}
+}
+
+// PlannerStats are a Planner's counters since it was made.
+type PlannerStats struct {
+	Listed   int64 // batches learnt from list pages and stored (a batch listed twice counts twice)
+	Pages    int64 // list pages received
+	Refusals int64 // listings the registry refused (403, 404, 422), each remembered RefusalTTL
+}
+
+// Stats returns the planner's counters.
+func (p *Planner) Stats() PlannerStats {
+	return PlannerStats{Listed: p.listed.Load(), Pages: p.pages.Load(), Refusals: p.refusals.Load()}
+}
+
+func (p *Planner) isRefused(org string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	until, ok := p.refused[listRoute+" "+org]
+	if ok && time.Now().After(until) {
+		delete(p.refused, listRoute+" "+org)
+		return false
+	}
+	return ok
+}
+
+func (p *Planner) refuse(org string) {
+	p.refusals.Add(1)
+	p.mu.Lock()
+	p.refused[listRoute+" "+org] = time.Now().Add(p.cfg.RefusalTTL)
+	p.mu.Unlock()
+}
+
+// refusal reports whether err is the registry declining to list for this caller (an
+// organisation other than its own, say) rather than failing to answer.
+func refusal(err error) bool {
+	var ae *registry.APIError
+	if errors.As(err, &ae) {
+		switch ae.Status {
+		case http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity:
+			return true
+		}
+	}
+	return errors.Is(err, registry.ErrInvalid) || errors.Is(err, registry.ErrNotFound)
+}
+
+// holding is an organisation's batches of one issuance: what one listing covers.
+type holding struct{ org, issuance string }
+
+// listKey names one listing: a holding's batches of one status.
+type listKey struct {
+	holding
+	status registry.Status
+}
+
+// listing is the listing of one holding's batches of one status, for the walks subscribed.
+type listing struct {
+	pages  atomic.Int64  // pages stored so far
+	done   chan struct{} // closed when the listing has ended
+	cancel context.CancelFunc
+	subs   map[*plan]bool // the walks waiting on it (under Planner.mu); none left cancels it
+}
+
+// join subscribes pl to the listing of k under way, or starts it.
+func (p *Planner) join(pl *plan, k listKey) *listing {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l := p.live[k]; l != nil {
+		l.subs[pl] = true
+		return l
+	}
+	// Not tied to the walk that started it: it goes on while any walk subscribed needs it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(pl.ctx))
+	l := &listing{done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
+	p.live[k] = l
+	go p.list(ctx, l, k)
+	return l
+}
+
+// leave unsubscribes pl from its listings, cancelling those no walk needs any more.
+func (p *Planner) leave(pl *plan, ls []*listing) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range ls {
+		delete(l.subs, pl)
+		if len(l.subs) == 0 {
+			l.cancel()
+		}
+	}
+}
+
+// notify signals every walk subscribed to l; ended also retires it (its key may be listed
+// anew by the next walk that needs it).
+func (p *Planner) notify(l *listing, k listKey, ended bool) {
+	p.mu.Lock()
+	if ended && p.live[k] == l {
+		delete(p.live, k)
+	}
+	subs := make([]*plan, 0, len(l.subs))
+	for s := range l.subs {
+		subs = append(subs, s)
+	}
+	p.mu.Unlock()
+	for _, s := range subs {
+		s.signal()
+	}
+}
+
+// mark is a listing and how many pages it had stored when the walk missed a batch.
+type mark struct {
+	l    *listing
+	seen int64
+}
+
+// passed reports whether every listing marked has ended or stored a page since: a batch the
+// walk missed then, and still misses, is then fetched by id. Waiting for one page and no more
+// bounds what a listing can cost a walk (a holder of far more batches than the tree, listed to
+// the end, would hold it up for every page), while a listing that keeps ahead of the walk, as
+// it does down a chain of splits, brings nearly every batch before the walk asks for it.
+func passed(ms []mark) bool {
+	for _, m := range ms {
+		if !m.l.ended() && m.l.pages.Load() <= m.seen {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *listing) ended() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// plan is one walk's use of a Planner: the holdings it has met, and the listings under way.
+type plan struct {
+	p        *Planner
+	ctx      context.Context
+	onChange func() // called after every page stored and every listing ended, without plan.mu
+
+	mu      sync.Mutex
+	met     map[holding]bool // every holding met; true once listed (or refused)
+	waiting []holding        // met, not listed yet: listed at the walk's next cache miss
+	running []*listing
+	joined  []*listing             // every listing joined, to leave when the walk ends
+	misses  int                    // batches missed in the store so far
+	by      map[holding][]*listing // the listings (one per status) of each holding listed
+	changed chan struct{}          // closed and replaced whenever onChange is called
+}
+
+func (p *Planner) begin(ctx context.Context, onChange func()) *plan {
+	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, by: map[holding][]*listing{}, changed: make(chan struct{})}
+}
+
+// learn notes the holder and issuance of a batch the walk has. Nothing is listed yet: a walk
+// that finds everything in the cache (a warm walk) asks the registry nothing.
+func (pl *plan) learn(b *registry.CreditBatch) {
+	if b == nil || registry.ValidateID(registry.PrefixOrganisation, b.Owner.ID) != nil ||
+		registry.ValidateID(registry.PrefixIssuance, b.IssuanceID) != nil {
+		return
+	}
+	h := holding{b.Owner.ID, b.IssuanceID}
+	pl.mu.Lock()
+	if _, ok := pl.met[h]; !ok {
+		pl.met[h] = false
+		pl.waiting = append(pl.waiting, h)
+	}
+	pl.mu.Unlock()
+}
+
+// has reports whether the batch is in the store.
+func (pl *plan) has(id string) bool {
+	_, ok := pl.p.store.Peek(id)
+	return ok
+}
+
+// miss is called when the walk needs a batch that is not in the store: it starts listing every
+// holding met and not listed yet, and returns the listings under way that may bring it, marked
+// (see passed): those of from's holding (the batch that links to it: a child of a split is
+// mostly its parent's holder's), or every one when from is nil.
+func (pl *plan) miss(from *registry.CreditBatch) []mark {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.misses++; pl.misses < pl.p.cfg.MinMisses {
+		return nil
+	}
+	for _, h := range pl.waiting {
+		pl.met[h] = true
+		if pl.p.isRefused(h.org) {
+			continue
+		}
+		for _, st := range listStatuses {
+			l := pl.p.join(pl, listKey{h, st})
+			pl.running = append(pl.running, l)
+			pl.joined = append(pl.joined, l)
+			pl.by[h] = append(pl.by[h], l)
+		}
+	}
+	pl.waiting = nil
+	among := pl.running
+	if from != nil {
+		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
+	}
+	var under []mark
+	for _, l := range among {
+		if !l.ended() {
+			under = append(under, mark{l, l.pages.Load()})
+		}
+	}
+	keep := pl.running[:0]
+	for _, l := range pl.running {
+		if !l.ended() {
+			keep = append(keep, l)
+		}
+	}
+	clear(pl.running[len(keep):])
+	pl.running = keep
+	return under
+}
+
+// signal wakes whoever waits on the plan's listings.
+func (pl *plan) signal() {
+	pl.mu.Lock()
+	close(pl.changed)
+	pl.changed = make(chan struct{})
+	pl.mu.Unlock()
+	pl.onChange()
+}
+
+// list pages through one holding's batches of one status, storing each record. Any failure
+// ends the listing quietly: the walks fetch by id what it did not bring. A refusal is
+// remembered so that the next walks do not ask again.
+func (p *Planner) list(ctx context.Context, l *listing, k listKey) {
+	defer func() {
+		l.cancel()
+		close(l.done)
+		p.notify(l, k, true)
+	}()
+	f := registry.OrganisationBatchFilter{IssuanceID: k.issuance, Statuses: []registry.Status{k.status}}
+	var loop registry.PageLoop
+	after := ""
+	for range p.cfg.MaxPages {
+		if ctx.Err() != nil || p.isRefused(k.org) {
+			return
+		}
+		page, err := p.lister.OrganisationCreditBatches(ctx, k.org, f, registry.MaxPageSize, after)
+		if err != nil {
+			if refusal(err) && ctx.Err() == nil {
+				p.refuse(k.org)
+			}
+			return
+		}
+		p.pages.Add(1)
+		ids := make([]string, len(page.Nodes))
+		for i := range page.Nodes {
+			b := &page.Nodes[i]
+			ids[i] = b.ID
+			// A record the by-id route would not return either (not an object, no valid id) is
+			// left for the walk to fetch, and fail, by id.
+			if b.NotAnObject() || registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
+				continue
+			}
+			p.store.Put(b)
+			p.listed.Add(1)
+		}
+		l.pages.Add(1)
+		p.notify(l, k, false)
+		next, done, _ := loop.Next(listRoute, ids, page.PageInfo)
+		if done {
+			return
+		}
+		after = next
+	}
+}
+
+// end leaves the plan's listings: those no other walk needs stop.
+func (pl *plan) end() {
+	pl.mu.Lock()
+	joined := pl.joined
+	pl.joined = nil
+	pl.mu.Unlock()
+	pl.p.leave(pl, joined)
+}
+
+// await waits until the batch is in the store or the listings marked have passed (or the
+// walk's context has ended).
+func (pl *plan) await(id string, under []mark) {
+	for {
+		pl.mu.Lock()
+		ch := pl.changed
+		pl.mu.Unlock()
+		if pl.has(id) || passed(under) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-pl.ctx.Done():
+			return
+		}
+	}
+}
