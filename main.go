@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	claimsCfg := cfg.claims
 	claimsCfg.Sample = sample
 	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
-		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath})
+		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)

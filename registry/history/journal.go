@@ -62,7 +62,8 @@ type Event struct {
 	// after the previous observation.
 	ObservedAt time.Time
 	// RegistryTime is the registry's own time of the change where the record has one
-	// (retired_at for a retirement, delivered_at for a change of holder); zero otherwise.
+	// (retired_at for a retirement, delivered_at for a change of holder when it is later than
+	// the observation before); zero otherwise.
 	RegistryTime time.Time
 }
 
@@ -273,7 +274,11 @@ func (j *Journal) Record(ctx context.Context, s Snapshot, at time.Time) (_ []Eve
 			return
 		}
 		j.recorded.Add(1)
-		j.lastErr = nil
+		if j.lastErr != nil {
+			// Working again: what was rendered while it failed must be rendered anew.
+			j.generation.Add(1)
+			j.lastErr = nil
+		}
 	}()
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -282,17 +287,18 @@ func (j *Journal) Record(ctx context.Context, s Snapshot, at time.Time) (_ []Eve
 	defer tx.Rollback()
 	var prev Snapshot
 	var known bool
-	row := tx.QueryRowContext(ctx, `SELECT status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg
+	var prevAt int64
+	row := tx.QueryRowContext(ctx, `SELECT status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at
 		FROM batches WHERE id = ?`, s.ID)
 	switch err := row.Scan(&prev.Status, &prev.Owner, &prev.OwnerName, &prev.Beneficiary, &prev.BeneficiaryName,
-		&prev.Retirement, &prev.Children, &prev.Kg); {
+		&prev.Retirement, &prev.Children, &prev.Kg, &prevAt); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return nil, err
 	default:
 		known = true
 	}
-	evs := diff(prev, s, known, at)
+	evs := diff(prev, s, known, time.UnixMilli(prevAt), at)
 	if len(evs) == 0 {
 		return nil, tx.Commit() // unchanged: nothing to write
 	}
@@ -330,8 +336,9 @@ func (j *Journal) Record(ctx context.Context, s Snapshot, at time.Time) (_ []Eve
 	return added, nil
 }
 
-// diff is the events that turn prev into s (known false: s is seen for the first time).
-func diff(prev, s Snapshot, known bool, at time.Time) []Event {
+// diff is the events that turn prev, observed at prevAt, into s, observed at at (known false:
+// s is seen for the first time).
+func diff(prev, s Snapshot, known bool, prevAt, at time.Time) []Event {
 	ev := func(kind, from, to string) Event {
 		return Event{BatchID: s.ID, Kind: kind, From: from, To: to, Kg: s.Kg, ObservedAt: at.UTC()}
 	}
@@ -349,7 +356,12 @@ func diff(prev, s Snapshot, known bool, at time.Time) []Event {
 	}
 	if prev.Owner != s.Owner {
 		e := ev(KindOwner, prev.Owner, s.Owner)
-		e.FromLabel, e.ToLabel, e.RegistryTime = prev.OwnerName, s.OwnerName, s.DeliveredAt.UTC()
+		e.FromLabel, e.ToLabel = prev.OwnerName, s.OwnerName
+		if s.DeliveredAt.After(prevAt) {
+			// delivered_at dates this change only when it is newer than what was seen before;
+			// a transfer after a delivery leaves the delivery's date on the record.
+			e.RegistryTime = s.DeliveredAt.UTC()
+		}
 		out = append(out, e)
 	}
 	if prev.Beneficiary != s.Beneficiary {
@@ -387,7 +399,7 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 		args = append(args, since.UnixMilli())
 		q := `SELECT batch_id, kind, from_value, to_value, from_label, to_label, kg, observed_at, registry_time
 			FROM events WHERE batch_id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) AND observed_at >= ?
-			ORDER BY observed_at DESC, seq DESC`
+			ORDER BY observed_at DESC, seq`
 		if since.IsZero() {
 			args[len(args)-1] = int64(0)
 		}
@@ -429,7 +441,7 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 }
 
 // sortNewestFirst orders events by observation, newest first; events observed together keep
-// their order.
+// the order they were recorded in (status first).
 func sortNewestFirst(evs []Event) {
 	slices.SortStableFunc(evs, func(a, b Event) int { return b.ObservedAt.Compare(a.ObservedAt) })
 }
@@ -460,8 +472,8 @@ func (j *Journal) Health(ctx context.Context) error {
 	return nil
 }
 
-// Generation changes whenever events are appended, so that a page rendered from the journal
-// can be cached until it does.
+// Generation changes whenever events are appended and when the journal works again after a
+// failure, so that a page rendered from the journal can be kept until it does.
 func (j *Journal) Generation() uint64 { return j.generation.Load() }
 
 // Stats returns the journal's counters.
