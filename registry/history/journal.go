@@ -408,7 +408,9 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 		}
 		rows, err := j.db.QueryContext(ctx, q, args...)
 		if err != nil {
-			j.fail(err)
+			if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				j.fail(err) // a reader that left says nothing of the database; one that timed out does
+			}
 			return nil, err
 		}
 		for rows.Next() {
