@@ -27,6 +27,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/explorer /explorer
 USER nonroot:nonroot
 ENV PORT=8080
+# The history journal (SQLite) lives here; mount a volume on it to keep history across restarts.
+ENV DATA_DIR=/home/nonroot/data
 EXPOSE 8080
 # No curl in the image: the binary checks its own /healthz on PORT.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD ["/explorer", "healthcheck"]

@@ -37,6 +37,9 @@ type config struct {
 	// basePath is the path prefix the app is served under (BASE_PATH): "" at the root, else
 	// such as "/lineage", as handlers.CleanBasePath returns it.
 	basePath string
+	// dataDir is where the explorer keeps its files, the history journal among them
+	// (DATA_DIR, default ./data); created at start.
+	dataDir string
 	// redisURL is the shared cache tier's address (REDIS_URL); "" keeps the cache in process.
 	redisURL string
 	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
@@ -77,6 +80,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	conc := fs.String("concurrency", env("UPSTREAM_CONCURRENCY", "8"), "most upstream requests in flight (UPSTREAM_CONCURRENCY)")
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
 	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
+	dataDir := fs.String("data-dir", env("DATA_DIR", "data"), "directory of the explorer's files, such as the history journal; created at start (DATA_DIR)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -85,7 +89,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return config{}, fmt.Errorf("unexpected argument %q (commands: demo-registry, bench, healthcheck)", fs.Arg(0))
 	}
 
-	c := config{apiURL: *apiURL, accessToken: getenv("ISOMETRIC_ACCESS_TOKEN"), clientSecret: getenv("ISOMETRIC_CLIENT_SECRET")}
+	c := config{dataDir: *dataDir, apiURL: *apiURL, accessToken: getenv("ISOMETRIC_ACCESS_TOKEN"), clientSecret: getenv("ISOMETRIC_CLIENT_SECRET")}
 	var err error
 	if c.port, err = strconv.Atoi(*port); err != nil || c.port < 0 || c.port > 65535 {
 		return c, fmt.Errorf("PORT: must be a port number from 1 to 65535 (0 picks a free one), got %q", *port)

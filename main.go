@@ -31,6 +31,7 @@ import (
 	"github.com/lineage-explorer/explorer/registry/cache"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
@@ -77,12 +78,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if shared != nil {
 		defer shared.Close()
 	}
+	journal, err := history.OpenDir(ctx, cfg.dataDir, history.Config{})
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: the history journal cannot be kept: %w", err)
+	}
+	defer journal.Close()
 	client, examples, sample, stopDemo, err := connect(cfg)
 	if err != nil {
 		return err
 	}
 	defer stopDemo()
-	explorer, metrics := newExplorer(cfg, log, client, shared)
+	explorer, metrics := newExplorer(cfg, log, client, shared, journal)
 	// Serial lookups need the index of issuances: build it now rather than on the first
 	// lookup, and keep it fresh. It stops before the server returns.
 	stopIndex := explorer.SerialIndex().Start(ctx)
@@ -90,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	claimsCfg := cfg.claims
 	claimsCfg.Sample = sample
 	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
-		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath})
+		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
@@ -116,10 +122,12 @@ func logConfig(log *slog.Logger, cfg config) {
 }
 
 // newExplorer puts the cache, the walker and the serial index in front of client, and the
-// metrics that read them.
-func newExplorer(cfg config, log *slog.Logger, client *isometric.Client, shared *rediscache.Tier) (*lineage.Explorer, *handlers.Metrics) {
+// metrics that read them; journal records every batch the cache stores.
+func newExplorer(cfg config, log *slog.Logger, client *isometric.Client, shared *rediscache.Tier, journal *history.Journal) (*lineage.Explorer, *handlers.Metrics) {
 	metrics := handlers.NewMetrics()
-	cacheCfg := cache.Config{TTL: cfg.cacheTTL}
+	// Every batch stored is also compared with the journal's last record of it (in the
+	// background; the serial index chains this hook, so both see every batch).
+	cacheCfg := cache.Config{TTL: cfg.cacheTTL, OnStore: journal.Observe}
 	if shared != nil {
 		cacheCfg.Shared = shared // only when set: a nil *Tier in the interface would not be nil
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -118,13 +120,14 @@ func TestConfigErrorsNeverShowSecrets(t *testing.T) {
 // TestRunServesTheDemoAndShutsDownGracefully starts the real program on a free port, checks
 // the printed URL answers, that the healthcheck command agrees, and that cancelling stops it.
 func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
+	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		// Off a terminal the address is only in the JSON log (stderr), as a collector sees it.
-		done <- run(ctx, nil, envOf(map[string]string{"PORT": "0"}), io.Discard, pw)
+		done <- run(ctx, nil, envOf(map[string]string{"PORT": "0", "DATA_DIR": dataDir}), io.Discard, pw)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -195,6 +198,20 @@ func TestRunServesTheDemoAndShutsDownGracefully(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"healthcheck"}, envOf(map[string]string{"PORT": m[1]}), io.Discard, io.Discard); err == nil {
 		t.Error("healthcheck passes with the server stopped")
+	}
+}
+
+// A DATA_DIR the explorer cannot write to stops start-up with an error naming DATA_DIR and
+// the directory, before anything listens.
+func TestUnwritableDataDirStopsStartUp(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "data")
+	err := run(context.Background(), nil, envOf(map[string]string{"PORT": "0", "DATA_DIR": dir}), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATA_DIR") || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("start-up with DATA_DIR under a plain file: %v; want an error naming DATA_DIR and %s", err, dir)
 	}
 }
 

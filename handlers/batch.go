@@ -51,10 +51,19 @@ func (s *server) batch(c *gin.Context) error {
 	if asked != nil {
 		serial = asked.String()
 	}
-	k := newRenderKey(tree, "page", serial, c.GetString(userKey))
+	// The journal's generation is part of the key: a kept page is rendered again once new
+	// changes are recorded, or once the journal works again after it failed. It is read before
+	// the history, so a change recorded in between renders the page again rather than being
+	// missed.
+	gen := uint64(0)
+	if s.history != nil {
+		gen = s.history.Generation()
+	}
+	k := newRenderKey(tree, "page", serial+"\x00history "+strconv.FormatUint(gen, 10), c.GetString(userKey))
 	return s.serveCached(c, k, htmlType, func(ctx context.Context, w io.Writer) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
+		p.History = s.treeHistory(ctx, tree)
 		return views.Batch(p).Render(ctx, w)
 	})
 }

@@ -36,6 +36,9 @@ func (s *server) readyz(c *gin.Context) {
 	if st := s.explorer.SerialIndex().Status(); st.Degraded != "" {
 		detail += "serial index: degraded: the registry's listing of issuances never ends, so some serials cannot be resolved\n"
 	}
+	// The history journal is a feature, like the serial index: when its database fails, pages
+	// go on without it, so it is reported and the replica stays in rotation.
+	detail += s.historyHealth(c.Request.Context())
 	if err := s.ready.check(c.Request.Context()); err != nil {
 		c.String(http.StatusServiceUnavailable, "not ready: %s\n%s", readinessReason(err), detail)
 		return

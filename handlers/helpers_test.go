@@ -17,6 +17,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
@@ -53,7 +54,9 @@ type appOptions struct {
 	basePath     string        // BASE_PATH, such as "/lineage"; "" serves at the root
 	retryWait    time.Duration // the walk's first wait before it asks again for what failed; default 1ms
 	claims       ClaimsConfig
-	claimsSample bool // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
+	claimsSample bool             // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
+	history      *history.Journal // the journal every batch stored is recorded in, as main.go wires it
+	cacheTTL     time.Duration    // how long an active batch is trusted; default the cache's
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -88,6 +91,10 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.shared != nil {
 		ecfg.Cache.Shared = o.shared
 	}
+	ecfg.Cache.TTL = o.cacheTTL
+	if o.history != nil {
+		ecfg.Cache.OnStore = o.history.Observe
+	}
 	ex := lineage.NewExplorer(client, ecfg)
 	if o.progressWait == 0 {
 		o.progressWait = time.Minute // most tests want the finished page, not the progress page
@@ -107,6 +114,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	}
 	cfg.BasePath = o.basePath
 	cfg.Claims = o.claims
+	cfg.History = o.history
 	if o.claimsSample {
 		cfg.Claims.Sample = reg.SampleClaims()
 	}

@@ -41,11 +41,16 @@ func jsonFloats(v any, path string) []string {
 }
 
 func TestEveryJSONRouteWritesQuantitiesWithoutFloats(t *testing.T) {
-	a := newApp(t, appOptions{})
+	journal := openJournal(t)
+	a := newApp(t, appOptions{history: journal})
 	big, _ := a.reg.Batch(a.fx.BigKgRoot) // over 2^53 kg: a float on the way loses units
 	half, _ := a.reg.Batch(big.LeftChildID)
+	// The tree walked and recorded first, so that its history has events with kg to write.
+	a.get(t, "/api/v1/batches/"+a.fx.BigKgRoot+"/lineage")
+	flushJournal(t, journal)
 	values := map[string]string{
 		"/api/v1/batches/:id/lineage": "/api/v1/batches/" + a.fx.BigKgRoot + "/lineage",
+		"/api/v1/batches/:id/history": "/api/v1/batches/" + a.fx.BigKgRoot + "/history",
 		"/api/v1/serial/:serial":      "/api/v1/serial/" + half.SerialNumber,
 		"/api/v1/issuances/:id":       "/api/v1/issuances/" + big.IssuanceID,
 		"/api/v1/retirements/:id":     "/api/v1/retirements/" + a.fx.Retirement,

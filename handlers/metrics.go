@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
@@ -31,6 +32,7 @@ type Metrics struct {
 	serialLookups   *prometheus.CounterVec
 	attached        bool
 	rendersAttached bool
+	historyAttached bool
 }
 
 // NewMetrics registers every metric but those read from an Explorer (see Attach).
@@ -129,6 +131,21 @@ func (m *Metrics) readAtScrape(name, help string, counter bool, fn func() float6
 	} else {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
 	}
+}
+
+// attachHistory reads the history journal's counters at scrape time.
+func (m *Metrics) attachHistory(j *history.Journal) {
+	if m.historyAttached {
+		return
+	}
+	m.historyAttached = true
+	read := func(name, help string, v func(history.Stats) int64) {
+		m.readAtScrape(name, help, true, func() float64 { return float64(v(j.Stats())) })
+	}
+	read("lineage_history_batches_recorded_total", "Batches compared with the history journal's last record of them.", func(s history.Stats) int64 { return s.Recorded })
+	read("lineage_history_events_total", "Changes appended to the history journal by this replica.", func(s history.Stats) int64 { return s.Events })
+	read("lineage_history_dropped_total", "Batches not recorded in the history because its queue was full (the database slower than the walks).", func(s history.Stats) int64 { return s.Dropped })
+	read("lineage_history_failed_total", "Batches not recorded in the history because its database failed.", func(s history.Stats) int64 { return s.Failed })
 }
 
 // attachRenders reads the render cache's counters at scrape time.

@@ -18,6 +18,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -62,6 +63,9 @@ type Config struct {
 	RenderCacheBytes int64
 	// Claims configures the claims check (/claims).
 	Claims ClaimsConfig
+	// History is the journal of observed changes (the lineage page's History section and
+	// /api/v1/batches/{id}/history); nil keeps none.
+	History *history.Journal
 }
 
 type server struct {
@@ -80,6 +84,7 @@ type server struct {
 	basePath     string // "" at the root, else "/prefix" with no trailing slash
 	renders      *renderCache
 	claims       *claimsState
+	history      *history.Journal // nil: no history kept
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -105,6 +110,7 @@ func New(cfg Config) http.Handler {
 		proxies:      cfg.TrustedProxies,
 		metrics:      cfg.Metrics,
 		renders:      newRenderCache(cfg.RenderCacheBytes),
+		history:      cfg.History,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -154,6 +160,9 @@ func (s *server) routes() *gin.Engine {
 		r.Use(s.metrics.middleware(s.basePath))
 		s.metrics.Attach(s.explorer)
 		s.metrics.attachRenders(s.renders)
+		if s.history != nil {
+			s.metrics.attachHistory(s.history)
+		}
 	}
 	if s.auth != nil {
 		r.Use(s.auth.middleware(s.basePath, s.failByPath))
@@ -174,6 +183,8 @@ func (s *server) routes() *gin.Engine {
 	page("/batches/:id/chart", s.chart)
 	g.GET("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
 	g.HEAD("/api/v1/batches/:id/lineage", s.api(s.lineageJSON))
+	g.GET("/api/v1/batches/:id/history", s.api(s.batchHistoryJSON))
+	g.HEAD("/api/v1/batches/:id/history", s.api(s.batchHistoryJSON))
 	page("/serial/:serial", s.serial)
 	page("/issuances/:id", s.issuanceRoute().html(s))
 	page("/retirements/:id", s.retirementRoute().html(s))

@@ -76,6 +76,8 @@ type BatchPage struct {
 	// Within, when set, says that the page was reached from a serial number that is not the
 	// batch's own but lies inside its range (see NewSerialNotice).
 	Within *SerialNotice
+	// History is what the explorer has observed of the tree over time (zero: none kept).
+	History HistoryView
 }
 
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.

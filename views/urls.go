@@ -32,6 +32,9 @@ func RetryURL(id string) string { return BatchURL(id) + "?retry=1" }
 // LineageJSONURL is the lineage of a batch as JSON, for tools.
 func LineageJSONURL(id string) string { return "/api/v1/batches/" + url.PathEscape(id) + "/lineage" }
 
+// HistoryJSONURL is the observed history of a batch as JSON (?since=YYYY-MM-DD narrows it).
+func HistoryJSONURL(id string) string { return "/api/v1/batches/" + url.PathEscape(id) + "/history" }
+
 // LineageCSVURL is the lineage of a batch as CSV, one row per batch, for spreadsheets.
 func LineageCSVURL(id string) string { return BatchURL(id) + "/lineage.csv" }
 
