@@ -57,6 +57,7 @@ type appOptions struct {
 	claimsSample bool             // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
 	history      *history.Journal // the journal every batch stored is recorded in, as main.go wires it
 	cacheTTL     time.Duration    // how long an active batch is trusted; default the cache's
+	noPlanner    bool             // walk by id only, as a registry that refuses list routes makes it
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -87,7 +88,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	if o.retryWait == 0 {
 		o.retryWait = time.Millisecond // a batch that keeps failing costs the tests no seconds of waits
 	}
-	ecfg := lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: o.maxNodes, RetryWait: o.retryWait}}
+	ecfg := lineage.ExplorerConfig{Walker: lineage.WalkerConfig{MaxNodes: o.maxNodes, RetryWait: o.retryWait}, NoPlanner: o.noPlanner}
 	if o.shared != nil {
 		ecfg.Cache.Shared = o.shared
 	}
