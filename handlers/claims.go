@@ -398,8 +398,8 @@ func (s *server) claimsAPI(c *gin.Context) error {
 	if err == nil {
 		if t := strings.TrimLeft(string(body), " \t\r\n\uFEFF"); strings.HasPrefix(t, "[") {
 			l, err = claims.FromJSON([]byte(t), s.claims.limits())
-		} else if strings.HasPrefix(t, "{") {
-			err = errors.New("a JSON body must be an array of claims (strings or objects), not an object")
+		} else if strings.HasPrefix(t, "{") || (strings.Contains(c.ContentType(), "json") && t != "") {
+			err = errors.New("a JSON body must be an array of claims (strings or objects)")
 		} else {
 			l, err = s.claims.parse(string(body))
 		}

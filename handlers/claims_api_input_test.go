@@ -35,7 +35,7 @@ func TestClaimsAPICountsTheItemsItWasSent(t *testing.T) {
 			t.Errorf("%s: %d rows, %d malformed; want %d and %d", c.body, len(ans.Rows), ans.Counts["malformed"], c.rows, c.malformed)
 		}
 	}
-	for _, body := range []string{`[]`, `{}`} {
+	for _, body := range []string{`[]`, `{}`, `null`, `123`, `"abc"`} {
 		if r := a.post(t, "/api/v1/claims", "application/json", []byte(body), nil); r.status != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", body, r.status)
 		}
