@@ -159,28 +159,14 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *plannerHuge {
 			ps = append(ps, Scenario{"huge tree, from its root", f.HugeRoot})
 		}
-		fmt.Fprintf(stdout, "\nlist planner: the holders' batches of the tree's issuance listed (GET /organisations/{id}/credit_batches, 50 a page) into the cache ahead of the walk\n\n")
-		var pr []PlannerResult
-		for _, refused := range []bool{false, true} {
-			for _, s := range ps {
-				r, err := MeasurePlanner(ctx, reg, s, opts, refused)
-				if err != nil {
-					return fmt.Errorf("planner, %s: %w", s.Name, err)
-				}
-				pr = append(pr, r)
-			}
+		if err := runPlanner(ctx, reg, ps, opts, stdout); err != nil {
+			return err
 		}
-		ReportPlanner(stdout, opts, pr)
 	}
 	if opts.Storm.FaultRate > 0 {
-		wide := scenarios[len(scenarios)-1]
-		fmt.Fprintf(stdout, "\nfault storm on the %s: %.0f %% of answers 429 (Retry-After %v) or 503 with an HTML body, chosen per request (seed %d)\n\n",
-			wide.Name, 100*opts.Storm.FaultRate, opts.Storm.RetryAfter, opts.Storm.Seed)
-		sr, err := MeasureStorm(ctx, reg, wide, opts)
-		if err != nil {
-			return fmt.Errorf("fault storm: %w", err)
+		if err := runStorm(ctx, reg, scenarios[len(scenarios)-1], opts, stdout); err != nil {
+			return err
 		}
-		ReportStorm(stdout, sr)
 	}
 	if *claimRows > 0 {
 		if *claimTrees < 1 || *claimRows%*claimTrees != 0 {
@@ -422,4 +408,35 @@ func NaiveWalk(ctx context.Context, src lineage.BatchSource, id string) (int, er
 		stack = append(stack, c.Children()...)
 	}
 	return fetched, nil
+}
+
+// runPlanner measures the list planner on each scenario, lists served then refused, and prints
+// the table.
+func runPlanner(ctx context.Context, reg *demo.Registry, ps []Scenario, opts Options, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "\nlist planner: the holders' batches of the tree's issuance listed (GET /organisations/{id}/credit_batches, 50 a page) into the cache ahead of the walk\n\n")
+	var pr []PlannerResult
+	for _, refused := range []bool{false, true} {
+		for _, s := range ps {
+			r, err := MeasurePlanner(ctx, reg, s, opts, refused)
+			if err != nil {
+				return fmt.Errorf("planner, %s: %w", s.Name, err)
+			}
+			pr = append(pr, r)
+		}
+	}
+	ReportPlanner(stdout, opts, pr)
+	return nil
+}
+
+// runStorm walks the wide tree cold through the fault storm opts.Storm describes and prints
+// its figures.
+func runStorm(ctx context.Context, reg *demo.Registry, wide Scenario, opts Options, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "\nfault storm on the %s: %.0f %% of answers 429 (Retry-After %v) or 503 with an HTML body, chosen per request (seed %d)\n\n",
+		wide.Name, 100*opts.Storm.FaultRate, opts.Storm.RetryAfter, opts.Storm.Seed)
+	sr, err := MeasureStorm(ctx, reg, wide, opts)
+	if err != nil {
+		return fmt.Errorf("fault storm: %w", err)
+	}
+	ReportStorm(stdout, sr)
+	return nil
 }
