@@ -238,6 +238,11 @@ func (ch *Checker) checkSerial(ctx context.Context, r *Result) {
 	s := r.Claim.Serial
 	r.units = []unitsOf{{block: blockOf(s), u: Units{s.First, s.Last}}}
 	res, err := ch.reg.ResolveSerial(ctx, s.String())
+	var snf *lineage.SerialNotFoundError
+	if errors.As(err, &snf) && len(snf.Overlapping) > 0 {
+		ch.checkSpan(ctx, r, snf.Overlapping)
+		return
+	}
 	if err != nil {
 		r.failed("batch holding serial number "+s.String(), err)
 		return
@@ -255,7 +260,7 @@ func (ch *Checker) checkSerial(ctx context.Context, r *Result) {
 		f := r.add(NotFound, "%s of the claimed %s kg lie in no batch of the registry", fmtKg(missing), fmtKg(s.Size()))
 		f.ClaimedKg, f.FoundKg = s.Size(), cov.kg
 	}
-	ch.judge(r, t, cov)
+	ch.judge(r, t.Problems, cov)
 }
 
 func (ch *Checker) checkBatch(ctx context.Context, r *Result) {
@@ -276,7 +281,7 @@ func (ch *Checker) checkBatch(ctx context.Context, r *Result) {
 	}
 	cov := cover(n, nil)
 	r.FoundKg = n.Batch.Size.CreditKgs
-	ch.judge(r, t, cov)
+	ch.judge(r, t.Problems, cov)
 }
 
 func (ch *Checker) checkRetirement(ctx context.Context, r *Result) {
@@ -337,4 +342,39 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// maxSpanRoots bounds the trees one claimed range may span (each is walked whole).
+const maxSpanRoots = 16
+
+// checkSpan judges a claimed range that no one tree holds but the trees of roots overlap
+// (adjacent roots of an issuance): the batches of every such tree that hold claimed units, and
+// every tree's audit, together.
+func (ch *Checker) checkSpan(ctx context.Context, r *Result, roots []string) {
+	s := r.Claim.Serial
+	if len(roots) > maxSpanRoots {
+		// Whole trees by the dozen for one row: a list could make the check walk a registry.
+		r.add(Unchecked, "the range spans %d root batches; claim it in parts of at most %d", len(roots), maxSpanRoots)
+		return
+	}
+	var cov coverage
+	var problems []lineage.Problem
+	for _, id := range roots {
+		t, err := ch.reg.Lineage(ctx, id)
+		if err != nil {
+			r.failed("credit batch "+id, err)
+			return
+		}
+		if r.TreeOf == "" {
+			r.TreeOf = id
+		}
+		cov.merge(cover(t.Nodes[id], &s))
+		problems = append(problems, t.Problems...)
+	}
+	r.FoundKg = cov.kg
+	if missing := s.Size() - cov.kg; missing > 0 && !cov.unknown {
+		f := r.add(NotFound, "%s of the claimed %s kg lie in no batch of the registry", fmtKg(missing), fmtKg(s.Size()))
+		f.ClaimedKg, f.FoundKg = s.Size(), cov.kg
+	}
+	ch.judge(r, problems, cov)
 }

@@ -93,7 +93,7 @@ func cover(n *lineage.Node, s *registry.Serial) coverage {
 
 // judge gives the findings of a serial or batch claim from the batches that cover it and the
 // audit of their tree.
-func (ch *Checker) judge(r *Result, t *lineage.Tree, cov coverage) {
+func (ch *Checker) judge(r *Result, problems []lineage.Problem, cov coverage) {
 	r.Batches, r.CoverCount, r.Retirements = cov.batches, cov.count, cov.retirements
 	if cov.unknown {
 		r.add(Unchecked, "part of the batch's tree could not be fetched from the registry: retry later")
@@ -151,14 +151,14 @@ func (ch *Checker) judge(r *Result, t *lineage.Tree, cov coverage) {
 			}
 		}
 	}
-	if len(t.Problems) > 0 {
+	if len(problems) > 0 {
 		kinds := []string{}
-		for _, p := range t.Problems {
+		for _, p := range problems {
 			if !slices.Contains(kinds, string(p.Kind)) {
 				kinds = append(kinds, string(p.Kind))
 			}
 		}
-		r.add(TreeProblem, "the audit of the batch's tree found %d %s (%s); see the lineage page", len(t.Problems), plural(len(t.Problems), "problem", "problems"), strings.Join(kinds, ", "))
+		r.add(TreeProblem, "the audit of the batch's tree found %d %s (%s); see the lineage page", len(problems), plural(len(problems), "problem", "problems"), strings.Join(kinds, ", "))
 	}
 }
 
@@ -191,4 +191,24 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 func blockOf(s registry.Serial) registry.Serial {
 	s.First, s.Last = 0, 0
 	return s
+}
+
+// merge adds o's batches and figures to c: the cover of a range that spans several trees.
+func (c *coverage) merge(o coverage) {
+	c.count += o.count
+	c.kg += o.kg
+	c.retiredKg += o.retiredKg
+	c.activeKg += o.activeKg
+	c.otherKg += o.otherKg
+	if o.otherStatus != "" {
+		c.otherStatus = o.otherStatus
+	}
+	c.unknown = c.unknown || o.unknown
+	for _, id := range o.retirements {
+		if !slices.Contains(c.retirements, id) {
+			c.retirements = append(c.retirements, id)
+		}
+	}
+	c.retiredBatches = append(c.retiredBatches, o.retiredBatches...)
+	c.batches = append(c.batches, o.batches[:min(len(o.batches), maxCovered-len(c.batches))]...)
 }

@@ -78,6 +78,9 @@ type Resolution struct {
 type SerialNotFoundError struct {
 	Serial      registry.Serial
 	IndexedAsOf time.Time
+	// Overlapping are the root batches whose ranges overlap the serial's without one holding
+	// it whole: a range across adjacent roots lies in their trees together, no one batch has it.
+	Overlapping []string
 }
 
 // Error names the serial (canonical form) and how fresh the index was.

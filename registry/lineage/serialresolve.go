@@ -76,7 +76,7 @@ func (x *SerialIndex) Resolve(ctx context.Context, raw string) (Resolution, erro
 				// The caller names the serial it asked about.
 				return Resolution{}, fmt.Errorf("the index of issuances could not be built: %w", passErr)
 			}
-			return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
+			return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf, Overlapping: overlapping}
 		}
 		if pass == nil {
 			pass = x.startPass()
@@ -200,7 +200,7 @@ func (x *SerialIndex) resolveByWalking(ctx context.Context, s registry.Serial, r
 		})
 	}
 	if best == nil {
-		return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf}
+		return Resolution{}, &SerialNotFoundError{Serial: s, IndexedAsOf: asOf, Overlapping: roots}
 	}
 	return Resolution{Serial: s, BatchID: best.ID, BatchSerial: bestSerial, Exact: bestSerial == s, Walked: true, IndexedAsOf: asOf}, nil
 }
