@@ -166,10 +166,7 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 			moreOther += h.OtherKg
 			continue
 		}
-		row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
-			Other: amount(h.OtherKg), Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, issued), Batches: FormatCount(h.Batches)}
-		row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
-		p.Holders = append(p.Holders, row)
+		p.Holders = append(p.Holders, holderRow(h, issued))
 	}
 	p.MoreActive, p.MoreRetired, p.MoreOther = amount(moreActive), amount(moreRetired), amount(moreOther)
 	for i, b := range r.ByBeneficiary {
@@ -178,13 +175,8 @@ func NewIssuancePage(base Base, r *lineage.IssuanceReport) IssuancePage {
 			moreBenef += b.RetiredKg
 			continue
 		}
-		row := BeneficiaryRow{None: b.Beneficiary == nil, Retired: amount(b.RetiredKg),
-			Share: FormatShare(b.RetiredKg, issued), Batches: FormatCount(b.Batches)}
-		if b.Beneficiary != nil {
-			row.Beneficiary = orgView(*b.Beneficiary)
-		}
+		row := beneficiaryRow(b, issued)
 		row.Retirements, row.MoreRetirements = links(b.Retirements, maxRowLinks, RetirementURL)
-		row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
 		p.Beneficiaries = append(p.Beneficiaries, row)
 	}
 	p.MoreBenefKg = amount(moreBenef)

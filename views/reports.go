@@ -88,3 +88,22 @@ func checkViews(cs []lineage.TotalCheck, parts string) []CheckView {
 	}
 	return out
 }
+
+// holderRow is one owner's line of a report's holder table, its share of total kg.
+func holderRow(h lineage.HolderKg, total int64) IssuanceHolderRow {
+	row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
+		Other: amount(h.OtherKg), Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, total), Batches: FormatCount(h.Batches)}
+	row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
+	return row
+}
+
+// beneficiaryRow is one beneficiary's line of a report's beneficiary table, its share of total kg.
+func beneficiaryRow(b lineage.BeneficiaryKg, total int64) BeneficiaryRow {
+	row := BeneficiaryRow{None: b.Beneficiary == nil, Retired: amount(b.RetiredKg),
+		Share: FormatShare(b.RetiredKg, total), Batches: FormatCount(b.Batches)}
+	if b.Beneficiary != nil {
+		row.Beneficiary = orgView(*b.Beneficiary)
+	}
+	row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
+	return row
+}

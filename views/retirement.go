@@ -108,23 +108,14 @@ func NewRetirementPage(base Base, r *lineage.RetirementReport) RetirementPage {
 			p.MoreHolders++
 			continue
 		}
-		row := IssuanceHolderRow{Holder: orgView(h.Holder), Active: amount(h.ActiveKg), Retired: amount(h.RetiredKg),
-			Other: amount(h.OtherKg), Share: FormatShare(h.ActiveKg+h.RetiredKg+h.OtherKg, total), Batches: FormatCount(h.Batches)}
-		row.Trees, row.MoreTrees = links(h.Trees, maxRowLinks, BatchURL)
-		p.Holders = append(p.Holders, row)
+		p.Holders = append(p.Holders, holderRow(h, total))
 	}
 	for i, b := range r.ByBeneficiary {
 		if i >= maxReportRows {
 			p.MoreBenefs++
 			continue
 		}
-		row := BeneficiaryRow{None: b.Beneficiary == nil, Retired: amount(b.RetiredKg),
-			Share: FormatShare(b.RetiredKg, total), Batches: FormatCount(b.Batches)}
-		if b.Beneficiary != nil {
-			row.Beneficiary = orgView(*b.Beneficiary)
-		}
-		row.Trees, row.MoreTrees = links(b.Trees, maxRowLinks, BatchURL)
-		p.Beneficiaries = append(p.Beneficiaries, row)
+		p.Beneficiaries = append(p.Beneficiaries, beneficiaryRow(b, total))
 	}
 	p.Table = NewBatchTable(rows, RetirementURL(ret.ID), "")
 	return p

@@ -211,13 +211,10 @@ func (e *Explorer) issuanceRecord(ctx context.Context, j *ReportJob[*IssuanceRep
 			pool    Pool
 			batches []registry.CreditBatch
 		}{{PoolSupplier, icb.SupplierCreditBatches}, {PoolBufferPool, icb.BufferPoolCreditBatches}} {
-			for i := range part.batches {
-				b := &part.batches[i]
+			for _, b := range part.batches {
 				rec.roots = append(rec.roots, IssuanceRoot{ID: b.ID, Pool: part.pool})
-				if registry.ValidateID(registry.PrefixCreditBatch, b.ID) == nil {
-					e.cache.Put(b)
-				}
 			}
+			e.remember(part.batches)
 		}
 		return rec, nil
 	})

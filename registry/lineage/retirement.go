@@ -130,11 +130,7 @@ func (e *Explorer) retirementRecord(ctx context.Context, j *ReportJob[*Retiremen
 		j.own.fetched.Add(2)
 		rec := &retirementRecord{retirement: *ret}
 		rec.batches = list.Nodes
-		for i := range list.Nodes {
-			if b := &list.Nodes[i]; registry.ValidateID(registry.PrefixCreditBatch, b.ID) == nil {
-				e.cache.Put(b)
-			}
-		}
+		e.remember(list.Nodes)
 		return rec, nil
 	})
 }
