@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -134,7 +135,8 @@ func (cs *claimsState) start(c *gin.Context, l *claims.List) *claimJob {
 // job finds a kept result for the user asking; another user's is not found, as an unknown
 // one is.
 func (cs *claimsState) job(c *gin.Context, id string) (*claimJob, error) {
-	v, ok := cs.results.Get(id)
+	// Ids are rand.Text's upper-case base32: a link typed or lower-cased by a tool still finds its list.
+	v, ok := cs.results.Get(strings.ToUpper(strings.TrimSpace(id)))
 	if j, _ := v.(*claimJob); ok && j != nil && j.owner == owner(c) {
 		return j, nil
 	}
@@ -290,13 +292,29 @@ func (s *server) claimsResult(c *gin.Context) error {
 		s.render(c, http.StatusAccepted, views.ClaimsProgressPage(p))
 		return nil
 	}
-	verdict := c.Query("verdict")
-	if verdict != "" && !claims.ValidCode(verdict) {
-		verdict = ""
+	verdict, err := verdictFilter(c)
+	if err != nil {
+		return err
 	}
 	c.Header("Cache-Control", "private, no-store")
-	s.render(c, http.StatusOK, views.ClaimsResultsPage(views.NewClaimsResults(s.base("Verdicts"), j.id, j.list, j.report, verdict)))
+	s.render(c, http.StatusOK, views.ClaimsResultsPage(views.NewClaimsResults(s.base("Verdicts"), j.id, j.list, j.report, string(verdict))))
 	return nil
+}
+
+// verdictFilter is the ?verdict= of a results page or download: "" for every row, else one
+// of claims.Codes; anything else is an error naming the verdicts there are (400), rather
+// than every row shown as if the filter had been understood.
+func verdictFilter(c *gin.Context) (claims.Code, error) {
+	v := strings.ToLower(strings.TrimSpace(c.Query("verdict")))
+	if v == "" || claims.ValidCode(v) {
+		return claims.Code(v), nil
+	}
+	names := make([]string, len(claims.Codes))
+	for i, code := range claims.Codes {
+		names[i] = string(code)
+	}
+	return "", &lookupError{what: "verdict", value: c.Query("verdict"), param: true,
+		err: fmt.Errorf("%w: the verdicts are %s", registry.ErrInvalid, strings.Join(names, ", "))}
 }
 
 func (s *server) waitClaims(c *gin.Context, j *claimJob, d time.Duration) bool {
@@ -319,13 +337,17 @@ func (s *server) claimsCSV(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	verdict, err := verdictFilter(c)
+	if err != nil {
+		return err
+	}
 	if !s.waitClaims(c, j, s.fragmentWait) {
 		s.writePending(c, j.id, j.checked.Load(), int64(len(j.list.Claims)), j.started)
 		return nil
 	}
 	var b strings.Builder
 	b.WriteString(utf8BOM) // as the lineage CSV: Excel reads names in UTF-8 only with it
-	if err := claims.WriteCSV(&b, j.list, j.report); err != nil {
+	if err := claims.WriteCSV(&b, j.list, j.report.Only(verdict)); err != nil {
 		return err
 	}
 	h := c.Writer.Header()
@@ -339,9 +361,12 @@ func (s *server) claimsCSV(c *gin.Context) error {
 
 // claimsAnswer is the JSON of a checked list: kg as JSON integers.
 type claimsAnswer struct {
-	Status  string              `json:"status"` // "done"
-	ID      string              `json:"id"`
-	URL     string              `json:"url"` // the results page
+	Status string `json:"status"` // "done"
+	ID     string `json:"id"`
+	URL    string `json:"url"` // the results page
+	// Verdict is the ?verdict= the rows are filtered on, "" for every row; Total and Counts
+	// are then of those rows.
+	Verdict claims.Code         `json:"verdict,omitempty"`
 	Total   int                 `json:"total"`
 	Counts  map[claims.Code]int `json:"counts"`
 	TookMS  int64               `json:"took_ms"`
@@ -359,7 +384,7 @@ type claimsPending struct {
 	ElapsedMS int64  `json:"elapsed_ms"`
 }
 
-func (s *server) claimsJSONAnswer(c *gin.Context, j *claimJob, wait time.Duration) {
+func (s *server) claimsJSONAnswer(c *gin.Context, j *claimJob, wait time.Duration, verdict claims.Code) {
 	if !s.waitClaims(c, j, wait) {
 		u := s.url("/api/v1/claims/" + j.id)
 		c.Header("Location", u)
@@ -369,8 +394,9 @@ func (s *server) claimsJSONAnswer(c *gin.Context, j *claimJob, wait time.Duratio
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	s.writeJSON(c, http.StatusOK, claimsAnswer{Status: "done", ID: j.id, URL: s.url(views.ClaimsResultURL(j.id, "")),
-		Total: len(j.report.Results), Counts: j.report.Counts, TookMS: j.report.Took.Milliseconds(), Columns: j.list.Header, Rows: j.report.Results})
+	rep := j.report.Only(verdict)
+	s.writeJSON(c, http.StatusOK, claimsAnswer{Status: "done", ID: j.id, URL: s.url(views.ClaimsResultURL(j.id, string(verdict))), Verdict: verdict,
+		Total: len(rep.Results), Counts: rep.Counts, TookMS: rep.Took.Milliseconds(), Columns: j.list.Header, Rows: rep.Results})
 }
 
 // claimsJSON is GET /claims/{id}/results.json and GET /api/v1/claims/{id}: the verdicts, or
@@ -380,10 +406,14 @@ func (s *server) claimsJSON(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	verdict, err := verdictFilter(c)
+	if err != nil {
+		return err
+	}
 	if strings.HasSuffix(c.Request.URL.Path, ".json") {
 		c.Header("Content-Disposition", `attachment; filename="claims-`+j.id[:8]+`.json"`)
 	}
-	s.claimsJSONAnswer(c, j, s.fragmentWait)
+	s.claimsJSONAnswer(c, j, s.fragmentWait, verdict)
 	return nil
 }
 
@@ -416,6 +446,6 @@ func (s *server) claimsAPI(c *gin.Context) error {
 		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid", Error: "the list is empty", What: "list of claims"})
 		return nil
 	}
-	s.claimsJSONAnswer(c, s.claims.start(c, l), s.fragmentWait)
+	s.claimsJSONAnswer(c, s.claims.start(c, l), s.fragmentWait, "")
 	return nil
 }

@@ -49,6 +49,12 @@ func TestClaimsInBrowser(t *testing.T) {
 		t.Errorf("filtered rows %q, want %d not_retired", verdicts, counts["not_retired"])
 	}
 
+	// The filtered page's downloads are of the filtered rows; back to every row for the full one.
+	if href := run(t, b, chromedp.Evaluate[string](`document.querySelector("[data-testid=csv]").href`)); !strings.HasSuffix(href, "results.csv?verdict=not_retired") {
+		t.Errorf("the filtered page's CSV link %q drops the filter", href)
+	}
+	b.do(t, chromedp.Click(chromedp.CSS(`[data-testid=show-all]`)), chromedp.WaitNotPresent(chromedp.CSS(`[data-testid=show-all]`)))
+
 	// Download: fetch the CSV link's URL from the page, as the browser would, and read it back.
 	href := run(t, b, chromedp.Evaluate[string](`document.querySelector("[data-testid=csv]").href`))
 	if u, err := url.Parse(href); err != nil || !strings.HasPrefix(href, strings.SplitN(result, "?", 2)[0]) || !strings.HasSuffix(u.Path, "/results.csv") {

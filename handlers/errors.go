@@ -21,6 +21,9 @@ type lookupError struct {
 	what  string // "credit batch", "serial number"
 	value string // the id or serial as asked (untrusted; rendered escaped)
 	retry string // URL that tries again, "" when retrying cannot help
+	// param: value is a query parameter's (?verdict=, ?since=), not an id, and err says what
+	// the parameter takes.
+	param bool
 	err   error
 }
 
@@ -76,6 +79,9 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case kind == kindMethod:
 		p.Heading = "This address only answers GET and HEAD"
 		p.Message = "The explorer only reads: nothing here can be changed."
+	case kind == kindInvalid && le != nil && le.param:
+		p.Heading = fmt.Sprintf("That is not a valid %s", what)
+		p.Message = fmt.Sprintf("“%s” is not a valid %s: %s.", value, what, strings.TrimPrefix(le.err.Error(), registry.ErrInvalid.Error()+": "))
 	case kind == kindInvalid:
 		noun := what
 		if what != "serial number" && what != "page" {

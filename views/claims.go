@@ -24,9 +24,14 @@ func ClaimsResultURL(id, verdict string) string {
 	return u
 }
 
-// ClaimsDownloadURL is a checked list's results as "csv" or "json".
-func ClaimsDownloadURL(id, format string) string {
-	return "/claims/" + url.PathEscape(id) + "/results." + format
+// ClaimsDownloadURL is a checked list's results as "csv" or "json", only the rows of verdict
+// when it is not "".
+func ClaimsDownloadURL(id, format, verdict string) string {
+	u := "/claims/" + url.PathEscape(id) + "/results." + format
+	if verdict != "" {
+		u += "?verdict=" + url.QueryEscape(verdict)
+	}
+	return u
 }
 
 // ClaimsForm is the claims check's form: a text area for a paste, a file upload, and what went
@@ -125,7 +130,7 @@ const maxLinkedBatches = 6
 // NewClaimsResults builds the results page of report, filtered on verdict ("" for every row).
 func NewClaimsResults(b Base, id string, list *claims.List, rep *claims.Report, verdict string) ClaimsResults {
 	p := ClaimsResults{Base: b, ID: id, Total: len(rep.Results), Filter: verdict, AllURL: ClaimsResultURL(id, ""),
-		CSVURL: ClaimsDownloadURL(id, "csv"), JSONURL: ClaimsDownloadURL(id, "json"),
+		CSVURL: ClaimsDownloadURL(id, "csv", verdict), JSONURL: ClaimsDownloadURL(id, "json", verdict),
 		Took: rep.Took.Round(1e6).String(), Checked: rep.Started.UTC().Format("2006-01-02 15:04 UTC"), Verified: rep.Counts[claims.Verified]}
 	for _, c := range claims.Codes {
 		if n := rep.Counts[c]; n > 0 || c == claims.Verified {

@@ -52,6 +52,25 @@ var Codes = []Code{Malformed, Unchecked, NotFound, NotRetired, PartlyRetired, Re
 // ValidCode reports whether s is one of Codes.
 func ValidCode(s string) bool { return slices.Contains(Codes, Code(s)) }
 
+// Only is the report narrowed to the rows whose verdict is v, in input order, with Counts
+// for those rows alone; v == "" gives r itself. A download filtered as its page is says no
+// more than the page did.
+func (r *Report) Only(v Code) *Report {
+	if v == "" {
+		return r
+	}
+	out := &Report{Counts: map[Code]int{}, Started: r.Started, Took: r.Took}
+	for _, res := range r.Results {
+		if res.Verdict == v {
+			out.Results = append(out.Results, res)
+		}
+	}
+	if n := len(out.Results); n > 0 {
+		out.Counts[v] = n
+	}
+	return out
+}
+
 // Units is a half-open range of units [First, Last) of one serial block: Last − First kg.
 type Units struct {
 	First int64 `json:"first"`
