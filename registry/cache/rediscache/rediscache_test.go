@@ -7,6 +7,10 @@ package rediscache_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -499,24 +503,63 @@ func TestLeaseHolderDiesOrHangs(t *testing.T) {
 }
 
 // A lease is renewed while its holder's fetch takes longer than the lease itself, so that no
-// other replica fetches the same batch meanwhile.
+// other replica fetches the same batch meanwhile. The fetch is held open by a gate, not a
+// latency, and released only once the lease has been seen renewed four times (over
+// 4/3 of its TTL), so that a slow machine makes the test wait longer, never fail.
 func TestLeaseRenewedDuringSlowFetch(t *testing.T) {
 	redisURL := redisserver.URLForTest(t)
-	reg := demo.New(demo.Options{Latency: 400 * time.Millisecond})
-	base := demo.NewTestServer(t, reg)
-	cfg := rediscache.Config{Prefix: testPrefix(t), LeaseTTL: 150 * time.Millisecond}
-	a := newReplica(t, base, redisURL, cfg, cache.Config{})
-	b := newReplica(t, base, redisURL, cfg, cache.Config{})
+	reg := demo.New(demo.Options{})
 	id := reg.Fixtures().AllFinalRoot
-	ctx := context.Background()
-	errc := make(chan error, 1)
-	go func() { _, err := a.cache.CreditBatch(ctx, id); errc <- err }()
-	eventually(t, "leased by the first replica", func() bool { return a.tier.Stats().Leases == 1 })
-	if _, err := b.cache.CreditBatch(ctx, id); err != nil {
+	release := make(chan struct{})
+	upstream, err := url.Parse(demo.NewTestServer(t, reg))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: upstream.Scheme, Host: upstream.Host})
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/credit_batches/"+id) {
+			<-release
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gate.Close)
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	base := gate.URL + upstream.Path
+	cfg := rediscache.Config{Prefix: testPrefix(t), LeaseTTL: 300 * time.Millisecond}
+	a := newReplica(t, base, redisURL, cfg, cache.Config{})
+	b := newReplica(t, base, redisURL, cfg, cache.Config{})
+	ctx := context.Background()
+	errc := make(chan error, 2)
+	go func() { _, err := a.cache.CreditBatch(ctx, id); errc <- err }()
+	eventually(t, "leased by the first replica", func() bool { return a.tier.Stats().Leases == 1 })
+	go func() { _, err := b.cache.CreditBatch(ctx, id); errc <- err }()
+	eventually(t, "the second replica waiting on the lease", func() bool { return b.tier.Stats().LeaseWaits == 1 })
+
+	raw := rawClient(t, redisURL)
+	key := a.tier.Prefix() + "lease:{" + id + "}"
+	renewals, last := 0, time.Duration(0)
+	eventually(t, "the lease renewed four times", func() bool {
+		ttl, err := raw.PTTL(ctx, key).Result()
+		if err != nil || ttl <= 0 {
+			t.Fatalf("the lease lapsed while its holder was fetching (PTTL %v, %v)", ttl, err)
+		}
+		if ttl > last && last > 0 {
+			renewals++
+		}
+		last = ttl
+		return renewals >= 4
+	})
+	close(release)
+	released = true
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := reg.BatchFetches(id); n != 1 {
 		t.Errorf("fetched %d times, want 1: the lease lapsed during a live fetch", n)
