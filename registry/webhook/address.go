@@ -48,10 +48,10 @@ func addressClass(a netip.Addr) string {
 		return "loopback"
 	case a == metadata:
 		return "link-local (cloud metadata)"
-	case a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return "link-local"
-	case a.IsMulticast(), a.IsInterfaceLocalMulticast():
+	case a.IsMulticast():
 		return "multicast"
+	case a.IsLinkLocalUnicast():
+		return "link-local"
 	case a.IsPrivate():
 		return "private"
 	}
