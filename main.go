@@ -98,7 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	claimsCfg := cfg.claims
 	claimsCfg.Sample = sample
 	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
-		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal})
+		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal,
+		DemoChangeEvery: cfg.demoChangeEvery})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
@@ -269,9 +270,25 @@ func connect(cfg config) (*isometric.Client, []views.Example, string, func(), er
 		return c, nil, "", func() {}, nil
 	}
 	r := demo.New(demo.Options{})
-	base, stop, err := demo.Start(r)
+	base, stopServer, err := demo.Start(r)
 	if err != nil {
 		return nil, nil, "", nil, err
+	}
+	// DEMO_CHANGE_EVERY: the demo registry changes on a schedule, so that the history has
+	// something to show; the changes stop before the registry does.
+	changesCtx, stopChanges := context.WithCancel(context.Background())
+	changesDone := make(chan struct{})
+	r.SetChangeSeed(cfg.demoChangeSeed)
+	go func() {
+		defer close(changesDone)
+		r.RunChanges(changesCtx, cfg.demoChangeEvery, func(ch demo.Change) {
+			slog.Info("demo registry changed", "change", ch.Kind, "batch", ch.Batch, "tree", ch.Root, "kg", ch.Kg)
+		})
+	}()
+	stop := func() {
+		stopChanges()
+		<-changesDone
+		stopServer()
 	}
 	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: cfg.concurrency})
