@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry/history"
@@ -176,4 +177,22 @@ func sinceSummary(v views.SinceView, evs []history.Event, nodes map[string]*line
 		}
 	}
 	return v, marks
+}
+
+// issuanceSince is the issuance page with what changed in its trees since the day d.since
+// marked (/issuances/{id}?since=YYYY-MM-DD).
+func (s *server) issuanceSince(ctx context.Context, base views.Base, rep *lineage.IssuanceReport, d dayParams) templ.Component {
+	p := views.NewIssuancePage(base, rep)
+	nodes := map[string]*lineage.Node{}
+	for _, t := range rep.Trees {
+		if t == nil {
+			continue
+		}
+		for id, n := range t.Nodes {
+			nodes[id] = n
+		}
+	}
+	v, marks := s.sinceMarks(ctx, nodes, d.since, d.sinceText, views.IssuanceURL(rep.Issuance.ID))
+	p.MarkSince(v, marks, rep.Trees)
+	return views.Issuance(p)
 }

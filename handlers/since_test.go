@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,4 +135,38 @@ func TestBadDaysAre400WithTheReason(t *testing.T) {
 	if r := a.get(t, views.LineageJSONURL(id)+"?as_of=2026-1-1"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "as_of") {
 		t.Errorf("JSON ?as_of=2026-1-1: %d %s", r.status, head(r.body, 200))
 	}
+}
+
+// ?since= on the issuance page: the summary counts the changes in all its trees, and the root
+// row of the tree that changed says how many of its batches did.
+func TestSinceOnTheIssuancePage(t *testing.T) {
+	// By id only, so that the first walk observes the one tree (the planner would also observe
+	// batches of other trees from their holders' lists).
+	d := newChangingDemo(t, appOptions{noPlanner: true})
+	want, wantMarks := sinceExpected(d.changes)
+	want.Day = "2026-10-02"
+	iss := d.a.fx.Issuance
+	d.a.get(t, views.IssuanceRetryURL(iss)) // the report walks its trees again
+	doc, _ := d.a.page(t, views.IssuanceURL(iss)+"?since=2026-10-02", http.StatusOK)
+	if s := text(doc.Find("[data-testid=since-summary]")); !strings.Contains(s, want.Summary()) {
+		t.Errorf("summary %q; want %q in it", s, want.Summary())
+	}
+	counts := doc.Find("[data-testid=since-count]")
+	row := counts.Closest("tr")
+	if counts.Length() != 1 || !strings.Contains(row.Find("a").AttrOr("href", ""), d.root) ||
+		!strings.Contains(text(counts), strconv.Itoa(len(wantMarks))+" change") {
+		t.Errorf("%d root rows say they changed (%q); want the row of %s, with %d changes", counts.Length(), text(counts), d.root, len(wantMarks))
+	}
+	if href := row.Find("a").AttrOr("href", ""); !strings.Contains(href, "since=2026-10-02") {
+		t.Errorf("the root's link %q does not keep ?since=", href)
+	}
+	// The chart draws the batches wide enough on their own (thinner ones merge into "n more"):
+	// those of them that changed are marked, and only those.
+	doc.Find("figure.icicle svg a[data-kind=batch]").Each(func(_ int, a *goquery.Selection) {
+		id := strings.TrimPrefix(strings.SplitN(a.AttrOr("href", ""), "?", 2)[0], "/batches/")
+		if changed := wantMarks[id] != ""; changed != a.HasClass("since") {
+			t.Errorf("chart bar of %s: marked %v, changed %v", id, a.HasClass("since"), changed)
+		}
+	})
+	d.a.page(t, views.IssuanceURL(iss)+"?since=2026-1-2", http.StatusBadRequest)
 }

@@ -3,6 +3,8 @@ package views
 import (
 	"net/url"
 	"strings"
+
+	"github.com/lineage-explorer/explorer/registry/lineage"
 )
 
 // What changed since a day (?since=YYYY-MM-DD on the lineage and issuance pages) and what a tree
@@ -168,4 +170,29 @@ type AsOfNothingPage struct {
 	Earliest string // the first day the journal observed the tree, "" if never
 	NotKept  bool   // this explorer keeps no journal at all
 	LiveURL  string
+}
+
+// MarkSince marks the issuance page with what changed in its trees since the day: the summary,
+// the chart's bars, and on each root row the count of its tree's batches marked; links to
+// the trees keep ?since=.
+func (p *IssuancePage) MarkSince(v SinceView, marks map[string]SinceMark, trees []*lineage.Tree) {
+	p.Since = &v
+	p.Chart.MarkSince(v.Day, marks)
+	byRoot := map[string]int{}
+	for _, t := range trees {
+		if t == nil || t.Root == nil {
+			continue
+		}
+		for id := range t.Nodes {
+			if marks[id].Any() {
+				byRoot[t.Root.ID]++
+			}
+		}
+	}
+	for _, rows := range [][]RootRow{p.SupplierRoots, p.BufferRoots} {
+		for i := range rows {
+			rows[i].SinceChanged = byRoot[rows[i].ID]
+			rows[i].URL = WithDay(rows[i].URL, "since", v.Day)
+		}
+	}
 }
