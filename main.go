@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("DATA_DIR: the history journal cannot be kept: %w", err)
 	}
 	defer journal.Close()
-	client, examples, sample, stopDemo, err := connect(cfg)
+	client, examples, sample, stopDemo, err := connect(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -259,8 +259,8 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 
 // connect makes the upstream client: to the configured registry, or to the built-in demo
 // registry started in process (then also the demo's batches worth opening, its sample list of
-// claims, and its stop).
-func connect(cfg config) (*isometric.Client, []views.Example, string, func(), error) {
+// claims, and its stop; its changes, under DEMO_CHANGE_EVERY, are logged to log).
+func connect(cfg config, log *slog.Logger) (*isometric.Client, []views.Example, string, func(), error) {
 	if !cfg.demo {
 		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
@@ -282,7 +282,7 @@ func connect(cfg config) (*isometric.Client, []views.Example, string, func(), er
 	go func() {
 		defer close(changesDone)
 		r.RunChanges(changesCtx, cfg.demoChangeEvery, func(ch demo.Change) {
-			slog.Info("demo registry changed", "change", ch.Kind, "batch", ch.Batch, "tree", ch.Root, "kg", ch.Kg)
+			log.Info("demo registry changed", "change", ch.Kind, "batch", ch.Batch, "tree", ch.Root, "kg", ch.Kg)
 		})
 	}()
 	stop := func() {
