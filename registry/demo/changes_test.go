@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"io"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -91,5 +93,38 @@ func TestChangesReplayFromTheirSeed(t *testing.T) {
 	}
 	if slices.EqualFunc(a, c, slices.Equal) {
 		t.Errorf("seeds 42 and 43 made the same changes: %v", a)
+	}
+}
+
+// Answers under way while the registry changes see it whole, before or after (go test -race
+// checks the locking).
+func TestChangesWhileServing(t *testing.T) {
+	r := New(Options{})
+	base := NewTestServer(t, r)
+	root := r.Fixtures().Issuance
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for k := range 5 {
+			r.Step(time.Date(2026, 11, 1, k, 0, 0, 0, time.UTC))
+		}
+	}()
+	for range 20 {
+		req, _ := http.NewRequest(http.MethodGet, base+"/issuances/"+root+"/credit_batches", nil)
+		req.Header.Set("Authorization", "Bearer "+AccessToken)
+		req.Header.Set("X-Client-Secret", ClientSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET credit_batches while changing: %d", resp.StatusCode)
+		}
+	}
+	<-done
+	if r.Steps() != 5 {
+		t.Errorf("%d steps", r.Steps())
 	}
 }
