@@ -29,8 +29,13 @@ type config struct {
 	accessToken  string
 	clientSecret string
 	demo         bool // serve the built-in demo registry (DEMO=1, or no client secret)
-	concurrency  int
-	cacheTTL     time.Duration
+	// demoChangeEvery is how often the demo registry splits, transfers and retires a few of
+	// its batches (DEMO_CHANGE_EVERY); 0 leaves it as built. demoChangeSeed seeds what it
+	// changes (DEMO_CHANGE_SEED), so that a run can be replayed.
+	demoChangeEvery time.Duration
+	demoChangeSeed  uint64
+	concurrency     int
+	cacheTTL        time.Duration
 	// serialIndexInterval is how often the serial number index lists the issuances again to
 	// learn new ones (SERIAL_INDEX_INTERVAL).
 	serialIndexInterval time.Duration
@@ -81,6 +86,8 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
 	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
 	dataDir := fs.String("data-dir", env("DATA_DIR", "data"), "directory of the explorer's files, such as the history journal; created at start (DATA_DIR)")
+	changeEvery := fs.String("demo-change-every", env("DEMO_CHANGE_EVERY", "0"), "how often the demo registry splits, transfers and retires a few batches, such as 1m; 0 never (DEMO_CHANGE_EVERY)")
+	changeSeed := fs.String("demo-change-seed", env("DEMO_CHANGE_SEED", "1"), "seed of what the demo registry changes (DEMO_CHANGE_SEED)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -106,6 +113,12 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
 		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
 	}
+	if c.demoChangeEvery, err = time.ParseDuration(*changeEvery); err != nil || c.demoChangeEvery != 0 && c.demoChangeEvery < time.Second {
+		return c, fmt.Errorf("DEMO_CHANGE_EVERY: must be 0 (never) or a duration of at least 1s, such as 1m, got %q", *changeEvery)
+	}
+	if c.demoChangeSeed, err = strconv.ParseUint(*changeSeed, 10, 64); err != nil {
+		return c, fmt.Errorf("DEMO_CHANGE_SEED: must be a whole number, got %q", *changeSeed)
+	}
 	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
 		return c, fmt.Errorf("BASE_PATH: %w", err)
 	}
@@ -124,6 +137,10 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		}
 	case c.accessToken == "":
 		return c, errors.New("ISOMETRIC_ACCESS_TOKEN: must be set when ISOMETRIC_CLIENT_SECRET is")
+	}
+	if c.demoChangeEvery > 0 && !c.demo {
+		c.warnings = append(c.warnings, "DEMO_CHANGE_EVERY is set but the demo registry is not served: it has no effect")
+		c.demoChangeEvery = 0
 	}
 	c.redisURL = strings.TrimSpace(getenv("REDIS_URL"))
 	if c.auth, err = loadAuthConfig(getenv); err != nil {

@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("DATA_DIR: the history journal cannot be kept: %w", err)
 	}
 	defer journal.Close()
-	client, examples, sample, stopDemo, err := connect(cfg)
+	client, examples, sample, stopDemo, err := connect(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	claimsCfg := cfg.claims
 	claimsCfg.Sample = sample
 	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
-		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal})
+		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal,
+		DemoChangeEvery: cfg.demoChangeEvery})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)
@@ -258,8 +259,8 @@ func openShared(url string, log *slog.Logger) (*rediscache.Tier, error) {
 
 // connect makes the upstream client: to the configured registry, or to the built-in demo
 // registry started in process (then also the demo's batches worth opening, its sample list of
-// claims, and its stop).
-func connect(cfg config) (*isometric.Client, []views.Example, string, func(), error) {
+// claims, and its stop; its changes, under DEMO_CHANGE_EVERY, are logged to log).
+func connect(cfg config, log *slog.Logger) (*isometric.Client, []views.Example, string, func(), error) {
 	if !cfg.demo {
 		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: cfg.apiURL, AccessToken: cfg.accessToken,
 			ClientSecret: cfg.clientSecret, Concurrency: cfg.concurrency})
@@ -269,9 +270,25 @@ func connect(cfg config) (*isometric.Client, []views.Example, string, func(), er
 		return c, nil, "", func() {}, nil
 	}
 	r := demo.New(demo.Options{})
-	base, stop, err := demo.Start(r)
+	base, stopServer, err := demo.Start(r)
 	if err != nil {
 		return nil, nil, "", nil, err
+	}
+	// DEMO_CHANGE_EVERY: the demo registry changes on a schedule, so that the history has
+	// something to show; the changes stop before the registry does.
+	changesCtx, stopChanges := context.WithCancel(context.Background())
+	changesDone := make(chan struct{})
+	r.SetChangeSeed(cfg.demoChangeSeed)
+	go func() {
+		defer close(changesDone)
+		r.RunChanges(changesCtx, cfg.demoChangeEvery, func(ch demo.Change) {
+			log.Info("demo registry changed", "change", ch.Kind, "batch", ch.Batch, "tree", ch.Root, "kg", ch.Kg)
+		})
+	}()
+	stop := func() {
+		stopChanges()
+		<-changesDone
+		stopServer()
 	}
 	c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: base, AccessToken: demo.AccessToken,
 		ClientSecret: demo.ClientSecret, Concurrency: cfg.concurrency})

@@ -59,6 +59,24 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "SERIAL_INDEX_INTERVAL too short", env: map[string]string{"SERIAL_INDEX_INTERVAL": "1s"}, wantErr: "SERIAL_INDEX_INTERVAL"},
 		{name: "bad SERIAL_INDEX_INTERVAL", env: map[string]string{"SERIAL_INDEX_INTERVAL": "often"}, wantErr: "SERIAL_INDEX_INTERVAL"},
+		{name: "DEMO_CHANGE_EVERY", env: map[string]string{"DEMO_CHANGE_EVERY": "1m", "DEMO_CHANGE_SEED": "9"}, check: func(t *testing.T, c config) {
+			if c.demoChangeEvery != time.Minute || c.demoChangeSeed != 9 || !c.demo {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "DEMO_CHANGE_EVERY off by default", env: nil, check: func(t *testing.T, c config) {
+			if c.demoChangeEvery != 0 {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "DEMO_CHANGE_EVERY without the demo", env: map[string]string{"DEMO_CHANGE_EVERY": "1m", "ISOMETRIC_ACCESS_TOKEN": "t", "ISOMETRIC_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, c config) {
+				if c.demoChangeEvery != 0 || len(c.warnings) != 1 || !strings.Contains(c.warnings[0], "DEMO_CHANGE_EVERY") {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "bad DEMO_CHANGE_EVERY", env: map[string]string{"DEMO_CHANGE_EVERY": "10ms"}, wantErr: "DEMO_CHANGE_EVERY"},
+		{name: "bad DEMO_CHANGE_SEED", env: map[string]string{"DEMO_CHANGE_SEED": "-1"}, wantErr: "DEMO_CHANGE_SEED"},
 		{name: "bad ISOMETRIC_API_URL", env: map[string]string{"ISOMETRIC_API_URL": "api.isometric.com"}, wantErr: "ISOMETRIC_API_URL"},
 		{name: "secret without token", env: map[string]string{"ISOMETRIC_CLIENT_SECRET": "s"}, wantErr: "ISOMETRIC_ACCESS_TOKEN"},
 		{name: "BASE_PATH", env: map[string]string{"BASE_PATH": "/tools/lineage"}, check: func(t *testing.T, c config) {

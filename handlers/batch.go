@@ -34,6 +34,10 @@ func (s *server) batch(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, to)
 		return nil
 	}
+	days, ok := s.readDays(c, true)
+	if !ok {
+		return nil
+	}
 	if s.retried(c, func() { s.explorer.StartLineage(id, true) }, views.BatchURL(id)) {
 		return nil
 	}
@@ -45,6 +49,9 @@ func (s *server) batch(c *gin.Context) error {
 	case !ready:
 		s.renderProgress(c, job)
 		return nil
+	}
+	if !days.asOf.IsZero() {
+		return s.batchAsOf(c, tree, job, days)
 	}
 	asked := askedSerial(c)
 	serial := ""
@@ -59,11 +66,14 @@ func (s *server) batch(c *gin.Context) error {
 	if s.history != nil {
 		gen = s.history.Generation()
 	}
-	k := newRenderKey(tree, "page", serial+"\x00history "+strconv.FormatUint(gen, 10), c.GetString(userKey))
+	k := newRenderKey(tree, "page", serial+"\x00history "+strconv.FormatUint(gen, 10)+"\x00since "+days.sinceText, c.GetString(userKey))
 	return s.serveCached(c, k, htmlType, func(ctx context.Context, w io.Writer) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
+		if !days.since.IsZero() {
+			p.MarkSince(s.sinceMarks(ctx, tree.Nodes, days.since, days.sinceText, views.BatchURL(id)))
+		}
 		return views.Batch(p).Render(ctx, w)
 	})
 }

@@ -58,6 +58,7 @@ type appOptions struct {
 	history      *history.Journal // the journal every batch stored is recorded in, as main.go wires it
 	cacheTTL     time.Duration    // how long an active batch is trusted; default the cache's
 	noPlanner    bool             // walk by id only, as a registry that refuses list routes makes it
+	demoChanges  time.Duration    // DEMO_CHANGE_EVERY as the home page says it; the tests step the demo themselves
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -116,6 +117,7 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	cfg.BasePath = o.basePath
 	cfg.Claims = o.claims
 	cfg.History = o.history
+	cfg.DemoChangeEvery = o.demoChanges
 	if o.claimsSample {
 		cfg.Claims.Sample = reg.SampleClaims()
 	}

@@ -22,6 +22,9 @@ func (s *server) home(c *gin.Context) error {
 		ExampleSerial: registry.ExampleSerial, Examples: s.examples}
 	p.HideSearch = true
 	p.ClaimsSample = s.claims.cfg.Sample != ""
+	if s.demoChanges > 0 {
+		p.DemoChangeEvery = views.FormatDuration(s.demoChanges)
+	}
 	p.Registry = s.registryState(c.Request.Context())
 	c.Header("Cache-Control", "no-cache") // the registry notice is of the moment
 	s.render(c, http.StatusOK, views.Home(p))

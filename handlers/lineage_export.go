@@ -31,6 +31,9 @@ func (s *server) lineageJSON(c *gin.Context) error {
 		s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 		return nil
 	}
+	if c.Query("as_of") != "" {
+		return s.lineageJSONAsOf(c, tree)
+	}
 	return s.serveCached(c, newRenderKey(tree, "json", "", ""), "application/json; charset=utf-8", func(_ context.Context, w io.Writer) error {
 		return json.NewEncoder(w).Encode(tree.Export())
 	})

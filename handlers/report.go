@@ -32,6 +32,10 @@ type reportRoute[T any] struct {
 	// sorted, when set, is page for a request with ?sort= (a table sorted by that column).
 	sorted func(base views.Base, report T, sort string) templ.Component
 	title  func(id string) string
+
+	// since, when set, is page for a request with ?since=YYYY-MM-DD: what changed since that
+	// day marked (see issuanceSince); routes without it ignore the parameter.
+	since func(ctx context.Context, base views.Base, report T, d dayParams) templ.Component
 }
 
 // id reads and checks the route's :id; a malformed one is a 400 with nothing sent upstream.
@@ -55,6 +59,13 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
 			return nil
 		}
+		var days dayParams
+		if r.since != nil {
+			var ok bool
+			if days, ok = s.readDays(c, false); !ok {
+				return nil
+			}
+		}
 		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
 			return nil
 		}
@@ -66,6 +77,10 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		case !ready:
 			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(r.url(id), job.Walk),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
+			return nil
+		}
+		if !days.since.IsZero() {
+			s.render(c, http.StatusOK, r.since(c.Request.Context(), s.base(r.title(id)), rep, days))
 			return nil
 		}
 		if sort := c.Query("sort"); sort != "" && r.sorted != nil {
@@ -148,6 +163,7 @@ func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
 			return views.Issuance(views.NewIssuancePage(b, rep))
 		},
+		since: s.issuanceSince,
 	}
 }
 

@@ -66,6 +66,9 @@ type Config struct {
 	// History is the journal of observed changes (the lineage page's History section and
 	// /api/v1/batches/{id}/history); nil keeps none.
 	History *history.Journal
+	// DemoChangeEvery is how often the demo registry changes (DEMO_CHANGE_EVERY), said on the
+	// home page; 0: it does not.
+	DemoChangeEvery time.Duration
 }
 
 type server struct {
@@ -85,6 +88,7 @@ type server struct {
 	renders      *renderCache
 	claims       *claimsState
 	history      *history.Journal // nil: no history kept
+	demoChanges  time.Duration    // how often the demo registry changes; 0: never
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -111,6 +115,7 @@ func New(cfg Config) http.Handler {
 		metrics:      cfg.Metrics,
 		renders:      newRenderCache(cfg.RenderCacheBytes),
 		history:      cfg.History,
+		demoChanges:  cfg.DemoChangeEvery,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

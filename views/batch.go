@@ -78,6 +78,10 @@ type BatchPage struct {
 	Within *SerialNotice
 	// History is what the explorer has observed of the tree over time (zero: none kept).
 	History HistoryView
+	// Since, when set, is the summary of what changed since the day of ?since=; AsOf, when
+	// set, says that the tree is a reconstruction as of the day of ?as_of=.
+	Since *SinceView
+	AsOf  *AsOfView
 }
 
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.
@@ -160,6 +164,7 @@ type NodeRow struct {
 	OnPath     bool          // an ancestor of the target
 	Err        string        // why its fetch failed, when it did
 	Problems   []ProblemView // problems marked at this batch
+	Since      SinceMark     // what changed here since the day of ?since= (zero: nothing, or not asked)
 }
 
 // TreeView is a rendered lineage tree (or the children of one node, for a fragment).

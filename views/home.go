@@ -24,6 +24,8 @@ type HomePage struct {
 	Registry RegistryState
 	// ClaimsSample is whether the claims check can be filled with a sample list (the demo's).
 	ClaimsSample bool
+	// DemoChangeEvery is how often the demo registry changes, formatted; "" when it does not.
+	DemoChangeEvery string
 }
 
 // DemoExample is the first example whose id is of the kind prefix names (registry.PrefixIssuance,

@@ -97,6 +97,7 @@ type IcicleBar struct {
 	LabelX  int    // where the label starts
 	LabelY  int    // the label's baseline
 	Count   int    // batches the bar stands for
+	Since   bool   // changed since the day of ?since= (see MarkSince): a dashed outline
 
 	under *lineage.Node // for a "more" bar: the batch its batches descend from
 }
@@ -256,6 +257,9 @@ func barClass(b IcicleBar) string {
 	}
 	if b.Problem {
 		cs = append(cs, "pb")
+	}
+	if b.Since {
+		cs = append(cs, "since")
 	}
 	return strings.Join(cs, " ")
 }

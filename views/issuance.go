@@ -19,6 +19,8 @@ const maxReportRows = 100
 // IssuancePage is where an issuance's credits went.
 type IssuancePage struct {
 	Base
+	// Since, when set, is what changed in the issuance's trees since the day of ?since=.
+	Since *SinceView
 	// Chart shows every root's tree side by side, as wide as its share of the issuance's kg.
 	Chart       IcicleView
 	ID          string  // "iss_…"
@@ -120,6 +122,8 @@ type RootRow struct {
 	Problems int
 	Check    Check  // the tree's unsplit batches against the root
 	Err      string // why the tree could not be walked
+	// SinceChanged counts the batches of its tree marked as changed since the day of ?since=.
+	SinceChanged int
 }
 
 // NewIssuancePage builds the issuance page from its report.

@@ -146,6 +146,7 @@ type dataset struct {
 	issuancesNewest  []int16   // GET /issuances order
 	projectsByName   []int8    // GET /projects order
 	supplierOrgCount int
+	buyers           []int16 // the organisations that buy, transfer and retire (changes.go draws from them)
 
 	fixtures Fixtures
 }

@@ -5,8 +5,9 @@
 //
 // It exists so that the explorer runs without credentials, so that the real client can be tested
 // over real HTTP, and so that benchmarks have an upstream whose latency and faults they control.
-// The dataset is built once by New and is read-only afterwards; it is the same on every run, so
-// tests may rely on the ids in Fixtures.
+// The dataset is built once by New and is the same on every run, so tests may rely on the ids in
+// Fixtures. It changes afterwards only when asked to (Step, RunChanges: splits, transfers and
+// retirements in the fixture issuance's trees, see changes.go).
 package demo
 
 import (
@@ -52,7 +53,9 @@ type Options struct {
 // /registry/v0 prefix) from the generated dataset, plus counters for tests and benchmarks.
 // It is safe for concurrent use.
 type Registry struct {
-	d *dataset
+	// dmu guards d and fetches against Step: answers read under RLock, a change writes under Lock.
+	dmu sync.RWMutex
+	d   *dataset
 
 	mu   sync.Mutex // guards opts and rng
 	opts Options
@@ -60,6 +63,8 @@ type Registry struct {
 
 	requests atomic.Int64
 	fetches  []atomic.Int64 // by batch index: 200 answers of GET /credit_batches/{id}
+
+	changes changer // the state of Step (changes.go), guarded by dmu
 }
 
 // New builds the dataset (the same on every call) and returns a registry answering with opts.
@@ -88,6 +93,8 @@ func (r *Registry) Requests() int64 { return r.requests.Load() }
 // BatchFetches is how many times GET /credit_batches/{id} was answered 200 for id, which is what
 // the cache and deduplication budgets are measured by. Unknown ids give 0.
 func (r *Registry) BatchFetches(id string) int64 {
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
 	i, ok := r.d.index[id]
 	if !ok {
 		return 0
@@ -99,6 +106,8 @@ func (r *Registry) BatchFetches(id string) int64 {
 // batches fetched at least once, and most the largest count of any one batch (1 when every
 // batch was fetched at most once).
 func (r *Registry) FetchSummary() (answers int64, distinct int, most int64) {
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
 	for i := range r.fetches {
 		n := r.fetches[i].Load()
 		answers += n
@@ -113,6 +122,8 @@ func (r *Registry) FetchSummary() (answers int64, distinct int, most int64) {
 // ResetStats zeroes Requests and every BatchFetches counter.
 func (r *Registry) ResetStats() {
 	r.requests.Store(0)
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
 	for i := range r.fetches {
 		r.fetches[i].Store(0)
 	}
@@ -125,6 +136,8 @@ func (r *Registry) Fixtures() Fixtures { return r.d.fixtures }
 // answer it, decoded into the registry package's type; ok is false when the registry would answer
 // 404. It is meant for test expectations and does not count as a fetch.
 func (r *Registry) Batch(id string) (registry.CreditBatch, bool) {
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
 	i, ok := r.d.index[id]
 	if !ok {
 		return registry.CreditBatch{}, false
@@ -149,7 +162,11 @@ func (r *Registry) Children(b registry.CreditBatch) []registry.CreditBatch {
 }
 
 // BatchCount is the number of credit batches in the dataset (every tree, planted ones included).
-func (r *Registry) BatchCount() int { return len(r.d.batches) }
+func (r *Registry) BatchCount() int {
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
+	return len(r.d.batches)
+}
 
 type faultKind int
 
@@ -239,6 +256,8 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, detail{msg})
 		return
 	}
+	r.dmu.RLock()
+	defer r.dmu.RUnlock()
 	h(r, w, req, params)
 }
 

@@ -396,6 +396,7 @@ func (g *gen) finish() {
 	}
 	slices.SortFunc(d.projectsByName, func(a, b int8) int { return cmp.Compare(d.projects[a].name, d.projects[b].name) })
 
+	d.buyers = g.buyers
 	f := &d.fixtures
 	f.Issuance = d.issuances[fixtureIssuance].id
 	f.LastPageIssuance = d.issuances[0].id

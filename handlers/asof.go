@@ -1,0 +1,216 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/history"
+	"github.com/lineage-explorer/explorer/registry/lineage"
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// asOfSource serves the batches of a reconstruction to a walker, so that the tree as of a day
+// is built, checked and audited by the same code as a live one. A batch it lacks was not
+// observed on or before the day.
+type asOfSource map[string]*registry.CreditBatch
+
+// CreditBatch returns the reconstructed batch id, or an error wrapping registry.ErrNotFound.
+func (m asOfSource) CreditBatch(_ context.Context, id string) (*registry.CreditBatch, error) {
+	if b, ok := m[id]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s was not observed on or before the day asked: %w", id, registry.ErrNotFound)
+}
+
+// errNoHistory is ?as_of= on an explorer that keeps no journal.
+var errNoHistory = errors.New("this explorer keeps no history")
+
+// asOf is the outcome of a reconstruction.
+type asOf struct {
+	tree   *lineage.Tree // nil when the journal knows nothing of the tree that old
+	banner views.AsOfView
+	first  time.Time // the journal's first observation of the tree (for the page that says nothing is that old)
+	// from and to are the earliest and latest observations the reconstruction rests on.
+	from, to time.Time
+}
+
+// reconstruct rebuilds live (a finished walk) as the journal last observed it on or before the
+// end of the day d.asOf: every batch's recorded state with the changes observed after the day
+// undone, laid on its record as fetched today for what the journal does not keep (serial,
+// dates of issuance); batches first seen after the day are left out.
+func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParams) (asOf, error) {
+	if s.history == nil {
+		return asOf{}, errNoHistory
+	}
+	ids := make([]string, 0, len(live.Nodes))
+	for id, n := range live.Nodes {
+		if n.Batch != nil {
+			ids = append(ids, id)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, historyWait)
+	defer cancel()
+	at := d.endOfAsOf()
+	states, err := s.history.AsOf(ctx, ids, at)
+	if err != nil {
+		return asOf{}, err
+	}
+	target := live.Target.ID
+	out := asOf{banner: views.AsOfView{Day: d.asOfText, TargetID: target, LiveURL: views.BatchURL(target)}}
+	if _, ok := states[live.Root.ID]; !ok {
+		out.first, err = s.history.FirstObserved(ctx, ids)
+		return out, err
+	}
+	src := asOfSource{}
+	from, to := &out.from, &out.to
+	for id, st := range states {
+		src[id] = stateBatch(live.Nodes[id].Batch, st, at)
+		if from.IsZero() || st.ObservedAt.Before(*from) {
+			*from = st.ObservedAt
+		}
+		if st.ObservedAt.After(*to) {
+			*to = st.ObservedAt
+		}
+		if st.ChangedAfter {
+			out.banner.Changed++
+		}
+	}
+	out.banner.Absent = len(ids) - len(states)
+	out.banner.From, out.banner.To = out.from.UTC().Format("2006-01-02 15:04 UTC"), out.to.UTC().Format("2006-01-02 15:04 UTC")
+	w := lineage.NewWalker(src, lineage.WalkerConfig{MaxNodes: len(live.Nodes) + 1, RetryWait: time.Millisecond})
+	tree, err := w.Lineage(ctx, live.Root.ID, nil)
+	if err != nil {
+		return asOf{}, err
+	}
+	if n := tree.Nodes[target]; n != nil && n.Batch != nil {
+		tree = tree.WithTarget(n)
+	} else {
+		out.banner.TargetAbsent = true
+	}
+	out.tree = tree
+	return out, nil
+}
+
+// stateBatch is live's record with what the journal keeps set as st says, and the registry's
+// dates of what had not happened by at cleared.
+func stateBatch(live *registry.CreditBatch, st history.State, at time.Time) *registry.CreditBatch {
+	b := *live
+	b.Status = registry.Status(st.Status)
+	b.Owner = registry.Organisation{ID: st.Owner, Name: st.OwnerName}
+	b.RetirementID = st.Retirement
+	b.Beneficiary = nil
+	if st.Beneficiary != "" {
+		b.Beneficiary = &registry.Organisation{ID: st.Beneficiary, Name: st.BeneficiaryName}
+	}
+	b.LeftChildID, b.RightChildID = "", ""
+	if kids := strings.Fields(st.Children); len(kids) > 0 {
+		b.LeftChildID = kids[0]
+		if len(kids) > 1 {
+			b.RightChildID = kids[1]
+		}
+	}
+	if st.Kg != b.Size.CreditKgs {
+		b.Size = registry.Quantity{CreditKgs: st.Kg} // the credits sent were of the other size
+	}
+	if b.Status != registry.StatusRetired || b.RetiredAt.Time.After(at) {
+		b.RetiredAt = registry.Timestamp{}
+	}
+	if b.DeliveredAt.Time.After(at) {
+		// Delivered after the day: the delivery the batch had then, if any, is not known.
+		b.DeliveredAt, b.DeliveryID = registry.Timestamp{}, ""
+	}
+	return &b
+}
+
+// batchAsOf answers GET /batches/{id}?as_of=YYYY-MM-DD from the finished live walk tree.
+func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.LineageJob, d dayParams) error {
+	ctx := c.Request.Context()
+	r, err := s.reconstruct(ctx, live, d)
+	id := live.Target.ID
+	switch {
+	case errors.Is(err, errNoHistory):
+		s.render(c, http.StatusNotFound, views.AsOfNothing(views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText),
+			ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id), NotKept: true}))
+		return nil
+	case err != nil:
+		s.log.Warn("history unavailable", "batch", id, "err", err)
+		return &lookupError{what: "history of credit batch", value: id, retry: views.BatchURL(id) + "?as_of=" + d.asOfText,
+			err: fmt.Errorf("the history cannot be read just now: %w", registry.ErrUnavailable)}
+	case r.tree == nil:
+		p := views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText), ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id)}
+		if !r.first.IsZero() {
+			p.Earliest = r.first.UTC().Format(dayLayout)
+		}
+		s.render(c, http.StatusNotFound, views.AsOfNothing(p))
+		return nil
+	}
+	p := views.NewBatchPage(s.base("Credit batch "+id+" as of "+d.asOfText), r.tree, job.Started, s.lineage)
+	p.AsOf = &r.banner
+	p.KeepAsOf(d.asOfText)
+	c.Header("Cache-Control", "no-store") // the journal grows; a reconstruction is read anew
+	s.render(c, http.StatusOK, views.Batch(p))
+	return nil
+}
+
+// asOfJSON is GET /api/v1/batches/{id}/lineage?as_of=YYYY-MM-DD: the lineage export of the
+// reconstruction (the same members as the live export, kg as JSON integers), with what it
+// rests on.
+type asOfJSON struct {
+	AsOf asOfInfoJSON `json:"as_of"`
+	*lineage.LineageExport
+}
+
+// asOfInfoJSON says what a reconstruction is: the day asked and the observations it rests on.
+type asOfInfoJSON struct {
+	Day            string `json:"day"`            // YYYY-MM-DD, as asked; the end of that day, UTC
+	Reconstruction bool   `json:"reconstruction"` // always true: the explorer's observations, not the registry's record
+	ObservedFrom   string `json:"observed_from"`  // the earliest observation used, RFC 3339
+	ObservedTo     string `json:"observed_to"`    // the latest observation used, RFC 3339
+	ChangedAfter   int    `json:"changed_after"`  // batches seen to change after the day
+	AbsentBatches  int    `json:"absent_batches"` // batches of today's tree first seen after the day
+	TargetAbsent   bool   `json:"target_absent"`  // the batch asked for was first seen after the day; target is the root
+}
+
+// lineageJSONAsOf answers the lineage export as of ?as_of= from the finished live walk tree.
+func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree) error {
+	text := strings.TrimSpace(c.Query("as_of"))
+	day, err := time.Parse(dayLayout, text)
+	if err != nil {
+		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid",
+			Error: "as_of must be a day such as 2026-10-01 (UTC)", What: "as_of", Value: text, Hint: "YYYY-MM-DD"})
+		return nil
+	}
+	r, err := s.reconstruct(c.Request.Context(), live, dayParams{asOf: day, asOfText: text})
+	id := live.Target.ID
+	switch {
+	case errors.Is(err, errNoHistory):
+		s.writeJSON(c, http.StatusNotFound, apiError{Status: http.StatusNotFound, Code: "not_found",
+			Error: "this explorer keeps no history", What: "history", Value: id})
+		return nil
+	case err != nil:
+		s.log.Warn("history unavailable", "batch", id, "err", err)
+		s.writeJSON(c, http.StatusServiceUnavailable, apiError{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Error: "the history cannot be read just now; the live lineage is not affected", What: "history", Value: id, Retry: true})
+		return nil
+	case r.tree == nil:
+		msg := "the explorer has no observation of this tree on or before " + text
+		if !r.first.IsZero() {
+			msg += "; its first is on " + r.first.UTC().Format(dayLayout)
+		}
+		s.writeJSON(c, http.StatusNotFound, apiError{Status: http.StatusNotFound, Code: "not_found", Error: msg, What: "as_of", Value: text})
+		return nil
+	}
+	b := r.banner
+	c.Header("Cache-Control", "no-store")
+	s.writeJSON(c, http.StatusOK, asOfJSON{AsOf: asOfInfoJSON{Day: text, Reconstruction: true,
+		ObservedFrom: r.from.UTC().Format(time.RFC3339), ObservedTo: r.to.UTC().Format(time.RFC3339), ChangedAfter: b.Changed,
+		AbsentBatches: b.Absent, TargetAbsent: b.TargetAbsent}, LineageExport: r.tree.Export()})
+	return nil
+}
