@@ -160,6 +160,9 @@ type NodeRow struct {
 	OnPath     bool          // an ancestor of the target
 	Err        string        // why its fetch failed, when it did
 	Problems   []ProblemView // problems marked at this batch
+	// Walk marks a row while its tree is still being walked ("not yet walked", "still
+	// walking"); "" on a finished tree's page.
+	Walk string
 }
 
 // TreeView is a rendered lineage tree (or the children of one node, for a fragment).
