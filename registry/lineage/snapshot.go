@@ -69,12 +69,14 @@ func (wk *walk) snapshot(limit int) *Snapshot {
 	if wk.ended {
 		return nil
 	}
+	// Sized once: growing the maps node by node was most of a snapshot's cost.
+	size := min(len(wk.tree.Nodes), limit) + 64
 	s := &Snapshot{Climbed: wk.climbed, Known: len(wk.tree.Nodes), Fetched: int(wk.progress.Fetched()),
 		state: map[*Node]WalkState{}, unshown: map[*Node]int{}}
-	t := &Tree{Nodes: map[string]*Node{}}
+	t := &Tree{Nodes: make(map[string]*Node, size)}
 	s.Tree = t
-	copies := map[*Node]*Node{} // original → copy
-	var order []*Node           // originals in the order copied, parents before children
+	copies := make(map[*Node]*Node, size) // original → copy
+	order := make([]*Node, 0, size)       // originals in the order copied, parents before children
 	take := func(n *Node) *Node {
 		if c := copies[n]; c != nil {
 			return c
