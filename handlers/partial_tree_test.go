@@ -239,4 +239,7 @@ func TestProgressPageWhileClimbing(t *testing.T) {
 	if part.Find("ul.tree li.target#"+views.NodeAnchor(f.WideLeafDeep)).Length() != 1 {
 		t.Error("the tree so far does not show the batch")
 	}
+	if c := text(part.Find("[data-testid=partial-count]")); !strings.Contains(c, "1 batch found so far") || strings.Contains(c, "not shown") {
+		t.Errorf("the count while climbing reads %q", c)
+	}
 }

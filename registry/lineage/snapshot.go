@@ -70,8 +70,12 @@ func (wk *walk) snapshot(limit int) *Snapshot {
 		return nil
 	}
 	// Sized once: growing the maps node by node was most of a snapshot's cost.
-	size := min(len(wk.tree.Nodes), limit) + 64
-	s := &Snapshot{Climbed: wk.climbed, Known: len(wk.tree.Nodes), Fetched: int(wk.progress.Fetched()),
+	known := len(wk.tree.Nodes)
+	if wk.rising != nil {
+		known-- // not in the tree until it arrives: the page says the climb goes on instead
+	}
+	size := min(known, limit) + 64
+	s := &Snapshot{Climbed: wk.climbed, Known: known, Fetched: int(wk.progress.Fetched()),
 		state: map[*Node]WalkState{}, unshown: map[*Node]int{}}
 	t := &Tree{Nodes: make(map[string]*Node, size)}
 	s.Tree = t

@@ -246,6 +246,7 @@ type walk struct {
 	// branches are still being walked without visiting them (see snapshot.go).
 	open    map[*Node]int
 	top     *Node // the highest node the climb has reached so far
+	rising  *Node // the parent the climb is fetching, in tree.Nodes but not yet linked to top
 	climbed bool  // the climb has ended: top is as high as the walk goes
 	ended   bool  // the walk is over and its tree is being finished: no more snapshots
 }
@@ -420,6 +421,7 @@ func (wk *walk) climb(n *Node) *Node {
 		}
 		parent := &Node{ID: pid}
 		wk.tree.Nodes[pid] = parent
+		wk.rising = parent
 		wk.progress.discovered.Add(1)
 		wk.mu.Unlock()
 
@@ -441,7 +443,7 @@ func (wk *walk) climb(n *Node) *Node {
 
 		wk.mu.Lock()
 		n.Parent = parent
-		wk.top = parent
+		wk.top, wk.rising = parent, nil
 		if wk.open[n] > 0 {
 			wk.open[parent]++ // its subtree is complete when n's is (see settledLocked)
 		}
