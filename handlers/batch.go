@@ -131,10 +131,14 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 }
 
 // renderProgress answers 202 with a page that reloads itself every second, naming the walk
-// it shows so that its reloads get that walk's outcome, a failure included.
+// it shows so that its reloads get that walk's outcome, a failure included. Below the
+// progress it shows what the walk has found so far (the batch, its path, a bounded part of
+// the tree), from a snapshot whose cost is bounded by what it shows, not by the tree.
 func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob) {
 	p := walkProgress(job)
 	p.Base, p.URL = s.base("Tracing "+job.ID), withWalk(batchPageURL(c, job.ID), job.Walk)
+	active, retired, other, root := job.Progress.SoFar()
+	p.Partial = views.NewPartialLineage(job.Progress.Snapshot(views.DefaultPartialRows), active, retired, other, root, views.DefaultPartialRows, s.lineage)
 	s.showProgress(c, p)
 }
 

@@ -165,6 +165,9 @@ type NodeRow struct {
 	Err        string        // why its fetch failed, when it did
 	Problems   []ProblemView // problems marked at this batch
 	Since      SinceMark     // what changed here since the day of ?since= (zero: nothing, or not asked)
+	// Walk marks a row while its tree is still being walked ("not yet walked", "still
+	// walking"); "" on a finished tree's page.
+	Walk string
 }
 
 // TreeView is a rendered lineage tree (or the children of one node, for a fragment).

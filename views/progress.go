@@ -25,6 +25,8 @@ type ProgressPage struct {
 	Permille int64
 	// Left estimates the time still to go ("about 40 s"), "" while too little is known.
 	Left string
+	// Partial, when set, is what is known of the tree so far, shown below the progress.
+	Partial *PartialLineage
 }
 
 // ProgressPercent is how far the walk is, as far as can be told (0..99 while it runs): for a

@@ -21,6 +21,11 @@ type Progress struct {
 	// rootKg is the kg of the topmost batch the climb reached, 0 until it got there: the
 	// denominator, set once.
 	rootKg atomic.Int64
+	// activeKg, retiredKg and otherKg sum the same leaves by status (a status the explorer
+	// does not know in otherKg), for the provisional totals a page shows while the walk runs.
+	activeKg, retiredKg, otherKg atomic.Int64
+	// walk is the walk under way, for Snapshot; nil until the batch itself has been fetched.
+	walk atomic.Pointer[walk]
 }
 
 // Permille is how far the walk is, in thousandths of the root's kg: the kg of the batches
@@ -50,17 +55,40 @@ func (p *Progress) addLeaf(b *registry.CreditBatch) {
 	if b == nil || b.LeftChildID != "" || b.RightChildID != "" || b.Size.CreditKgs <= 0 {
 		return
 	}
-	// Saturating: kg near the int64 bound must not wrap the sum negative.
+	addKg(&p.leafKg, b.Size.CreditKgs)
+	switch b.Status {
+	case registry.StatusActive:
+		addKg(&p.activeKg, b.Size.CreditKgs)
+	case registry.StatusRetired:
+		addKg(&p.retiredKg, b.Size.CreditKgs)
+	case registry.StatusSplit:
+		// A split batch that links no halves: in no total, as in Tree.Totals.
+	default:
+		addKg(&p.otherKg, b.Size.CreditKgs)
+	}
+}
+
+// addKg adds kg (> 0) to sum, saturating: kg near the int64 bound must not wrap the sum
+// negative.
+func addKg(sum *atomic.Int64, kg int64) {
 	for {
-		old := p.leafKg.Load()
-		sum := old + b.Size.CreditKgs
-		if sum < old {
-			sum = math.MaxInt64
+		old := sum.Load()
+		s := old + kg
+		if s < old {
+			s = math.MaxInt64
 		}
-		if p.leafKg.CompareAndSwap(old, sum) {
+		if sum.CompareAndSwap(old, s) {
 			return
 		}
 	}
+}
+
+// SoFar is what the fetched batches that were split no further add up to while the walk
+// runs, in kg by status, and the root's kg once the climb has reached it (0 before): figures
+// to show as provisional, since batches still to fetch are in none of them. A status the
+// explorer does not know is in OtherKg, never in ActiveKg.
+func (p *Progress) SoFar() (activeKg, retiredKg, otherKg, rootKg int64) {
+	return p.activeKg.Load(), p.retiredKg.Load(), p.otherKg.Load(), p.rootKg.Load()
 }
 
 // Fetched is the number of batches obtained so far (from cache or upstream).

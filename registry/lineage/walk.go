@@ -87,7 +87,7 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	wk := &walk{w: w, ctx: ctx, progress: progress, tree: &Tree{Nodes: map[string]*Node{}}}
+	wk := &walk{w: w, ctx: ctx, progress: progress, tree: &Tree{Nodes: map[string]*Node{}}, open: map[*Node]int{}}
 	wk.cond = sync.NewCond(&wk.mu)
 	if w.planner != nil {
 		wk.plan = w.planner.begin(ctx, wk.release)
@@ -96,6 +96,8 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	}
 	target := &Node{ID: id, Batch: b}
 	wk.tree.Target = target
+	wk.top = target
+	progress.walk.Store(wk)
 
 	wk.mu.Lock()
 	wk.tree.Nodes[id] = target
@@ -117,10 +119,15 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	}
 	wk.mu.Lock()
 	wk.pending--
+	wk.climbed = true
 	wk.cond.Broadcast()
 	wk.mu.Unlock()
 	wg.Wait()
 	wk.retryDeferred()
+	// From here on the tree is being made the finished one, without the lock: snapshots stop.
+	wk.mu.Lock()
+	wk.ended = true
+	wk.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -231,6 +238,17 @@ type walk struct {
 	// error): as many as there are workers means the registry is not answering now.
 	failsInRow int
 	lastErr    error
+
+	// open counts, for each node whose subtree is not yet complete, what it waits for: its
+	// own fetch (1 until it settles) and each child whose subtree is not complete. A node
+	// absent from it is complete. Each node completes once and tells its parent once, so
+	// keeping it costs O(1) per fetch however deep the tree, and a snapshot can say which
+	// branches are still being walked without visiting them (see snapshot.go).
+	open    map[*Node]int
+	top     *Node // the highest node the climb has reached so far
+	rising  *Node // the parent the climb is fetching, in tree.Nodes but not yet linked to top
+	climbed bool  // the climb has ended: top is as high as the walk goes
+	ended   bool  // the walk is over and its tree is being finished: no more snapshots
 }
 
 // work fetches queued nodes until there is nothing left to do or the walk is cancelled.
@@ -293,6 +311,7 @@ func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 	wk.failsInRow = 0
 	if err != nil {
 		wk.markFailedLocked(n, err, n.Parent)
+		wk.settledLocked(n)
 		return
 	}
 	wk.progress.fetched.Add(1)
@@ -302,6 +321,7 @@ func (wk *walk) settleLocked(n *Node, b *registry.CreditBatch, err error) {
 		wk.plan.learn(b)
 	}
 	wk.expandLocked(n)
+	wk.settledLocked(n)
 }
 
 // markFailedLocked records why a linked batch could not be shown. from is the batch whose
@@ -376,6 +396,8 @@ func (wk *walk) registerLocked(child, from *Node) {
 	}
 	wk.queue = append(wk.queue, child)
 	wk.pending++
+	wk.open[child] = 1
+	wk.open[from]++
 	wk.cond.Signal()
 }
 
@@ -399,6 +421,7 @@ func (wk *walk) climb(n *Node) *Node {
 		}
 		parent := &Node{ID: pid}
 		wk.tree.Nodes[pid] = parent
+		wk.rising = parent
 		wk.progress.discovered.Add(1)
 		wk.mu.Unlock()
 
@@ -420,6 +443,10 @@ func (wk *walk) climb(n *Node) *Node {
 
 		wk.mu.Lock()
 		n.Parent = parent
+		wk.top, wk.rising = parent, nil
+		if wk.open[n] > 0 {
+			wk.open[parent]++ // its subtree is complete when n's is (see settledLocked)
+		}
 		if err != nil {
 			parent.Children = []*Node{n}
 			n.Link = LinkClaimed
@@ -465,5 +492,23 @@ func (wk *walk) attachLocked(parent, n *Node) {
 		parent.Children = append(parent.Children, n)
 		wk.tree.AddProblem(Problem{Kind: ProblemUnlisted, BatchID: n.ID, Related: parent.ID,
 			Detail: fmt.Sprintf("%s has parent_id %s, which does not list it as a child", n.ID, parent.ID)})
+	}
+}
+
+// settledLocked records that n's own fetch has settled (fetched, its children queued, or
+// marked missing): when nothing below it is still being walked either, its subtree is
+// complete, and so may be its parent's, and so on up.
+func (wk *walk) settledLocked(n *Node) {
+	for n != nil {
+		c, ok := wk.open[n]
+		if !ok {
+			return // nothing was waiting on it
+		}
+		if c > 1 {
+			wk.open[n] = c - 1
+			return
+		}
+		delete(wk.open, n)
+		n = n.Parent
 	}
 }

@@ -87,6 +87,7 @@ func (wk *walk) retryDeferred() {
 	wk.mu.Lock()
 	for _, d := range wk.deferred {
 		wk.markFailedLocked(d.node, d.err, d.node.Parent)
+		wk.settledLocked(d.node)
 	}
 	wk.deferred = nil
 	wk.mu.Unlock()
