@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -64,6 +65,10 @@ func (s *server) batch(c *gin.Context) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
+		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})
+		if serial != "" {
+			p.Watch = s.watchButtons(append(p.Watch, views.WatchButton{Kind: history.WatchSerial, Target: serial, Label: "Watch this serial number"})...)
+		}
 		return views.Batch(p).Render(ctx, w)
 	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"github.com/lineage-explorer/explorer/registry/watch"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -66,6 +67,9 @@ type Config struct {
 	// History is the journal of observed changes (the lineage page's History section and
 	// /api/v1/batches/{id}/history); nil keeps none.
 	History *history.Journal
+	// Watch polls the watched trees (/watch, /api/v1/watches, whose lists History keeps); nil,
+	// or History nil, keeps no watch lists.
+	Watch *watch.Poller
 }
 
 type server struct {
@@ -85,6 +89,7 @@ type server struct {
 	renders      *renderCache
 	claims       *claimsState
 	history      *history.Journal // nil: no history kept
+	watch        *watch.Poller    // nil: no watch lists
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -111,6 +116,7 @@ func New(cfg Config) http.Handler {
 		metrics:      cfg.Metrics,
 		renders:      newRenderCache(cfg.RenderCacheBytes),
 		history:      cfg.History,
+		watch:        cfg.Watch,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -163,6 +169,9 @@ func (s *server) routes() *gin.Engine {
 		if s.history != nil {
 			s.metrics.attachHistory(s.history)
 		}
+		if s.watching() {
+			s.metrics.attachWatch(s.watch)
+		}
 	}
 	if s.auth != nil {
 		r.Use(s.auth.middleware(s.basePath, s.failByPath))
@@ -206,6 +215,13 @@ func (s *server) routes() *gin.Engine {
 	g.GET("/claims/:id/results.json", s.api(s.claimsJSON))
 	g.POST("/api/v1/claims", s.sameOrigin, s.api(s.claimsAPI))
 	g.GET("/api/v1/claims/:id", s.api(s.claimsJSON))
+	page("/watch", s.watchPage)
+	g.POST("/watch", s.sameOrigin, s.page(s.watchAdd))
+	g.POST("/watch/webhook", s.sameOrigin, s.page(s.watchWebhook))
+	g.POST("/watch/:id/delete", s.sameOrigin, s.page(s.watchDelete))
+	api("/api/v1/watches", s.watchesJSON)
+	g.POST("/api/v1/watches", s.sameOrigin, s.api(s.watchesAdd))
+	g.DELETE("/api/v1/watches/:id", s.sameOrigin, s.api(s.watchesDelete))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		g.Handle(m, "/static/*file", s.static())

@@ -78,6 +78,9 @@ type BatchPage struct {
 	Within *SerialNotice
 	// History is what the explorer has observed of the tree over time (zero: none kept).
 	History HistoryView
+	// Watch are the forms that watch the tree (and the serial number the page was reached
+	// by); none when the explorer keeps no watch lists.
+	Watch []WatchButton
 }
 
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.

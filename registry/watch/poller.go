@@ -168,6 +168,9 @@ func New(ex Explorer, journal *history.Journal, cfg Config) *Poller {
 // Interval is the time between two polls.
 func (p *Poller) Interval() time.Duration { return p.cfg.Interval }
 
+// Notifier is what sends the lists' changes to their webhooks; nil when none is configured.
+func (p *Poller) Notifier() Notifier { return p.cfg.Notifier }
+
 // Budget is the most upstream requests an hour polling may make; 0 is no limit.
 func (p *Poller) Budget() int { return p.cfg.Budget }
 
