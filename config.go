@@ -48,8 +48,13 @@ type config struct {
 	// claims are the claims check's limits (CLAIMS_MAX_ROWS, CLAIMS_MAX_BYTES,
 	// CLAIMS_XLSX_MAX_UNZIPPED, CLAIMS_XLSX_MAX_CELLS, CLAIMS_KEEP);
 	// zero fields take handlers.ClaimsConfig's defaults.
-	claims   handlers.ClaimsConfig
-	warnings []string
+	claims handlers.ClaimsConfig
+	// watchInterval is how often watched trees are polled (WATCH_INTERVAL, default 15m).
+	watchInterval time.Duration
+	// watchBudget is the most upstream requests an hour polling may make (WATCH_BUDGET); 0,
+	// from "none" or unset, is no limit.
+	watchBudget int
+	warnings    []string
 }
 
 // loadConfig reads and checks the whole configuration: flags, then the environment (the
@@ -81,6 +86,8 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
 	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
 	dataDir := fs.String("data-dir", env("DATA_DIR", "data"), "directory of the explorer's files, such as the history journal; created at start (DATA_DIR)")
+	watchEvery := fs.String("watch-interval", env("WATCH_INTERVAL", "15m"), "how often watched trees are polled (WATCH_INTERVAL)")
+	watchBudget := fs.String("watch-budget", env("WATCH_BUDGET", "none"), "most upstream requests an hour for polling watched trees, or none (WATCH_BUDGET)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -105,6 +112,9 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	}
 	if c.serialIndexInterval, err = time.ParseDuration(*indexEvery); err != nil || c.serialIndexInterval < 10*time.Second {
 		return c, fmt.Errorf("SERIAL_INDEX_INTERVAL: must be a duration of at least 10s, such as 5m or 1h, got %q", *indexEvery)
+	}
+	if c.watchInterval, c.watchBudget, err = parseWatch(*watchEvery, *watchBudget); err != nil {
+		return c, err
 	}
 	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
 		return c, fmt.Errorf("BASE_PATH: %w", err)
@@ -133,6 +143,23 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, err
 	}
 	return c, nil
+}
+
+// parseWatch reads WATCH_INTERVAL (a duration of at least 10s) and WATCH_BUDGET (a whole
+// number of requests an hour, or "none" for no limit, as 0).
+func parseWatch(interval, budget string) (time.Duration, int, error) {
+	d, err := time.ParseDuration(interval)
+	if err != nil || d < 10*time.Second {
+		return 0, 0, fmt.Errorf("WATCH_INTERVAL: must be a duration of at least 10s, such as 15m or 1h, got %q", interval)
+	}
+	if strings.EqualFold(budget, "none") {
+		return d, 0, nil
+	}
+	n, err := strconv.Atoi(budget)
+	if err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("WATCH_BUDGET: must be a whole number of upstream requests an hour (1 or more), or none for no limit, got %q", budget)
+	}
+	return d, n, nil
 }
 
 // loadClaimsConfig reads the claims check's limits from the environment; unset ones stay zero
