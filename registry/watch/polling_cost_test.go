@@ -12,14 +12,27 @@ import (
 // A poll of a watched tree asks the registry for its active batches, one request each, and
 // for nothing else: never a split or retired batch, never the whole tree.
 func TestPollAsksOnlyActiveBatches(t *testing.T) {
-	r := newRig(t, nil)
+	for _, tc := range []struct {
+		name          string
+		root, watched func(r *rig) string
+	}{
+		{"wide tree", func(r *rig) string { return r.fx.WideRoot }, func(r *rig) string { return r.fx.WideLeafDeep }},
+		{"deep chain", func(r *rig) string { return r.fx.DeepChainRoot }, func(r *rig) string { return r.fx.DeepChainLeaf }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, nil)
+			pollCost(t, r, tc.root(r), tc.watched(r))
+		})
+	}
+}
+
+func pollCost(t *testing.T, r *rig, root, watched string) {
 	ctx := context.Background()
-	root := r.fx.WideRoot
 	active, nodes := activeOf(r.reg, root)
 	if len(active) == 0 || len(active) >= nodes {
-		t.Fatalf("the wide tree has %d active batches of %d: not a tree to measure with", len(active), nodes)
+		t.Fatalf("the tree has %d active batches of %d: not a tree to measure with", len(active), nodes)
 	}
-	w, err := r.journal.AddWatch(ctx, "", history.WatchBatch, r.fx.WideLeafDeep, time.Now())
+	w, err := r.journal.AddWatch(ctx, "", history.WatchBatch, watched, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,6 +59,7 @@ func TestPollAsksOnlyActiveBatches(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("a tree of %d batches, %d active: %d upstream requests a poll", nodes, len(active), r.reg.Requests())
 	st := p.Status(w.ID)
 	if len(st.Trees) != 1 {
 		t.Fatalf("status of %d trees, want 1", len(st.Trees))
