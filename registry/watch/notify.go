@@ -118,52 +118,62 @@ func (p *Poller) notify(ctx context.Context, watches []history.Watch) {
 		byOwner[w.Owner] = append(byOwner[w.Owner], w)
 	}
 	for _, owner := range owners {
-		hook, hasHook, err := p.journal.Webhook(ctx, owner)
+		p.notifyOwner(ctx, owner, byOwner[owner], until, counted)
+	}
+}
+
+// notifyOwner counts the new changes of one list's watches, observed before until (those
+// before counted were counted already), and sends them to the list's webhook.
+func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []history.Watch, until, counted time.Time) {
+	hook, hasHook, err := p.journal.Webhook(ctx, owner)
+	if err != nil {
+		p.log.Warn("watch: webhook unreadable", "err", err)
+		return
+	}
+	payload := Payload{SentAt: until.UTC().Format(time.RFC3339)}
+	var sent []string
+	n := 0
+	for _, w := range watches {
+		ids := p.Status(w.ID).BatchIDs()
+		evs, err := Changes(ctx, p.journal, ids, w.NotifiedUntil, until)
 		if err != nil {
-			p.log.Warn("watch: webhook unreadable", "err", err)
+			p.log.Warn("watch: history unreadable", "err", err)
 			continue
 		}
-		payload := Payload{SentAt: until.UTC().Format(time.RFC3339)}
-		var sent []string
-		n := 0
-		for _, w := range byOwner[owner] {
-			ids := p.Status(w.ID).BatchIDs()
-			evs, err := Changes(ctx, p.journal, ids, w.NotifiedUntil, until)
-			if err != nil {
-				p.log.Warn("watch: history unreadable", "err", err)
-				continue
-			}
-			for _, e := range evs {
-				if !e.ObservedAt.Before(counted) {
-					p.changes.Add(1)
-				}
-			}
-			sent = append(sent, w.ID)
-			if len(evs) > 0 {
-				payload.Changes = append(payload.Changes, WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target, Events: EventsJSON(evs)})
-				n += len(evs)
+		for _, e := range evs {
+			if !e.ObservedAt.Before(counted) {
+				p.changes.Add(1)
 			}
 		}
-		if hasHook && p.cfg.Notifier != nil && n > 0 {
-			body, err := json.Marshal(payload)
-			if err != nil {
-				continue
-			}
-			d := p.cfg.Notifier.Deliver(ctx, hook.URL, hook.Secret, body)
-			rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err, Changes: n}
-			if err := p.journal.RecordDelivery(ctx, owner, rec); err != nil {
-				p.log.Warn("watch: delivery not recorded", "err", err)
-			}
-			if !d.OK {
-				p.undelivered.Add(1)
-				continue // sent again with the next poll's changes
-			}
-			p.delivered.Add(1)
+		sent = append(sent, w.ID)
+		if len(evs) > 0 {
+			payload.Changes = append(payload.Changes, WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target, Events: EventsJSON(evs)})
+			n += len(evs)
 		}
-		for _, id := range sent {
-			if err := p.journal.MarkNotified(ctx, id, until); err != nil {
-				p.log.Warn("watch: not marked sent", "err", err)
-			}
+	}
+	// What was sent is recorded even when the poller is stopping, so that a restart does not
+	// send it again.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if hasHook && p.cfg.Notifier != nil && n > 0 {
+		body, err := json.Marshal(payload)
+		if err != nil {
+			return
+		}
+		d := p.cfg.Notifier.Deliver(ctx, hook.URL, hook.Secret, body)
+		rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err, Changes: n}
+		if err := p.journal.RecordDelivery(wctx, owner, rec); err != nil {
+			p.log.Warn("watch: delivery not recorded", "err", err)
+		}
+		if !d.OK {
+			p.undelivered.Add(1)
+			return // sent again with the next poll's changes
+		}
+		p.delivered.Add(1)
+	}
+	for _, id := range sent {
+		if err := p.journal.MarkNotified(wctx, id, until); err != nil {
+			p.log.Warn("watch: not marked sent", "err", err)
 		}
 	}
 }
