@@ -66,8 +66,15 @@ func (s *server) batch(c *gin.Context) error {
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
 		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})
-		if serial != "" {
-			p.Watch = s.watchButtons(append(p.Watch, views.WatchButton{Kind: history.WatchSerial, Target: serial, Label: "Watch this serial number"})...)
+		// The serial the page was reached by, else the batch's own: /serial/{serial} leads here.
+		watched := serial
+		if n := tree.Target; watched == "" && n != nil && n.Batch != nil {
+			if own, err := registry.ParseSerial(n.Batch.SerialNumber); err == nil {
+				watched = own.String()
+			}
+		}
+		if watched != "" {
+			p.Watch = s.watchButtons(append(p.Watch, views.WatchButton{Kind: history.WatchSerial, Target: watched, Label: "Watch this serial number"})...)
 		}
 		return views.Batch(p).Render(ctx, w)
 	})

@@ -222,3 +222,46 @@ func TestWatchBudgetSpentShownOnPageAndMetric(t *testing.T) {
 		t.Error("/metrics does not count the skipped batches")
 	}
 }
+
+// The Watch forms are on the pages of what can be watched: a lineage page (its tree, and the
+// serial number it was reached by or its own), an issuance's page; each adds that thing.
+func TestWatchButtonsOnPages(t *testing.T) {
+	w := newWatchApp(t, watchOptions{})
+	leaf, _ := w.reg.Batch(w.fx.WideLeafDeep)
+	r := w.get(t, views.SerialURL(leaf.SerialNumber))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("GET /serial/…: %d", r.status)
+	}
+	doc, _ := w.page(t, r.header.Get("Location"), http.StatusOK)
+	buttons := map[string]string{}
+	doc.Find("form.watch-form").Each(func(_ int, f *goquery.Selection) {
+		buttons[f.Find("input[name=kind]").AttrOr("value", "")] = f.Find("input[name=target]").AttrOr("value", "")
+	})
+	if buttons[history.WatchBatch] != leaf.ID || buttons[history.WatchSerial] == "" {
+		t.Errorf("the lineage page reached by serial offers %v", buttons)
+	}
+	doc, _ = w.page(t, views.IssuanceURL(w.fx.Issuance), http.StatusOK)
+	if got := doc.Find("form[data-testid=watch-issuance] input[name=target]").AttrOr("value", ""); got != w.fx.Issuance {
+		t.Errorf("the issuance page's Watch form targets %q", got)
+	}
+	for kind, target := range map[string]string{history.WatchIssuance: w.fx.Issuance, history.WatchSerial: buttons[history.WatchSerial]} {
+		if r := w.send(t, http.MethodPost, views.WatchURL(), formType, form("kind", kind, "target", target), nil); r.status != http.StatusSeeOther {
+			t.Errorf("watching %s %s: %d %s", kind, target, r.status, head(r.body, 300))
+		}
+	}
+	// What cannot be watched is said on the form, the values kept.
+	r = w.send(t, http.MethodPost, views.WatchURL(), formType, form("kind", "batch", "target", "ctb_<b>nope"), nil)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "looks like ctb_") || strings.Contains(r.body, "<b>nope") {
+		t.Errorf("a malformed id: %d", r.status)
+	}
+	w.poll(t)
+	got := w.watchesOf(t, nil)
+	if len(got.Watches) != 2 {
+		t.Fatalf("watches %+v", got.Watches)
+	}
+	for _, wj := range got.Watches {
+		if wj.PolledAt == "" || wj.Batches == 0 || wj.Problem != "" {
+			t.Errorf("%s %s after a poll: %+v", wj.Kind, wj.Target, wj)
+		}
+	}
+}
