@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -126,7 +127,7 @@ func (n *recordingNotifier) CheckURL(raw string) error {
 	return nil
 }
 
-var errNotHTTPS = &watchInputError{msg: "only https URLs are allowed here"}
+var errNotHTTPS = errors.New("only https URLs are allowed here")
 
 func (n *recordingNotifier) Deliver(_ context.Context, _ string, _ []byte, body []byte) watch.Delivery {
 	n.mu.Lock()
