@@ -265,3 +265,28 @@ func TestWatchButtonsOnPages(t *testing.T) {
 		}
 	}
 }
+
+// The watch list's JSON writes kg as JSON integers, as every JSON route does (see
+// TestEveryJSONRouteWritesQuantitiesWithoutFloats), with changes in it.
+func TestWatchesJSONWritesQuantitiesWithoutFloats(t *testing.T) {
+	w := newWatchApp(t, watchOptions{})
+	if r := w.send(t, http.MethodPost, "/api/v1/watches", "application/json", `{"kind": "batch", "target": "`+w.parent+`"}`, nil); r.status != http.StatusCreated {
+		t.Fatalf("adding a watch: %d %s", r.status, r.body)
+	}
+	w.poll(t)
+	w.split.Store(true)
+	w.poll(t)
+	r := w.get(t, "/api/v1/watches")
+	dec := json.NewDecoder(strings.NewReader(r.body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.body, `"credit_kgs": `) {
+		t.Fatalf("no change with kg in %s", head(r.body, 400))
+	}
+	for _, b := range jsonFloats(v, "") {
+		t.Errorf("GET /api/v1/watches: %s", b)
+	}
+}
