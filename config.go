@@ -16,6 +16,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/handlers"
 	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/webhook"
 )
 
 // maxTreeNodes bounds the batches of one lineage walk (about 1 KB of memory each).
@@ -53,7 +54,15 @@ type config struct {
 	// claims are the claims check's limits (CLAIMS_MAX_ROWS, CLAIMS_MAX_BYTES,
 	// CLAIMS_XLSX_MAX_UNZIPPED, CLAIMS_XLSX_MAX_CELLS, CLAIMS_KEEP);
 	// zero fields take handlers.ClaimsConfig's defaults.
-	claims   handlers.ClaimsConfig
+	claims handlers.ClaimsConfig
+	// watchInterval is how often watched trees are polled (WATCH_INTERVAL, default 15m).
+	watchInterval time.Duration
+	// watchBudget is the most upstream requests an hour polling may make (WATCH_BUDGET); 0,
+	// from "none" or unset, is no limit.
+	watchBudget int
+	// webhooks is where watch lists' webhooks may go (WEBHOOK_ALLOW: hosts and CIDRs);
+	// empty allows none, and no webhook is sent.
+	webhooks webhook.Policy
 	warnings []string
 }
 
@@ -88,6 +97,9 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	dataDir := fs.String("data-dir", env("DATA_DIR", "data"), "directory of the explorer's files, such as the history journal; created at start (DATA_DIR)")
 	changeEvery := fs.String("demo-change-every", env("DEMO_CHANGE_EVERY", "0"), "how often the demo registry splits, transfers and retires a few batches, such as 1m; 0 never (DEMO_CHANGE_EVERY)")
 	changeSeed := fs.String("demo-change-seed", env("DEMO_CHANGE_SEED", "1"), "seed of what the demo registry changes (DEMO_CHANGE_SEED)")
+	watchEvery := fs.String("watch-interval", env("WATCH_INTERVAL", "15m"), "how often watched trees are polled (WATCH_INTERVAL)")
+	webhookAllow := fs.String("webhook-allow", env("WEBHOOK_ALLOW", ""), "hosts and CIDRs watch lists' webhooks may be sent to; empty sends none (WEBHOOK_ALLOW)")
+	watchBudget := fs.String("watch-budget", env("WATCH_BUDGET", "none"), "most upstream requests an hour for polling watched trees, or none (WATCH_BUDGET)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -118,6 +130,12 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	}
 	if c.demoChangeSeed, err = strconv.ParseUint(*changeSeed, 10, 64); err != nil {
 		return c, fmt.Errorf("DEMO_CHANGE_SEED: must be a whole number, got %q", *changeSeed)
+	}
+	if c.watchInterval, c.watchBudget, err = parseWatch(*watchEvery, *watchBudget); err != nil {
+		return c, err
+	}
+	if c.webhooks, err = webhook.ParseAllow(*webhookAllow); err != nil {
+		return c, fmt.Errorf("WEBHOOK_ALLOW: %w", err)
 	}
 	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
 		return c, fmt.Errorf("BASE_PATH: %w", err)
@@ -150,6 +168,23 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, err
 	}
 	return c, nil
+}
+
+// parseWatch reads WATCH_INTERVAL (a duration of at least 10s) and WATCH_BUDGET (a whole
+// number of requests an hour, or "none" for no limit, as 0).
+func parseWatch(interval, budget string) (time.Duration, int, error) {
+	d, err := time.ParseDuration(interval)
+	if err != nil || d < 10*time.Second {
+		return 0, 0, fmt.Errorf("WATCH_INTERVAL: must be a duration of at least 10s, such as 15m or 1h, got %q", interval)
+	}
+	if strings.EqualFold(budget, "none") {
+		return d, 0, nil
+	}
+	n, err := strconv.Atoi(budget)
+	if err != nil || n < 1 {
+		return 0, 0, fmt.Errorf("WATCH_BUDGET: must be a whole number of upstream requests an hour (1 or more), or none for no limit, got %q", budget)
+	}
+	return d, n, nil
 }
 
 // loadClaimsConfig reads the claims check's limits from the environment; unset ones stay zero

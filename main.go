@@ -34,6 +34,7 @@ import (
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"github.com/lineage-explorer/explorer/registry/watch"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -95,11 +96,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// lookup, and keep it fresh. It stops before the server returns.
 	stopIndex := explorer.SerialIndex().Start(ctx)
 	defer stopIndex()
+	// Watched trees are polled in the background within WATCH_BUDGET; it stops before the
+	// journal closes.
+	poller := watch.New(explorer, journal, watch.Config{Interval: cfg.watchInterval, Budget: cfg.watchBudget,
+		Notifier: watch.Webhooks(cfg.webhooks), Logger: log})
+	stopPoller := poller.Start(ctx)
+	defer stopPoller()
 	claimsCfg := cfg.claims
 	claimsCfg.Sample = sample
 	srv := newServer(cfg, handlers.Config{Explorer: explorer, Demo: cfg.demo, Examples: examples, Logger: log, Claims: claimsCfg,
 		Auth: auth, TrustedProxies: cfg.auth.TrustedProxies, Metrics: metrics, BasePath: cfg.basePath, History: journal,
-		DemoChangeEvery: cfg.demoChangeEvery})
+		DemoChangeEvery: cfg.demoChangeEvery, Watch: poller})
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
 		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.port, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -73,6 +74,17 @@ func (s *server) batch(c *gin.Context) error {
 		p.History = s.treeHistory(ctx, tree)
 		if !days.since.IsZero() {
 			p.MarkSince(s.sinceMarks(ctx, tree.Nodes, days.since, days.sinceText, views.BatchURL(id)))
+		}
+		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})
+		// The serial the page was reached by, else the batch's own: /serial/{serial} leads here.
+		watched := serial
+		if n := tree.Target; watched == "" && n != nil && n.Batch != nil {
+			if own, err := registry.ParseSerial(n.Batch.SerialNumber); err == nil {
+				watched = own.String()
+			}
+		}
+		if watched != "" {
+			p.Watch = s.watchButtons(append(p.Watch, views.WatchButton{Kind: history.WatchSerial, Target: watched, Label: "Watch this serial number"})...)
 		}
 		return views.Batch(p).Render(ctx, w)
 	})

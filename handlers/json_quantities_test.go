@@ -58,12 +58,17 @@ func TestEveryJSONRouteWritesQuantitiesWithoutFloats(t *testing.T) {
 		"/api/v1/organisations/:id":   "/api/v1/organisations/" + big.Owner.ID,
 		"/api/v1/claims/:id":          "/api/v1/claims/" + claimsResultID(t, a, big),
 	}
+	// Routes that need more than this app has are tried by the test named, with jsonFloats.
+	triedElsewhere := map[string]string{"/api/v1/watches": "TestWatchesJSONWritesQuantitiesWithoutFloats: it needs the watch poller"}
 	// Every route of the application, as server.go registers them: each one under /api/ must
 	// be tried here, so that a JSON route added later is covered or fails this test.
 	routes := (&server{explorer: a.explorer}).routes().Routes()
 	tried := 0
 	for _, rt := range routes {
 		if rt.Method != http.MethodGet || !strings.HasPrefix(rt.Path, apiPrefix+"/") {
+			continue
+		}
+		if _, ok := triedElsewhere[rt.Path]; ok {
 			continue
 		}
 		path, ok := values[rt.Path]

@@ -13,6 +13,7 @@ import (
 	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"github.com/lineage-explorer/explorer/registry/watch"
 )
 
 // Metrics are the explorer's Prometheus metrics (prometheus/client_golang), in a registry of
@@ -33,6 +34,7 @@ type Metrics struct {
 	attached        bool
 	rendersAttached bool
 	historyAttached bool
+	watchAttached   bool
 }
 
 // NewMetrics registers every metric but those read from an Explorer (see Attach).
@@ -146,6 +148,25 @@ func (m *Metrics) attachHistory(j *history.Journal) {
 	read("lineage_history_events_total", "Changes appended to the history journal by this replica.", func(s history.Stats) int64 { return s.Events })
 	read("lineage_history_dropped_total", "Batches not recorded in the history because its queue was full (the database slower than the walks).", func(s history.Stats) int64 { return s.Dropped })
 	read("lineage_history_failed_total", "Batches not recorded in the history because its database failed.", func(s history.Stats) int64 { return s.Failed })
+}
+
+// attachWatch reads the watch poller's counters at scrape time.
+func (m *Metrics) attachWatch(p *watch.Poller) {
+	if m.watchAttached {
+		return
+	}
+	m.watchAttached = true
+	read := func(name, help string, counter bool, v func(watch.Stats) int64) {
+		m.readAtScrape(name, help, counter, func() float64 { return float64(v(p.Stats())) })
+	}
+	read("lineage_watch_polls_total", "Polls of the watched trees finished.", true, func(s watch.Stats) int64 { return s.Polls })
+	read("lineage_watch_requests_total", "Batches the watch poller asked of the registry (one upstream request each, retries aside): the unit of WATCH_BUDGET.", true, func(s watch.Stats) int64 { return s.Requests })
+	read("lineage_watch_changes_total", "Changes seen in watched trees (a change in a tree two watches follow counts twice).", true, func(s watch.Stats) int64 { return s.Changes })
+	read("lineage_watch_skipped_total", "Active batches of watched trees left unpolled because WATCH_BUDGET was spent.", true, func(s watch.Stats) int64 { return s.Skipped })
+	read("lineage_watch_failed_total", "Active batches of watched trees whose poll failed (the registry did not answer).", true, func(s watch.Stats) int64 { return s.Failed })
+	read("lineage_watch_trees_behind", "Watched trees the last poll could not poll whole (budget spent or registry failing); said on /watch.", false, func(s watch.Stats) int64 { return s.Behind })
+	read("lineage_watch_deliveries_total", "Webhook deliveries accepted.", true, func(s watch.Stats) int64 { return s.Delivered })
+	read("lineage_watch_deliveries_failed_total", "Webhook deliveries that failed after their retries (sent again with the next poll's changes).", true, func(s watch.Stats) int64 { return s.Undeliver })
 }
 
 // attachRenders reads the render cache's counters at scrape time.

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -161,7 +162,9 @@ func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 		start: s.explorer.StartIssuanceReport, follow: s.explorer.FollowIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
 		title: func(id string) string { return "Issuance " + id },
 		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
-			return views.Issuance(views.NewIssuancePage(b, rep))
+			p := views.NewIssuancePage(b, rep)
+			p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchIssuance, Target: rep.Issuance.ID, Label: "Watch this issuance"})
+			return views.Issuance(p)
 		},
 		since: s.issuanceSince,
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
+	"github.com/lineage-explorer/explorer/registry/watch"
 	"github.com/lineage-explorer/explorer/views"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	// DemoChangeEvery is how often the demo registry changes (DEMO_CHANGE_EVERY), said on the
 	// home page; 0: it does not.
 	DemoChangeEvery time.Duration
+	// Watch polls the watched trees (/watch, /api/v1/watches, whose lists History keeps); nil,
+	// or History nil, keeps no watch lists.
+	Watch *watch.Poller
 }
 
 type server struct {
@@ -89,6 +93,7 @@ type server struct {
 	claims       *claimsState
 	history      *history.Journal // nil: no history kept
 	demoChanges  time.Duration    // how often the demo registry changes; 0: never
+	watch        *watch.Poller    // nil: no watch lists
 }
 
 // New returns the explorer's HTTP handler with every route registered. It panics if
@@ -116,6 +121,7 @@ func New(cfg Config) http.Handler {
 		renders:      newRenderCache(cfg.RenderCacheBytes),
 		history:      cfg.History,
 		demoChanges:  cfg.DemoChangeEvery,
+		watch:        cfg.Watch,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -168,6 +174,9 @@ func (s *server) routes() *gin.Engine {
 		if s.history != nil {
 			s.metrics.attachHistory(s.history)
 		}
+		if s.watching() {
+			s.metrics.attachWatch(s.watch)
+		}
 	}
 	if s.auth != nil {
 		r.Use(s.auth.middleware(s.basePath, s.failByPath))
@@ -211,6 +220,13 @@ func (s *server) routes() *gin.Engine {
 	g.GET("/claims/:id/results.json", s.api(s.claimsJSON))
 	g.POST("/api/v1/claims", s.sameOrigin, s.api(s.claimsAPI))
 	g.GET("/api/v1/claims/:id", s.api(s.claimsJSON))
+	page("/watch", s.watchPage)
+	g.POST("/watch", s.sameOrigin, s.page(s.watchAdd))
+	g.POST("/watch/webhook", s.sameOrigin, s.page(s.watchWebhook))
+	g.POST("/watch/:id/delete", s.sameOrigin, s.page(s.watchDelete))
+	api("/api/v1/watches", s.watchesJSON)
+	g.POST("/api/v1/watches", s.sameOrigin, s.api(s.watchesAdd))
+	g.DELETE("/api/v1/watches/:id", s.sameOrigin, s.api(s.watchesDelete))
 
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		g.Handle(m, "/static/*file", s.static())

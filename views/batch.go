@@ -82,6 +82,9 @@ type BatchPage struct {
 	// set, says that the tree is a reconstruction as of the day of ?as_of=.
 	Since *SinceView
 	AsOf  *AsOfView
+	// Watch are the forms that watch the tree (and the serial number the page was reached
+	// by); none when the explorer keeps no watch lists.
+	Watch []WatchButton
 }
 
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.

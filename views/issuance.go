@@ -81,6 +81,10 @@ type IssuancePage struct {
 
 	WalkedAt string // when the report started
 	WalkTook string
+
+	// Watch is the form that watches the issuance's trees; none when the explorer keeps no
+	// watch lists.
+	Watch []WatchButton
 }
 
 // IssuanceHolderRow is one current owner's share of an issuance.
