@@ -40,6 +40,9 @@ type config struct {
 	// dataDir is where the explorer keeps its files, the history journal among them
 	// (DATA_DIR, default ./data); created at start.
 	dataDir string
+	// listRoutes lets walks learn batches from the registry's list routes (the planner:
+	// UPSTREAM_LIST_ROUTES, default on); off, every batch is fetched by id.
+	listRoutes bool
 	// redisURL is the shared cache tier's address (REDIS_URL); "" keeps the cache in process.
 	redisURL string
 	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
@@ -81,6 +84,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	ttl := fs.String("cache-ttl", env("CACHE_TTL", "5m"), "how long an active batch is trusted (CACHE_TTL)")
 	indexEvery := fs.String("serial-index-interval", env("SERIAL_INDEX_INTERVAL", "5m"), "how often the serial index looks for new issuances (SERIAL_INDEX_INTERVAL)")
 	dataDir := fs.String("data-dir", env("DATA_DIR", "data"), "directory of the explorer's files, such as the history journal; created at start (DATA_DIR)")
+	listRoutes := fs.String("list-routes", env("UPSTREAM_LIST_ROUTES", "1"), "1 lets walks learn batches from the registry's list routes; 0 fetches every batch by id (UPSTREAM_LIST_ROUTES)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -96,6 +100,9 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	}
 	if c.demo, err = parseBool(*demoFlag); err != nil {
 		return c, fmt.Errorf("DEMO: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *demoFlag)
+	}
+	if c.listRoutes, err = parseBool(*listRoutes); err != nil {
+		return c, fmt.Errorf("UPSTREAM_LIST_ROUTES: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *listRoutes)
 	}
 	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
 		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)
