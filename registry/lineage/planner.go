@@ -53,6 +53,11 @@ type PlannerConfig struct {
 	// tree (a few splits) is fetched by id sooner, and in fewer requests, than its holders'
 	// lists, which may hold many other batches. Default 16 (two waves of the default workers).
 	MinMisses int
+	// RouteRefusals is how many different organisations' (or retirements', or deliveries')
+	// lists refused in a row, none served between, make the planner take the whole route as
+	// refused for RefusalTTL: a registry that lists only the caller's own organisation then
+	// costs a walk a few refused requests, not some for every holder. Default 3.
+	RouteRefusals int
 }
 
 // listStatuses are the statuses a listing asks for, one listing each so that they page in
@@ -84,8 +89,13 @@ type Planner struct {
 	cfg    PlannerConfig
 
 	mu      sync.Mutex
-	refused map[string]time.Time // by route and id: until when the list is not asked
+	refused map[string]time.Time // by route and id (or "*": all): until when the list is not asked
+	inRow   map[string]int       // by route: ids refused since it last served a page
 	live    map[listKey]*listing // listings under way, each shared by the walks that need it
+
+	// orgServed is set once an organisation's list has served a page: until then a walk does
+	// not wait for those lists (see miss).
+	orgServed atomic.Bool
 
 	listed, pages, refusals atomic.Int64
 }
@@ -95,8 +105,10 @@ func NewPlanner(lister BatchLister, store BatchStore, cfg PlannerConfig) *Planne
 	cfg.RefusalTTL = cmp.Or(max(cfg.RefusalTTL, 0), 10*time.Minute)
 	cfg.MaxPages = cmp.Or(max(cfg.MaxPages, 0), DefaultMaxNodes/registry.MaxPageSize)
 	cfg.MinMisses = cmp.Or(max(cfg.MinMisses, 0), 16)
+	cfg.RouteRefusals = cmp.Or(max(cfg.RouteRefusals, 0), 3)
 	events, _ := lister.(EventBatchLister)
-	return &Planner{lister: lister, events: events, store: store, cfg: cfg, refused: map[string]time.Time{}, live: map[listKey]*listing{}}
+	return &Planner{lister: lister, events: events, store: store, cfg: cfg, refused: map[string]time.Time{}, inRow: map[string]int{},
+		live: map[listKey]*listing{}}
 }
 
 // PlannerStats are a Planner's counters since it was made.
@@ -112,22 +124,44 @@ func (p *Planner) Stats() PlannerStats {
 }
 
 // isRefused reports whether the list of route for id (an organisation, retirement or
-// delivery) was refused within RefusalTTL.
+// delivery), or the whole route, was refused within RefusalTTL.
 func (p *Planner) isRefused(route, id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	until, ok := p.refused[route+" "+id]
+	return p.refusedLocked(route+" *") || p.refusedLocked(route+" "+id)
+}
+
+func (p *Planner) refusedLocked(key string) bool {
+	until, ok := p.refused[key]
 	if ok && time.Now().After(until) {
-		delete(p.refused, route+" "+id)
+		delete(p.refused, key)
 		return false
 	}
 	return ok
 }
 
+// refuse remembers a refused list; the RouteRefusals-th id refused in a row refuses the route.
 func (p *Planner) refuse(route, id string) {
 	p.refusals.Add(1)
 	p.mu.Lock()
-	p.refused[route+" "+id] = time.Now().Add(p.cfg.RefusalTTL)
+	defer p.mu.Unlock()
+	if !p.refusedLocked(route + " " + id) { // the other statuses of one organisation count once
+		p.inRow[route]++
+	}
+	until := time.Now().Add(p.cfg.RefusalTTL)
+	p.refused[route+" "+id] = until
+	if p.inRow[route] >= p.cfg.RouteRefusals {
+		p.refused[route+" *"] = until
+	}
+}
+
+// served notes that route served a page.
+func (p *Planner) served(route string) {
+	if route == orgRoute {
+		p.orgServed.Store(true)
+	}
+	p.mu.Lock()
+	p.inRow[route] = 0
 	p.mu.Unlock()
 }
 
@@ -171,6 +205,7 @@ type eventList struct {
 
 // listing is the listing of one holding's batches of one status, for the walks subscribed.
 type listing struct {
+	route  string        // orgRoute, retirementRoute or deliveryRoute
 	pages  atomic.Int64  // pages stored so far
 	done   chan struct{} // closed when the listing has ended
 	cancel context.CancelFunc
@@ -187,7 +222,7 @@ func (p *Planner) join(pl *plan, k listKey) *listing {
 	}
 	// Not tied to the walk that started it: it goes on while any walk subscribed needs it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(pl.ctx))
-	l := &listing{done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
+	l := &listing{route: k.route, done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
 	p.live[k] = l
 	go p.list(ctx, l, k)
 	return l
@@ -316,7 +351,10 @@ func (pl *plan) has(id string) bool {
 // miss is called when the walk needs a batch that is not in the store: it starts listing every
 // holding met and not listed yet, and returns the listings under way that may bring it, marked
 // (see passed): those of from's holding (the batch that links to it: a child of a split is
-// mostly its parent's holder's), or every one when from is nil.
+// mostly its parent's holder's), or every organisation's listing when from is nil (the climb:
+// a parent may be another holder's). A retirement's or a delivery's list is never waited for:
+// the climb would pay its round trip at every step, and it holds few of the batches a walk
+// misses (the retired leaves, the batches delivered), which it brings when it can.
 func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
@@ -337,16 +375,6 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	}
 	pl.waiting = nil
 	pl.eventsLocked()
-	among := pl.running
-	if from != nil {
-		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
-	}
-	var under []mark
-	for _, l := range among {
-		if !l.ended() {
-			under = append(under, mark{l, l.pages.Load()})
-		}
-	}
 	keep := pl.running[:0]
 	for _, l := range pl.running {
 		if !l.ended() {
@@ -355,6 +383,21 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	}
 	clear(pl.running[len(keep):])
 	pl.running = keep
+	if !pl.p.orgServed.Load() {
+		// Until an organisation's list has served a page, the registry may refuse them all:
+		// the walk fetches by id meanwhile rather than wait a round trip to find out.
+		return nil
+	}
+	among := pl.running
+	if from != nil {
+		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
+	}
+	var under []mark
+	for _, l := range among {
+		if !l.ended() && l.route == orgRoute {
+			under = append(under, mark{l, l.pages.Load()})
+		}
+	}
 	return under
 }
 
@@ -423,7 +466,7 @@ func (p *Planner) list(ctx context.Context, l *listing, k listKey) {
 			p.failed(ctx, k, err)
 			return
 		}
-		ids := p.stored(page.Nodes)
+		ids := p.stored(k.route, page.Nodes)
 		l.pages.Add(1)
 		p.notify(l, k, false)
 		next, done, _ := loop.Next(orgRoute, ids, page.PageInfo)
@@ -448,7 +491,7 @@ func (p *Planner) listEvent(ctx context.Context, l *listing, k listKey) {
 		p.failed(ctx, k, err)
 		return
 	}
-	p.stored(list.Nodes)
+	p.stored(k.route, list.Nodes)
 	l.pages.Add(1)
 	p.notify(l, k, false)
 }
@@ -462,8 +505,9 @@ func (p *Planner) failed(ctx context.Context, k listKey, err error) {
 
 // stored puts a page's records in the store, validated as the by-id route's answer is, and
 // returns their ids (for the pagination's loop check).
-func (p *Planner) stored(nodes []registry.CreditBatch) []string {
+func (p *Planner) stored(route string, nodes []registry.CreditBatch) []string {
 	p.pages.Add(1)
+	p.served(route)
 	ids := make([]string, len(nodes))
 	for i := range nodes {
 		b := &nodes[i]
