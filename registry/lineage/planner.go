@@ -195,14 +195,6 @@ func orgKey(h holding, st registry.Status) listKey {
 	return listKey{route: orgRoute, id: h.org, issuance: h.issuance, status: st}
 }
 
-// eventList is a retirement's or a delivery's list named by a batch the walk has, and the
-// holding of that batch: it is listed only if the holder's own list is refused, as the
-// holder's list holds the same batches otherwise.
-type eventList struct {
-	key listKey
-	by  holding // zero when the batch's holder or issuance is not a valid id: listed at once
-}
-
 // listing is the listing of one holding's batches of one status, for the walks subscribed.
 type listing struct {
 	route  string        // orgRoute, retirementRoute or deliveryRoute
@@ -296,7 +288,11 @@ type plan struct {
 	met     map[holding]bool // every holding met; true once listed (or refused)
 	waiting []holding        // met, not listed yet: listed at the walk's next cache miss
 	named   map[listKey]bool // every retirement and delivery list met
-	events  []eventList      // met, not listed yet: see eventsLocked
+	// events are the retirement and delivery lists met and not listed yet, by the holding of
+	// the batch that named them (the zero holding: a holder or issuance that is not a valid
+	// id). They are listed only where the holder's own list is refused: it holds the same
+	// batches otherwise (see eventsLocked).
+	events map[holding][]listKey
 	running []*listing
 	joined  []*listing             // every listing joined, to leave when the walk ends
 	misses  int                    // batches missed in the store so far
@@ -305,7 +301,7 @@ type plan struct {
 }
 
 func (p *Planner) begin(ctx context.Context, onChange func()) *plan {
-	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, named: map[listKey]bool{},
+	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, named: map[listKey]bool{}, events: map[holding][]listKey{},
 		by: map[holding][]*listing{}, changed: make(chan struct{})}
 }
 
@@ -338,7 +334,7 @@ func (pl *plan) learn(b *registry.CreditBatch) {
 			continue
 		}
 		pl.named[k] = true
-		pl.events = append(pl.events, eventList{k, h})
+		pl.events[h] = append(pl.events[h], k)
 	}
 }
 
@@ -404,23 +400,26 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 // eventsLocked starts the retirement and delivery lists met whose holder's own list the
 // registry refused, drops those whose holder's list was served (it brought the same
 // batches), and keeps the others until their holder's list has answered.
+//
+// It runs at every miss, under the walk's lock: its cost is one check per holding with lists
+// pending, not one per list.
 func (pl *plan) eventsLocked() {
-	keep := pl.events[:0]
-	for _, e := range pl.events {
-		switch {
-		case e.by != (holding{}) && !pl.p.isRefused(orgRoute, e.by.org):
-			if ls, listed := pl.by[e.by]; !listed || !allEnded(ls) {
-				keep = append(keep, e) // the holder's list has not answered yet
+	for h, keys := range pl.events {
+		if h != (holding{}) && !pl.p.isRefused(orgRoute, h.org) {
+			if ls, listed := pl.by[h]; listed && allEnded(ls) {
+				delete(pl.events, h)
 			}
-		case pl.p.isRefused(e.key.route, e.key.id):
-		default:
-			l := pl.p.join(pl, e.key)
-			pl.running = append(pl.running, l)
-			pl.joined = append(pl.joined, l)
+			continue // else the holder's list has not answered yet
+		}
+		delete(pl.events, h)
+		for _, k := range keys {
+			if !pl.p.isRefused(k.route, k.id) {
+				l := pl.p.join(pl, k)
+				pl.running = append(pl.running, l)
+				pl.joined = append(pl.joined, l)
+			}
 		}
 	}
-	clear(pl.events[len(keep):])
-	pl.events = keep
 }
 
 func allEnded(ls []*listing) bool {
