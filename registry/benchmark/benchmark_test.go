@@ -172,8 +172,15 @@ func TestMeasurePlannerServedAndRefused(t *testing.T) {
 		if refused.Nodes != served.Nodes || refused.ByID != int64(refused.Nodes) || refused.Listed != 0 || refused.Requests <= int64(refused.Nodes) || refused.WarmRequests != 0 {
 			t.Errorf("%s refused: %d nodes (served %d), %d by id, %d listed, %d requests, %d warm", s.Name, refused.Nodes, served.Nodes, refused.ByID, refused.Listed, refused.Requests, refused.WarmRequests)
 		}
+		off, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, benchmark.ListsOff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off.Nodes != served.Nodes || off.Requests != int64(off.Nodes) || off.ListPages != 0 {
+			t.Errorf("%s off: %d nodes (served %d), %d requests, %d list pages", s.Name, off.Nodes, served.Nodes, off.Requests, off.ListPages)
+		}
 		var out bytes.Buffer
-		benchmark.ReportPlanner(&out, opts, []benchmark.PlannerResult{served, orgRefused, refused})
+		benchmark.ReportPlanner(&out, opts, []benchmark.PlannerResult{served, orgRefused, refused, off})
 		if !strings.Contains(out.String(), "all refused") || !strings.Contains(out.String(), "from lists") {
 			t.Errorf("report:\n%s", out.String())
 		}

@@ -29,6 +29,9 @@ const (
 	OrgListsRefused
 	// AllListsRefused refuses (403) every list of batches: the walk falls back to ids.
 	AllListsRefused
+	// ListsOff walks without a planner (UPSTREAM_LIST_ROUTES=0): the walk by id, for the
+	// refused walks to be compared with in the same run.
+	ListsOff
 )
 
 func (l Lists) String() string {
@@ -37,6 +40,8 @@ func (l Lists) String() string {
 		return "org refused"
 	case AllListsRefused:
 		return "all refused"
+	case ListsOff:
+		return "off"
 	}
 	return "served"
 }
@@ -117,7 +122,10 @@ func MeasurePlanner(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 	}
 	byID := &countingBatches{src: c}
 	ch := cache.New(byID, cache.Config{})
-	p := lineage.NewPlanner(c, ch, lineage.PlannerConfig{})
+	var p *lineage.Planner
+	if lists != ListsOff {
+		p = lineage.NewPlanner(c, ch, lineage.PlannerConfig{})
+	}
 	w := lineage.NewWalker(ch, lineage.WalkerConfig{Workers: opts.Concurrency, MaxNodes: 100_000, Planner: p})
 	start := time.Now()
 	tree, err := w.Lineage(ctx, s.Start, nil)
@@ -126,8 +134,10 @@ func MeasurePlanner(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 	}
 	r.Cold = time.Since(start)
 	r.Requests, r.ByID = c.Stats().Requests, byID.n.Load()
-	st := p.Stats()
-	r.Listed, r.ListPages = st.Listed, st.Pages
+	if p != nil {
+		st := p.Stats()
+		r.Listed, r.ListPages = st.Listed, st.Pages
+	}
 	r.Nodes = tree.Len()
 	r.CriticalPath = CriticalPath(tree)
 	waves := (r.Nodes + opts.Concurrency - 1) / opts.Concurrency
