@@ -292,7 +292,7 @@ type plan struct {
 	// the batch that named them (the zero holding: a holder or issuance that is not a valid
 	// id). They are listed only where the holder's own list is refused: it holds the same
 	// batches otherwise (see eventsLocked).
-	events map[holding][]listKey
+	events  map[holding][]listKey
 	running []*listing
 	joined  []*listing             // every listing joined, to leave when the walk ends
 	misses  int                    // batches missed in the store so far
