@@ -148,12 +148,25 @@ func (p *Planner) refuse(route, id string) {
 	if !p.refusedLocked(route + " " + id) { // the other statuses of one organisation count once
 		p.inRow[route]++
 	}
+	if len(p.refused) >= maxRefusalsKept {
+		// Refusals of ids no walk asks about again are never looked up, so never expired on
+		// lookup: drop the expired ones now and then, so that the map stays bounded.
+		now := time.Now()
+		for k, until := range p.refused {
+			if now.After(until) {
+				delete(p.refused, k)
+			}
+		}
+	}
 	until := time.Now().Add(p.cfg.RefusalTTL)
 	p.refused[route+" "+id] = until
 	if p.inRow[route] >= p.cfg.RouteRefusals {
 		p.refused[route+" *"] = until
 	}
 }
+
+// maxRefusalsKept is how many refusals are remembered before the expired ones are dropped.
+const maxRefusalsKept = 4096
 
 // served notes that route served a page.
 func (p *Planner) served(route string) {
