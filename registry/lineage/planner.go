@@ -210,9 +210,10 @@ func orgKey(h holding, st registry.Status) listKey {
 
 // listing is the listing of one holding's batches of one status, for the walks subscribed.
 type listing struct {
-	route  string        // orgRoute, retirementRoute or deliveryRoute
-	pages  atomic.Int64  // pages stored so far
-	done   chan struct{} // closed when the listing has ended
+	route  string          // orgRoute, retirementRoute or deliveryRoute
+	status registry.Status // orgRoute: the status listed
+	pages  atomic.Int64    // pages stored so far
+	done   chan struct{}   // closed when the listing has ended
 	cancel context.CancelFunc
 	subs   map[*plan]bool // the walks waiting on it (under Planner.mu); none left cancels it
 }
@@ -227,7 +228,7 @@ func (p *Planner) join(pl *plan, k listKey) *listing {
 	}
 	// Not tied to the walk that started it: it goes on while any walk subscribed needs it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(pl.ctx))
-	l := &listing{route: k.route, done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
+	l := &listing{route: k.route, status: k.status, done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
 	p.live[k] = l
 	go p.list(ctx, l, k)
 	return l
@@ -360,10 +361,13 @@ func (pl *plan) has(id string) bool {
 // miss is called when the walk needs a batch that is not in the store: it starts listing every
 // holding met and not listed yet, and returns the listings under way that may bring it, marked
 // (see passed): those of from's holding (the batch that links to it: a child of a split is
-// mostly its parent's holder's), or every organisation's listing when from is nil (the climb:
-// a parent may be another holder's). A retirement's or a delivery's list is never waited for:
-// the climb would pay its round trip at every step, and it holds few of the batches a walk
-// misses (the retired leaves, the batches delivered), which it brings when it can.
+// mostly its parent's holder's), or when from is nil (the climb: a parent may be another
+// holder's) every organisation's listing of split batches, as a parent is one (waiting for
+// the others too would hold each step of the climb until some fifty listings, sharing
+// UPSTREAM_CONCURRENCY, had each brought a page). A retirement's or a delivery's list is
+// never waited for: the climb would pay its round trip at every step, and it holds few of the
+// batches a walk misses (the retired leaves, the batches delivered), which it brings when it
+// can.
 func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
@@ -403,7 +407,7 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	}
 	var under []mark
 	for _, l := range among {
-		if !l.ended() && l.route == orgRoute {
+		if !l.ended() && l.route == orgRoute && (from != nil || l.status == registry.StatusSplit) {
 			under = append(under, mark{l, l.pages.Load()})
 		}
 	}
