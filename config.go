@@ -46,6 +46,9 @@ type config struct {
 	// dataDir is where the explorer keeps its files, the history journal among them
 	// (DATA_DIR, default ./data); created at start.
 	dataDir string
+	// listRoutes lets walks learn batches from the registry's list routes (the planner:
+	// UPSTREAM_LIST_ROUTES, default on); off, every batch is fetched by id.
+	listRoutes bool
 	// redisURL is the shared cache tier's address (REDIS_URL); "" keeps the cache in process.
 	redisURL string
 	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
@@ -100,6 +103,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	watchEvery := fs.String("watch-interval", env("WATCH_INTERVAL", "15m"), "how often watched trees are polled (WATCH_INTERVAL)")
 	webhookAllow := fs.String("webhook-allow", env("WEBHOOK_ALLOW", ""), "hosts and CIDRs watch lists' webhooks may be sent to; empty sends none (WEBHOOK_ALLOW)")
 	watchBudget := fs.String("watch-budget", env("WATCH_BUDGET", "none"), "most upstream requests an hour for polling watched trees, or none (WATCH_BUDGET)")
+	listRoutes := fs.String("list-routes", env("UPSTREAM_LIST_ROUTES", "1"), "1 lets walks learn batches from the registry's list routes; 0 fetches every batch by id (UPSTREAM_LIST_ROUTES)")
 	basePath := fs.String("base-path", env("BASE_PATH", ""), "path prefix the app is served under behind a proxy, such as /lineage (BASE_PATH)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -115,6 +119,9 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 	}
 	if c.demo, err = parseBool(*demoFlag); err != nil {
 		return c, fmt.Errorf("DEMO: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *demoFlag)
+	}
+	if c.listRoutes, err = parseBool(*listRoutes); err != nil {
+		return c, fmt.Errorf("UPSTREAM_LIST_ROUTES: must be 1 or 0 (also true/false, yes/no, on/off), got %q", *listRoutes)
 	}
 	if c.concurrency, err = strconv.Atoi(*conc); err != nil || c.concurrency < 1 || c.concurrency > 256 {
 		return c, fmt.Errorf("UPSTREAM_CONCURRENCY: must be a whole number from 1 to 256, got %q", *conc)

@@ -148,7 +148,8 @@ func newExplorer(cfg config, log *slog.Logger, client *isometric.Client, shared 
 		// thousands of batches show whole; pages stay small because views collapse them.
 		Walker: lineage.WalkerConfig{Workers: cfg.concurrency, MaxNodes: maxTreeNodes},
 		// A holder's list is followed as far as the largest tree shown, and no further.
-		Planner: lineage.PlannerConfig{MaxPages: maxTreeNodes / registry.MaxPageSize},
+		Planner:   lineage.PlannerConfig{MaxPages: maxTreeNodes / registry.MaxPageSize},
+		NoPlanner: !cfg.listRoutes,
 		// The indexer takes at most two upstream slots of UPSTREAM_CONCURRENCY, so pages
 		// keep the rest; lookups never wait for a pass beyond the root they need.
 		SerialIndex: lineage.SerialIndexConfig{Interval: cfg.serialIndexInterval, Logger: log},

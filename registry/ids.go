@@ -13,6 +13,7 @@ const (
 	PrefixOrganisation = "org"
 	PrefixProject      = "prj"
 	PrefixSupplier     = "spl"
+	PrefixDelivery     = "dlv"
 )
 
 // The upstream's ids are 20 to 37 characters: a three-letter prefix, an underscore and 16 to 33

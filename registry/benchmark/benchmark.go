@@ -114,7 +114,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.Float64Var(&opts.Storm.FaultRate, "fault-rate", 0.3, "fault storm on the wide tree: fraction of answers that are 429 or 503 (0: no storm)")
 	fs.DurationVar(&opts.Storm.RetryAfter, "retry-after", time.Second, "Retry-After sent with each 429 of the fault storm")
 	fs.Uint64Var(&opts.Storm.Seed, "seed", 1, "seed of the fault storm's draws")
-	planner := fs.Bool("planner", true, "also walk the trees cold with the list planner, lists served and refused")
+	planner := fs.Bool("planner", true, "also walk the trees cold with the list planner: lists served, the organisations' refused, all refused, and no planner")
 	plannerHuge := fs.Bool("planner-huge", true, "the planner scenario also walks the huge tree (its refused walk takes nodes/concurrency × latency)")
 	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
 	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
@@ -410,14 +410,15 @@ func NaiveWalk(ctx context.Context, src lineage.BatchSource, id string) (int, er
 	return fetched, nil
 }
 
-// runPlanner measures the list planner on each scenario, lists served then refused, and prints
-// the table.
+// runPlanner measures the list planner on each scenario, lists served, then the organisations'
+// refused, then every list refused, then the walk without a planner, and prints the table.
 func runPlanner(ctx context.Context, reg *demo.Registry, ps []Scenario, opts Options, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "\nlist planner: the holders' batches of the tree's issuance listed (GET /organisations/{id}/credit_batches, 50 a page) into the cache ahead of the walk\n\n")
+	fmt.Fprintf(stdout, "\nlist planner: the holders' batches of the tree's issuance listed (GET /organisations/{id}/credit_batches, 50 a page) into the cache ahead of the walk;\n"+
+		"where a holder's list is refused, the retirements' and deliveries' lists its batches name\n\n")
 	var pr []PlannerResult
-	for _, refused := range []bool{false, true} {
+	for _, lists := range []Lists{ListsServed, OrgListsRefused, AllListsRefused, ListsOff} {
 		for _, s := range ps {
-			r, err := MeasurePlanner(ctx, reg, s, opts, refused)
+			r, err := MeasurePlanner(ctx, reg, s, opts, lists)
 			if err != nil {
 				return fmt.Errorf("planner, %s: %w", s.Name, err)
 			}

@@ -143,30 +143,45 @@ func TestRunReplicasFlag(t *testing.T) {
 
 // With lists served, the planner's cold walk of the deep chain and the wide tree asks far
 // fewer requests than the tree has batches, learns most of them from lists, and a warm walk
-// asks nothing; with lists refused, it is the walk by id (every batch fetched once, plus one
-// refusal per status of each holder).
+// asks nothing; with the organisations' lists refused, the retirements' and deliveries' lists
+// bring some; with every list refused, it is the walk by id (every batch fetched once, plus
+// the refusals).
 func TestMeasurePlannerServedAndRefused(t *testing.T) {
 	reg := demo.New(demo.Options{})
 	f := reg.Fixtures()
 	opts := benchmark.Options{Latency: time.Millisecond, Concurrency: 8}
 	for _, s := range []benchmark.Scenario{{Name: "deep", Start: f.DeepChainLeaf}, {Name: "wide", Start: f.WideLeafDeep}} {
-		served, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, false)
+		served, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, benchmark.ListsServed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if served.Requests*5 > int64(served.Nodes) || served.FromLists() < 0.9 || served.WarmRequests != 0 {
 			t.Errorf("%s served: %d requests for %d batches, %.2f from lists, %d warm requests", s.Name, served.Requests, served.Nodes, served.FromLists(), served.WarmRequests)
 		}
-		refused, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, true)
+		orgRefused, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, benchmark.OrgListsRefused)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orgRefused.Nodes != served.Nodes || orgRefused.Listed == 0 || orgRefused.ByID >= int64(orgRefused.Nodes) || orgRefused.WarmRequests != 0 {
+			t.Errorf("%s org refused: %d nodes (served %d), %d by id, %d listed, %d warm", s.Name, orgRefused.Nodes, served.Nodes, orgRefused.ByID, orgRefused.Listed, orgRefused.WarmRequests)
+		}
+		refused, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, benchmark.AllListsRefused)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if refused.Nodes != served.Nodes || refused.ByID != int64(refused.Nodes) || refused.Listed != 0 || refused.Requests <= int64(refused.Nodes) || refused.WarmRequests != 0 {
 			t.Errorf("%s refused: %d nodes (served %d), %d by id, %d listed, %d requests, %d warm", s.Name, refused.Nodes, served.Nodes, refused.ByID, refused.Listed, refused.Requests, refused.WarmRequests)
 		}
+		off, err := benchmark.MeasurePlanner(context.Background(), reg, s, opts, benchmark.ListsOff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if off.Nodes != served.Nodes || off.Requests != int64(off.Nodes) || off.ListPages != 0 {
+			t.Errorf("%s off: %d nodes (served %d), %d requests, %d list pages", s.Name, off.Nodes, served.Nodes, off.Requests, off.ListPages)
+		}
 		var out bytes.Buffer
-		benchmark.ReportPlanner(&out, opts, []benchmark.PlannerResult{served, refused})
-		if !strings.Contains(out.String(), "refused") || !strings.Contains(out.String(), "from lists") {
+		benchmark.ReportPlanner(&out, opts, []benchmark.PlannerResult{served, orgRefused, refused, off})
+		if !strings.Contains(out.String(), "all refused") || !strings.Contains(out.String(), "from lists") {
 			t.Errorf("report:\n%s", out.String())
 		}
 	}

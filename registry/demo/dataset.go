@@ -140,8 +140,10 @@ type dataset struct {
 	prjIndex map[string]int8
 	issIndex map[string]int16
 	retIndex map[string]int32
+	dlvIndex map[string]int32 // delivery id → index into deliveries
 
 	retBatches       [][]int32 // by retirement: its batches in index order
+	dlvBatches       [][]int32 // by delivery: the batches delivered (not their halves), in index order
 	orgBatches       [][]int32 // by org: batches it owns or is the beneficiary of, newest issued first
 	issuancesNewest  []int16   // GET /issuances order
 	projectsByName   []int8    // GET /projects order

@@ -47,6 +47,9 @@ type Fixtures struct {
 	LastPageIssuance string
 	// Retirement retires batches from several trees of several issuances.
 	Retirement string
+	// Delivery is the deep chain's delivery: its root, delivered whole and split since, is the
+	// one batch GET /deliveries/{id}/credit_batches lists ("dlv_…").
+	Delivery string
 	// Organisation is a buyer owning or being the beneficiary of many batches (more than a
 	// page of GET /organisations/{id}/credit_batches).
 	Organisation string

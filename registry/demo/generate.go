@@ -357,10 +357,20 @@ func (g *gen) finish() {
 	d := g.d
 	d.retBatches = make([][]int32, len(d.retirements))
 	d.orgBatches = make([][]int32, len(d.orgs))
+	d.dlvBatches = make([][]int32, len(d.deliveries))
+	d.dlvIndex = make(map[string]int32, len(d.deliveries))
+	for i, id := range d.deliveries {
+		d.dlvIndex[id] = int32(i)
+	}
 	for i := range d.batches {
 		b := &d.batches[i]
 		b.crd = b.status != statusSplit && splitmix(uint64(i)^0xc0ffee)%10 < 6
 		d.orgBatches[b.owner] = append(d.orgBatches[b.owner], int32(i))
+		// The halves of a delivered batch carry its delivery_id, but the delivery's list holds
+		// the batches delivered, as upstream's does ("the original batches in the delivery").
+		if b.delivery >= 0 && (b.parent < 0 || d.batches[b.parent].delivery != b.delivery) {
+			d.dlvBatches[b.delivery] = append(d.dlvBatches[b.delivery], int32(i))
+		}
 		if b.retirement < 0 {
 			continue
 		}
@@ -406,6 +416,7 @@ func (g *gen) finish() {
 	f.Supplier = d.suppliers[d.projects[0].supplier].id
 	f.WideLeafDeep = d.ids[g.leafAtDepth(d.index[f.WideRoot], wideLeafDepth)]
 	f.Retirement = d.retirements[g.widestRetirement()].id
+	f.Delivery = d.deliveries[d.batches[d.index[f.DeepChainRoot]].delivery]
 }
 
 func (g *gen) leafAtDepth(root int32, depth int) int32 {

@@ -22,6 +22,7 @@ var routes = []struct {
 	{[]string{"issuances", "*", "credit_batches"}, (*Registry).issuanceCreditBatches},
 	{[]string{"retirements", "*"}, (*Registry).retirement},
 	{[]string{"retirements", "*", "credit_batches"}, (*Registry).retirementCreditBatches},
+	{[]string{"deliveries", "*", "credit_batches"}, (*Registry).deliveryCreditBatches},
 	{[]string{"organisations", "*", "credit_batches"}, (*Registry).organisationCreditBatches},
 	{[]string{"organisations", "*"}, (*Registry).organisation},
 	{[]string{"organisations", "*", "credit_balance"}, (*Registry).organisationCreditBalance},
@@ -163,6 +164,17 @@ func (r *Registry) retirementCreditBatches(w http.ResponseWriter, req *http.Requ
 		return
 	}
 	list := r.d.retBatches[i]
+	writeJSON(w, http.StatusOK, wireList[wireBatch]{Nodes: r.d.wireBatches(list), TotalCount: len(list)})
+}
+
+// deliveryCreditBatches mirrors GET /deliveries/{id}/credit_batches: the batches delivered,
+// whole list (the route has no pagination), split ones included.
+func (r *Registry) deliveryCreditBatches(w http.ResponseWriter, req *http.Request, p []string) {
+	i, ok := lookup(w, "dlv", p[0], r.d.dlvIndex)
+	if !ok {
+		return
+	}
+	list := r.d.dlvBatches[i]
 	writeJSON(w, http.StatusOK, wireList[wireBatch]{Nodes: r.d.wireBatches(list), TotalCount: len(list)})
 }
 

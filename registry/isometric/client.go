@@ -223,6 +223,19 @@ func (c *Client) RetirementCreditBatches(ctx context.Context, id string) (*regis
 	return &v, nil
 }
 
+// DeliveryCreditBatches fetches the batches a delivery delivered, those split since included
+// (not their halves): GET /deliveries/{id}/credit_batches, one list, no pagination.
+func (c *Client) DeliveryCreditBatches(ctx context.Context, id string) (*registry.List[registry.CreditBatch], error) {
+	if err := registry.ValidateID(registry.PrefixDelivery, id); err != nil {
+		return nil, err
+	}
+	var v registry.List[registry.CreditBatch]
+	if err := c.get(ctx, "/deliveries/{id}/credit_batches", "/deliveries/"+id+"/credit_batches", nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // OrganisationBatchFilter narrows GET /organisations/{id}/credit_batches (see
 // registry.OrganisationBatchFilter, where it lives so that lineage can name it).
 type OrganisationBatchFilter = registry.OrganisationBatchFilter

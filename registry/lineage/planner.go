@@ -20,6 +20,16 @@ type BatchLister interface {
 	OrganisationCreditBatches(ctx context.Context, orgID string, f registry.OrganisationBatchFilter, first int, after string) (*registry.Page[registry.CreditBatch], error)
 }
 
+// EventBatchLister is what a BatchLister may also offer: the whole batch lists of a
+// retirement (GET /retirements/{id}/credit_batches, the batches it retired) and of a delivery
+// (GET /deliveries/{id}/credit_batches, the batches delivered, split ones included); neither
+// route pages. *isometric.Client does. Errors wrap registry's sentinel errors; it must be safe
+// for concurrent use.
+type EventBatchLister interface {
+	RetirementCreditBatches(ctx context.Context, id string) (*registry.List[registry.CreditBatch], error)
+	DeliveryCreditBatches(ctx context.Context, id string) (*registry.List[registry.CreditBatch], error)
+}
+
 // BatchStore is where a Planner puts the batches it lists, for the walk to find them there as
 // if fetched by id: *cache.Cache.
 type BatchStore interface {
@@ -31,9 +41,9 @@ type BatchStore interface {
 
 // PlannerConfig configures a Planner. Zero values take the defaults given.
 type PlannerConfig struct {
-	// RefusalTTL is how long a list route's refusal (403, 404 or 422) for an organisation is
-	// remembered: meanwhile that organisation's batches are fetched by id without asking the
-	// list again. Default 10m.
+	// RefusalTTL is how long a list route's refusal (403, 404 or 422) for an organisation,
+	// retirement or delivery is remembered: meanwhile that list is not asked again and its
+	// batches are fetched by id. Default 10m.
 	RefusalTTL time.Duration
 	// MaxPages bounds the pages of one listing (one organisation, issuance and status), so that
 	// a holder of far more batches than a tree can hold is not listed to the end. Default
@@ -43,30 +53,49 @@ type PlannerConfig struct {
 	// tree (a few splits) is fetched by id sooner, and in fewer requests, than its holders'
 	// lists, which may hold many other batches. Default 16 (two waves of the default workers).
 	MinMisses int
+	// RouteRefusals is how many different organisations' (or retirements', or deliveries')
+	// lists refused in a row, none served between, make the planner take the whole route as
+	// refused for RefusalTTL: a registry that lists only the caller's own organisation then
+	// costs a walk a few refused requests, not some for every holder. Default 3.
+	RouteRefusals int
 }
 
 // listStatuses are the statuses a listing asks for, one listing each so that they page in
 // parallel; split must be named, the route leaves it out by default.
 var listStatuses = []registry.Status{registry.StatusActive, registry.StatusSplit, registry.StatusRetired}
 
-// listRoute is the route the planner lists, as refusals are remembered per route.
-const listRoute = "/organisations/{id}/credit_batches"
+// The routes the planner lists, as refusals are remembered per route and id.
+const (
+	orgRoute        = "/organisations/{id}/credit_batches"
+	retirementRoute = "/retirements/{id}/credit_batches"
+	deliveryRoute   = "/deliveries/{id}/credit_batches"
+)
 
 // Planner learns batches from the registry's list routes ahead of a walk: once a walk knows a
 // batch's holder and issuance and misses a batch in the cache, it lists the holder's batches of
 // that issuance (GET /organisations/{id}/credit_batches?issuance_id=…&status=…, 50 a page, one
 // listing per status, the listings of every holder met in parallel) and puts every record in
-// the store, where the walk finds it as if fetched by id. It only ever adds records to the
-// store: what the walk shows is what it would show without it, sooner. Safe for concurrent use
-// by many walks; walks that need the same listing at the same time share it.
+// the store, where the walk finds it as if fetched by id. Where the registry refuses a holder's
+// list (it lists only the caller's own organisation, say), the retirements and deliveries that
+// the holder's batches name are listed instead (GET /retirements/{id}/credit_batches,
+// /deliveries/{id}/credit_batches), when the lister offers them (EventBatchLister): they hold
+// other organisations' batches too. It only ever adds records to the store: what the walk
+// shows is what it would show without it, sooner. Safe for concurrent use by many walks; walks
+// that need the same listing at the same time share it.
 type Planner struct {
 	lister BatchLister
+	events EventBatchLister // nil: the lister offers no retirement or delivery lists
 	store  BatchStore
 	cfg    PlannerConfig
 
 	mu      sync.Mutex
-	refused map[string]time.Time // by route and organisation: until when the list is not asked
+	refused map[string]time.Time // by route and id (or "*": all): until when the list is not asked
+	inRow   map[string]int       // by route: ids refused since it last served a page
 	live    map[listKey]*listing // listings under way, each shared by the walks that need it
+
+	// orgServed is set once an organisation's list has served a page: until then a walk does
+	// not wait for those lists (see miss).
+	orgServed atomic.Bool
 
 	listed, pages, refusals atomic.Int64
 }
@@ -76,14 +105,17 @@ func NewPlanner(lister BatchLister, store BatchStore, cfg PlannerConfig) *Planne
 	cfg.RefusalTTL = cmp.Or(max(cfg.RefusalTTL, 0), 10*time.Minute)
 	cfg.MaxPages = cmp.Or(max(cfg.MaxPages, 0), DefaultMaxNodes/registry.MaxPageSize)
 	cfg.MinMisses = cmp.Or(max(cfg.MinMisses, 0), 16)
-	return &Planner{lister: lister, store: store, cfg: cfg, refused: map[string]time.Time{}, live: map[listKey]*listing{}}
+	cfg.RouteRefusals = cmp.Or(max(cfg.RouteRefusals, 0), 3)
+	events, _ := lister.(EventBatchLister)
+	return &Planner{lister: lister, events: events, store: store, cfg: cfg, refused: map[string]time.Time{}, inRow: map[string]int{},
+		live: map[listKey]*listing{}}
 }
 
 // PlannerStats are a Planner's counters since it was made.
 type PlannerStats struct {
 	Listed   int64 // batches learnt from list pages and stored (a batch listed twice counts twice)
 	Pages    int64 // list pages received
-	Refusals int64 // listings the registry refused (403, 404, 422), each remembered RefusalTTL
+	Refusals int64 // lists the registry refused (403, 404, 422), each remembered RefusalTTL
 }
 
 // Stats returns the planner's counters.
@@ -91,21 +123,58 @@ func (p *Planner) Stats() PlannerStats {
 	return PlannerStats{Listed: p.listed.Load(), Pages: p.pages.Load(), Refusals: p.refusals.Load()}
 }
 
-func (p *Planner) isRefused(org string) bool {
+// isRefused reports whether the list of route for id (an organisation, retirement or
+// delivery), or the whole route, was refused within RefusalTTL.
+func (p *Planner) isRefused(route, id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	until, ok := p.refused[listRoute+" "+org]
+	return p.refusedLocked(route+" *") || p.refusedLocked(route+" "+id)
+}
+
+func (p *Planner) refusedLocked(key string) bool {
+	until, ok := p.refused[key]
 	if ok && time.Now().After(until) {
-		delete(p.refused, listRoute+" "+org)
+		delete(p.refused, key)
 		return false
 	}
 	return ok
 }
 
-func (p *Planner) refuse(org string) {
+// refuse remembers a refused list; the RouteRefusals-th id refused in a row refuses the route.
+func (p *Planner) refuse(route, id string) {
 	p.refusals.Add(1)
 	p.mu.Lock()
-	p.refused[listRoute+" "+org] = time.Now().Add(p.cfg.RefusalTTL)
+	defer p.mu.Unlock()
+	if !p.refusedLocked(route + " " + id) { // the other statuses of one organisation count once
+		p.inRow[route]++
+	}
+	if len(p.refused) >= maxRefusalsKept {
+		// Refusals of ids no walk asks about again are never looked up, so never expired on
+		// lookup: drop the expired ones now and then, so that the map stays bounded.
+		now := time.Now()
+		for k, until := range p.refused {
+			if now.After(until) {
+				delete(p.refused, k)
+			}
+		}
+	}
+	until := time.Now().Add(p.cfg.RefusalTTL)
+	p.refused[route+" "+id] = until
+	if p.inRow[route] >= p.cfg.RouteRefusals {
+		p.refused[route+" *"] = until
+	}
+}
+
+// maxRefusalsKept is how many refusals are remembered before the expired ones are dropped.
+const maxRefusalsKept = 4096
+
+// served notes that route served a page.
+func (p *Planner) served(route string) {
+	if route == orgRoute {
+		p.orgServed.Store(true)
+	}
+	p.mu.Lock()
+	p.inRow[route] = 0
 	p.mu.Unlock()
 }
 
@@ -125,16 +194,26 @@ func refusal(err error) bool {
 // holding is an organisation's batches of one issuance: what one listing covers.
 type holding struct{ org, issuance string }
 
-// listKey names one listing: a holding's batches of one status.
+// listKey names one listing: a holding's batches of one status (orgRoute), or a retirement's
+// or a delivery's batches.
 type listKey struct {
-	holding
-	status registry.Status
+	route    string
+	id       string          // the organisation, retirement or delivery listed
+	issuance string          // orgRoute only: the tree's issuance
+	status   registry.Status // orgRoute only
+}
+
+// orgKey is the listing of h's batches of status st.
+func orgKey(h holding, st registry.Status) listKey {
+	return listKey{route: orgRoute, id: h.org, issuance: h.issuance, status: st}
 }
 
 // listing is the listing of one holding's batches of one status, for the walks subscribed.
 type listing struct {
-	pages  atomic.Int64  // pages stored so far
-	done   chan struct{} // closed when the listing has ended
+	route  string          // orgRoute, retirementRoute or deliveryRoute
+	status registry.Status // orgRoute: the status listed
+	pages  atomic.Int64    // pages stored so far
+	done   chan struct{}   // closed when the listing has ended
 	cancel context.CancelFunc
 	subs   map[*plan]bool // the walks waiting on it (under Planner.mu); none left cancels it
 }
@@ -149,7 +228,7 @@ func (p *Planner) join(pl *plan, k listKey) *listing {
 	}
 	// Not tied to the walk that started it: it goes on while any walk subscribed needs it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(pl.ctx))
-	l := &listing{done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
+	l := &listing{route: k.route, status: k.status, done: make(chan struct{}), cancel: cancel, subs: map[*plan]bool{pl: true}}
 	p.live[k] = l
 	go p.list(ctx, l, k)
 	return l
@@ -222,6 +301,12 @@ type plan struct {
 	mu      sync.Mutex
 	met     map[holding]bool // every holding met; true once listed (or refused)
 	waiting []holding        // met, not listed yet: listed at the walk's next cache miss
+	named   map[listKey]bool // every retirement and delivery list met
+	// events are the retirement and delivery lists met and not listed yet, by the holding of
+	// the batch that named them (the zero holding: a holder or issuance that is not a valid
+	// id). They are listed only where the holder's own list is refused: it holds the same
+	// batches otherwise (see eventsLocked).
+	events  map[holding][]listKey
 	running []*listing
 	joined  []*listing             // every listing joined, to leave when the walk ends
 	misses  int                    // batches missed in the store so far
@@ -230,23 +315,41 @@ type plan struct {
 }
 
 func (p *Planner) begin(ctx context.Context, onChange func()) *plan {
-	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, by: map[holding][]*listing{}, changed: make(chan struct{})}
+	return &plan{p: p, ctx: ctx, onChange: onChange, met: map[holding]bool{}, named: map[listKey]bool{}, events: map[holding][]listKey{},
+		by: map[holding][]*listing{}, changed: make(chan struct{})}
 }
 
-// learn notes the holder and issuance of a batch the walk has. Nothing is listed yet: a walk
-// that finds everything in the cache (a warm walk) asks the registry nothing.
+// learn notes the holder and issuance of a batch the walk has, and the retirement and the
+// delivery it names. Nothing is listed yet: a walk that finds everything in the cache (a warm
+// walk) asks the registry nothing.
 func (pl *plan) learn(b *registry.CreditBatch) {
-	if b == nil || registry.ValidateID(registry.PrefixOrganisation, b.Owner.ID) != nil ||
-		registry.ValidateID(registry.PrefixIssuance, b.IssuanceID) != nil {
+	if b == nil {
 		return
 	}
-	h := holding{b.Owner.ID, b.IssuanceID}
+	var h holding
+	if registry.ValidateID(registry.PrefixOrganisation, b.Owner.ID) == nil && registry.ValidateID(registry.PrefixIssuance, b.IssuanceID) == nil {
+		h = holding{b.Owner.ID, b.IssuanceID}
+	}
 	pl.mu.Lock()
-	if _, ok := pl.met[h]; !ok {
+	defer pl.mu.Unlock()
+	if _, ok := pl.met[h]; !ok && h != (holding{}) {
 		pl.met[h] = false
 		pl.waiting = append(pl.waiting, h)
 	}
-	pl.mu.Unlock()
+	if pl.p.events == nil {
+		return
+	}
+	for _, k := range []listKey{{route: retirementRoute, id: b.RetirementID}, {route: deliveryRoute, id: b.DeliveryID}} {
+		prefix := registry.PrefixRetirement
+		if k.route == deliveryRoute {
+			prefix = registry.PrefixDelivery
+		}
+		if pl.named[k] || registry.ValidateID(prefix, k.id) != nil {
+			continue
+		}
+		pl.named[k] = true
+		pl.events[h] = append(pl.events[h], k)
+	}
 }
 
 // has reports whether the batch is in the store.
@@ -258,7 +361,13 @@ func (pl *plan) has(id string) bool {
 // miss is called when the walk needs a batch that is not in the store: it starts listing every
 // holding met and not listed yet, and returns the listings under way that may bring it, marked
 // (see passed): those of from's holding (the batch that links to it: a child of a split is
-// mostly its parent's holder's), or every one when from is nil.
+// mostly its parent's holder's), or when from is nil (the climb: a parent may be another
+// holder's) every organisation's listing of split batches, as a parent is one (waiting for
+// the others too would hold each step of the climb until some fifty listings, sharing
+// UPSTREAM_CONCURRENCY, had each brought a page). A retirement's or a delivery's list is
+// never waited for: the climb would pay its round trip at every step, and it holds few of the
+// batches a walk misses (the retired leaves, the batches delivered), which it brings when it
+// can.
 func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
@@ -267,27 +376,18 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	}
 	for _, h := range pl.waiting {
 		pl.met[h] = true
-		if pl.p.isRefused(h.org) {
+		if pl.p.isRefused(orgRoute, h.org) {
 			continue
 		}
 		for _, st := range listStatuses {
-			l := pl.p.join(pl, listKey{h, st})
+			l := pl.p.join(pl, orgKey(h, st))
 			pl.running = append(pl.running, l)
 			pl.joined = append(pl.joined, l)
 			pl.by[h] = append(pl.by[h], l)
 		}
 	}
 	pl.waiting = nil
-	among := pl.running
-	if from != nil {
-		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
-	}
-	var under []mark
-	for _, l := range among {
-		if !l.ended() {
-			under = append(under, mark{l, l.pages.Load()})
-		}
-	}
+	pl.eventsLocked()
 	keep := pl.running[:0]
 	for _, l := range pl.running {
 		if !l.ended() {
@@ -296,7 +396,56 @@ func (pl *plan) miss(from *registry.CreditBatch) []mark {
 	}
 	clear(pl.running[len(keep):])
 	pl.running = keep
+	if !pl.p.orgServed.Load() {
+		// Until an organisation's list has served a page, the registry may refuse them all:
+		// the walk fetches by id meanwhile rather than wait a round trip to find out.
+		return nil
+	}
+	among := pl.running
+	if from != nil {
+		among = pl.by[holding{from.Owner.ID, from.IssuanceID}]
+	}
+	var under []mark
+	for _, l := range among {
+		if !l.ended() && l.route == orgRoute && (from != nil || l.status == registry.StatusSplit) {
+			under = append(under, mark{l, l.pages.Load()})
+		}
+	}
 	return under
+}
+
+// eventsLocked starts the retirement and delivery lists met whose holder's own list the
+// registry refused, drops those whose holder's list was served (it brought the same
+// batches), and keeps the others until their holder's list has answered.
+//
+// It runs at every miss, under the walk's lock: its cost is one check per holding with lists
+// pending, not one per list.
+func (pl *plan) eventsLocked() {
+	for h, keys := range pl.events {
+		if h != (holding{}) && !pl.p.isRefused(orgRoute, h.org) {
+			if ls, listed := pl.by[h]; listed && allEnded(ls) {
+				delete(pl.events, h)
+			}
+			continue // else the holder's list has not answered yet
+		}
+		delete(pl.events, h)
+		for _, k := range keys {
+			if !pl.p.isRefused(k.route, k.id) {
+				l := pl.p.join(pl, k)
+				pl.running = append(pl.running, l)
+				pl.joined = append(pl.joined, l)
+			}
+		}
+	}
+}
+
+func allEnded(ls []*listing) bool {
+	for _, l := range ls {
+		if !l.ended() {
+			return false
+		}
+	}
+	return true
 }
 
 // signal wakes whoever waits on the plan's listings.
@@ -308,50 +457,86 @@ func (pl *plan) signal() {
 	pl.onChange()
 }
 
-// list pages through one holding's batches of one status, storing each record. Any failure
-// ends the listing quietly: the walks fetch by id what it did not bring. A refusal is
-// remembered so that the next walks do not ask again.
+// list runs one listing, storing each record. Any failure ends the listing quietly: the
+// walks fetch by id what it did not bring. A refusal is remembered so that the next walks do
+// not ask again.
 func (p *Planner) list(ctx context.Context, l *listing, k listKey) {
 	defer func() {
 		l.cancel()
 		close(l.done)
 		p.notify(l, k, true)
 	}()
+	if k.route != orgRoute {
+		p.listEvent(ctx, l, k)
+		return
+	}
 	f := registry.OrganisationBatchFilter{IssuanceID: k.issuance, Statuses: []registry.Status{k.status}}
 	var loop registry.PageLoop
 	after := ""
 	for range p.cfg.MaxPages {
-		if ctx.Err() != nil || p.isRefused(k.org) {
+		if ctx.Err() != nil || p.isRefused(k.route, k.id) {
 			return
 		}
-		page, err := p.lister.OrganisationCreditBatches(ctx, k.org, f, registry.MaxPageSize, after)
+		page, err := p.lister.OrganisationCreditBatches(ctx, k.id, f, registry.MaxPageSize, after)
 		if err != nil {
-			if refusal(err) && ctx.Err() == nil {
-				p.refuse(k.org)
-			}
+			p.failed(ctx, k, err)
 			return
 		}
-		p.pages.Add(1)
-		ids := make([]string, len(page.Nodes))
-		for i := range page.Nodes {
-			b := &page.Nodes[i]
-			ids[i] = b.ID
-			// A record the by-id route would not return either (not an object, no valid id) is
-			// left for the walk to fetch, and fail, by id.
-			if b.NotAnObject() || registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
-				continue
-			}
-			p.store.Put(b)
-			p.listed.Add(1)
-		}
+		ids := p.stored(k.route, page.Nodes)
 		l.pages.Add(1)
 		p.notify(l, k, false)
-		next, done, _ := loop.Next(listRoute, ids, page.PageInfo)
+		next, done, _ := loop.Next(orgRoute, ids, page.PageInfo)
 		if done {
 			return
 		}
 		after = next
 	}
+}
+
+// listEvent lists a retirement's or a delivery's batches: one list, no pages.
+func (p *Planner) listEvent(ctx context.Context, l *listing, k listKey) {
+	if ctx.Err() != nil || p.isRefused(k.route, k.id) {
+		return
+	}
+	get := p.events.RetirementCreditBatches
+	if k.route == deliveryRoute {
+		get = p.events.DeliveryCreditBatches
+	}
+	list, err := get(ctx, k.id)
+	if err != nil {
+		p.failed(ctx, k, err)
+		return
+	}
+	p.stored(k.route, list.Nodes)
+	l.pages.Add(1)
+	p.notify(l, k, false)
+}
+
+// failed remembers a list the registry refused (not one cut short by the walks leaving it).
+func (p *Planner) failed(ctx context.Context, k listKey, err error) {
+	if refusal(err) && ctx.Err() == nil {
+		p.refuse(k.route, k.id)
+	}
+}
+
+// stored puts a page's records in the store, validated as the by-id route's answer is, and
+// returns their ids (for the pagination's loop check).
+func (p *Planner) stored(route string, nodes []registry.CreditBatch) []string {
+	p.pages.Add(1)
+	p.served(route)
+	ids := make([]string, len(nodes))
+	for i := range nodes {
+		b := &nodes[i]
+		ids[i] = b.ID
+		// A record the by-id route would not return either (not an object, no valid id) is
+		// left for the walk to fetch, and fail, by id.
+		if b.NotAnObject() || registry.ValidateID(registry.PrefixCreditBatch, b.ID) != nil {
+			continue
+		}
+		p.store.Put(b)
+		p.listed.Add(1)
+	}
+	return ids
 }
 
 // end leaves the plan's listings: those no other walk needs stop.
