@@ -118,6 +118,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	plannerHuge := fs.Bool("planner-huge", true, "the planner scenario also walks the huge tree (its refused walk takes nodes/concurrency × latency)")
 	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
 	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
+	journalRounds := fs.Int("journal-rounds", 3, "rounds of the history journal scenario: the wide tree walked cold with and without the journal (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -177,6 +178,13 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("claims: %w", err)
 		}
 		ReportClaims(stdout, opts, r)
+	}
+	if *journalRounds > 0 {
+		r, err := MeasureJournal(ctx, reg, scenarios[2], opts, *journalRounds)
+		if err != nil {
+			return fmt.Errorf("history journal: %w", err)
+		}
+		ReportJournal(stdout, opts, r)
 	}
 	return nil
 }
