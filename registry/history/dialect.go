@@ -133,7 +133,7 @@ func RedactDatabaseURL(raw string) string {
 }
 
 // keywordPassword matches the value of password= or sslpassword= in a keyword/value
-// connection string, quoted ('it”s' or 'a\'b') or not.
+// connection string, quoted (with doubled or escaped quotes inside) or not.
 var keywordPassword = regexp.MustCompile(`((?:^|\s)(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.|'')*'|\S*)`)
 
 // databaseError is an error of the PostgreSQL journal, its text scrubbed of the password, so
