@@ -1,0 +1,142 @@
+package benchmark
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lineage-explorer/explorer/registry/cache"
+	"github.com/lineage-explorer/explorer/registry/demo"
+	"github.com/lineage-explorer/explorer/registry/history"
+	"github.com/lineage-explorer/explorer/registry/isometric"
+	"github.com/lineage-explorer/explorer/registry/lineage"
+)
+
+// JournalResult is the cost of the history journal on one tree: cold walks with and without
+// it, and the data of a warm lineage page (the walk, plus the tree's history and coverage
+// read from the journal) with and without it. Each figure is the median of Rounds.
+type JournalResult struct {
+	Scenario Scenario
+	Nodes    int
+	Rounds   int
+	// ColdWithout and ColdWith are cold walks on fresh caches, the second with every batch
+	// stored handed to a fresh journal (as main wires it).
+	ColdWithout, ColdWith time.Duration
+	// CatchUp is how long after its cold walk the journal had recorded every batch.
+	CatchUp time.Duration
+	// WarmWithout and WarmWith are a warm page's data: the walk from the cache, and with the
+	// journal also the tree's newest events and its coverage.
+	WarmWithout, WarmWith time.Duration
+	// The journal's counters after the last round's cold walk.
+	Stats history.Stats
+}
+
+// ColdRatio is the cold walk's time with the journal over without it (goal ≤ 1.05).
+func (r JournalResult) ColdRatio() float64 { return ratio(r.ColdWith, r.ColdWithout) }
+
+// WarmRatio is the warm page's data with the journal over without.
+func (r JournalResult) WarmRatio() float64 { return ratio(r.WarmWith, r.WarmWithout) }
+
+// MeasureJournal walks s cold and warm, rounds times each with and without a fresh SQLite
+// journal in a temporary directory (alternating which goes first), and returns the medians.
+func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Options, rounds int) (JournalResult, error) {
+	r := JournalResult{Scenario: s, Rounds: max(rounds, 1)}
+	url, stop, err := demo.Start(reg)
+	if err != nil {
+		return r, err
+	}
+	defer stop()
+	dir, err := os.MkdirTemp("", "bench-journal-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(dir)
+	var coldWithout, coldWith, catchUp, warmWithout, warmWith []time.Duration
+	walk := func(round int, withJournal bool) error {
+		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
+			ClientSecret: demo.ClientSecret, Concurrency: opts.Concurrency})
+		if err != nil {
+			return err
+		}
+		cfg := cache.Config{}
+		var j *history.Journal
+		if withJournal {
+			// The queue main gives it: the largest tree a walk shows.
+			j, err = history.Open(ctx, filepath.Join(dir, fmt.Sprintf("round-%d.db", round)), history.Config{QueueSize: 60_000})
+			if err != nil {
+				return err
+			}
+			defer j.Close()
+			cfg.OnStore = j.Observe
+		}
+		w := lineage.NewWalker(cache.New(c, cfg), lineage.WalkerConfig{Workers: opts.Concurrency})
+		start := time.Now()
+		tree, err := w.Lineage(ctx, s.Start, nil)
+		if err != nil {
+			return err
+		}
+		cold := time.Since(start)
+		r.Nodes = tree.Len()
+		if j != nil {
+			if err := j.Flush(ctx); err != nil {
+				return err
+			}
+			coldWith, catchUp = append(coldWith, cold), append(catchUp, time.Since(start)-cold)
+			r.Stats = j.Stats()
+		} else {
+			coldWithout = append(coldWithout, cold)
+		}
+		start = time.Now()
+		tree, err = w.Lineage(ctx, s.Start, nil)
+		if err != nil {
+			return err
+		}
+		if j == nil {
+			warmWithout = append(warmWithout, time.Since(start))
+			return nil
+		}
+		ids := make([]string, 0, len(tree.Nodes))
+		for id := range tree.Nodes {
+			ids = append(ids, id)
+		}
+		// What the lineage page reads: its newest 101 events and the tree's coverage.
+		if _, err := j.Events(ctx, ids, time.Time{}, 101); err != nil {
+			return err
+		}
+		if _, err := j.Coverage(ctx, ids); err != nil {
+			return err
+		}
+		warmWith = append(warmWith, time.Since(start))
+		return nil
+	}
+	for i := range r.Rounds {
+		first := i%2 == 0
+		for _, with := range []bool{first, !first} {
+			if err := walk(i, with); err != nil {
+				return r, err
+			}
+		}
+	}
+	r.ColdWithout, r.ColdWith, r.CatchUp = median(coldWithout), median(coldWith), median(catchUp)
+	r.WarmWithout, r.WarmWith = median(warmWithout), median(warmWith)
+	return r, nil
+}
+
+// ReportJournal prints a journal measurement.
+func ReportJournal(w io.Writer, opts Options, r JournalResult) {
+	fmt.Fprintf(w, "\nhistory journal (SQLite) on the %s: %d batches, median of %d rounds\n\n", r.Scenario.Name, r.Nodes, r.Rounds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tcold walk\twarm page data\t")
+	fmt.Fprintf(tw, "without journal\t%v\t%v\t\n", round(r.ColdWithout), round(r.WarmWithout))
+	fmt.Fprintf(tw, "with journal\t%v\t%v\t\n", round(r.ColdWith), round(r.WarmWith))
+	fmt.Fprintf(tw, "with/without\t%.3f×\t%.3f×\t\n", r.ColdRatio(), r.WarmRatio())
+	tw.Flush()
+	st := r.Stats
+	fmt.Fprintf(w, "\nthe journal caught up %v after the cold walk: %d batches recorded in %d transactions, %d events, %d dropped, %d failed.\n",
+		round(r.CatchUp), st.Recorded, st.Groups, st.Events, st.Dropped, st.Failed)
+	fmt.Fprintf(w, "Goals: cold with/without ≤ 1.05×; dropped = 0. Warm page data with the journal adds the reads of the tree's history.\n")
+}
