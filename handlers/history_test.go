@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/views"
@@ -228,5 +230,64 @@ func TestHistoryNotKept(t *testing.T) {
 	}
 	if r := a.get(t, "/readyz"); strings.Contains(r.body, "history") {
 		t.Errorf("/readyz names a history that is not kept: %q", r.body)
+	}
+}
+
+// Issue 18, point 4: a batch the journal holds no record of is not answered as a batch with
+// no history. The JSON says recorded false and why, the page counts such batches, and both
+// hand the batch to the journal again, so that it is recorded from then on.
+func TestHistorySaysWhatTheJournalLacks(t *testing.T) {
+	journal := openJournal(t)
+	var lose sync.Map // ids whose observations the cache's hook loses, as a full queue would
+	a := newApp(t, appOptions{history: journal, observe: func(b *registry.CreditBatch) {
+		if _, lost := lose.Load(b.ID); !lost {
+			journal.Observe(b)
+		}
+	}})
+	x := a.fx.HostileOrgBatch
+	c, _ := a.reg.Batch(x)
+	parent := c.ParentID
+	p, _ := a.reg.Batch(parent)
+	y := p.LeftChildID
+	if y == x {
+		y = p.RightChildID
+	}
+	lose.Store(x, true)
+	lose.Store(y, true)
+	if r := a.get(t, views.LineageJSONURL(parent)); r.status != http.StatusOK {
+		t.Fatalf("lineage JSON: %d", r.status)
+	}
+	flushJournal(t, journal)
+
+	h, r := historyOf(t, a, y, "")
+	if r.status != http.StatusOK || h.Recorded || h.Gap == nil || h.Gap.Reason != history.GapNeverObserved || len(h.Events) != 0 {
+		t.Fatalf("history of a batch the journal never got: %d %s; want recorded false, never_observed", r.status, head(r.body, 400))
+	}
+	if !strings.Contains(r.body, `"recorded": false`) || !strings.Contains(h.Gap.Detail, "handed to the journal again") {
+		t.Errorf("answer %s: want recorded false said, and the batch handed to the journal again", head(r.body, 400))
+	}
+	flushJournal(t, journal)
+	h, _ = historyOf(t, a, y, "")
+	if !h.Recorded || h.Gap != nil || h.RecordedAt == "" || len(eventsOf(h, history.KindFirstSeen)) != 1 {
+		t.Errorf("asked again after it was handed back: %+v; want recorded, first seen", h)
+	}
+	// A recorded batch says so.
+	if h, _ := historyOf(t, a, parent, ""); !h.Recorded || h.Gap != nil {
+		t.Errorf("history of the recorded parent: %+v", h)
+	}
+
+	// The page counts the tree's one batch the journal lacks (x), and hands it back too.
+	doc, _ := a.page(t, views.BatchURL(parent), http.StatusOK)
+	gaps := doc.Find(`[data-testid="history"] [data-testid="history-gap"]`)
+	if gaps.Length() != 1 || gaps.AttrOr("data-reason", "") != history.GapNeverObserved || !strings.Contains(gaps.Text(), "1 batch not recorded") {
+		t.Fatalf("the page's gaps: %d %q; want one line for the one batch not recorded", gaps.Length(), doc.Find(`[data-testid="history"]`).Text())
+	}
+	flushJournal(t, journal)
+	doc, _ = a.page(t, views.BatchURL(parent), http.StatusOK)
+	if n := doc.Find(`[data-testid="history-gaps"]`).Length(); n != 0 {
+		t.Errorf("after it was handed back and recorded, the page still lists %d gaps: %q", n, doc.Find(`[data-testid="history"]`).Text())
+	}
+	if h, _ := historyOf(t, a, x, ""); !h.Recorded {
+		t.Errorf("the batch the page handed back: %+v; want recorded", h)
 	}
 }

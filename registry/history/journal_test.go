@@ -190,7 +190,7 @@ func TestFailingDatabaseIsReportedAndRecovers(t *testing.T) {
 	_, path := openTemp(t)
 	ctx := context.Background()
 	// A journal without its worker, so that the test may swap its database under it.
-	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(5000)")
+	db, err := openDB(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,4 +245,9 @@ func openRO(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	return db, db.Ping()
+}
+
+// openDB is a plain connection to the SQLite file at path, for a journal made with start.
+func openDB(path string) (*sql.DB, error) {
+	return sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(5000)")
 }
