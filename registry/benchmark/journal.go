@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -27,6 +28,10 @@ type JournalResult struct {
 	// ColdWithout and ColdWith are cold walks on fresh caches, the second with every batch
 	// stored handed to a fresh journal (as main wires it).
 	ColdWithout, ColdWith time.Duration
+	// CPUWithout and CPUWith are the process's CPU time (user and system: the walk, the demo
+	// registry serving it, and the journal) from the cold walk's start until the journal had
+	// recorded the tree; less moved by other work on the machine than wall time.
+	CPUWithout, CPUWith time.Duration
 	// CatchUp is how long after its cold walk the journal had recorded every batch.
 	CatchUp time.Duration
 	// WarmWithout and WarmWith are a warm page's data: the walk from the cache, and with the
@@ -61,7 +66,7 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 		return r, err
 	}
 	defer os.RemoveAll(dir)
-	var coldWithout, coldWith, catchUp, warmWithout, warmWith []time.Duration
+	var coldWithout, coldWith, catchUp, warmWithout, warmWith, cpuWithout, cpuWith []time.Duration
 	var batches []*registry.CreditBatch
 	walk := func(round int, withJournal bool) error {
 		c, err := isometric.NewClient(isometric.ClientConfig{BaseURL: url, AccessToken: demo.AccessToken,
@@ -81,6 +86,7 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 			cfg.OnStore = j.Observe
 		}
 		w := lineage.NewWalker(cache.New(c, cfg), lineage.WalkerConfig{Workers: opts.Concurrency})
+		cpu0 := cpuTime()
 		start := time.Now()
 		tree, err := w.Lineage(ctx, s.Start, nil)
 		if err != nil {
@@ -100,9 +106,10 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 				return err
 			}
 			coldWith, catchUp = append(coldWith, cold), append(catchUp, time.Since(start)-cold)
+			cpuWith = append(cpuWith, cpuTime()-cpu0)
 			r.Stats = j.Stats()
 		} else {
-			coldWithout = append(coldWithout, cold)
+			coldWithout, cpuWithout = append(coldWithout, cold), append(cpuWithout, cpuTime()-cpu0)
 		}
 		start = time.Now()
 		tree, err = w.Lineage(ctx, s.Start, nil)
@@ -137,6 +144,7 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 	}
 	r.ColdWithout, r.ColdWith, r.CatchUp = median(coldWithout), median(coldWith), median(catchUp)
 	r.WarmWithout, r.WarmWith = median(warmWithout), median(warmWith)
+	r.CPUWithout, r.CPUWith = median(cpuWithout), median(cpuWith)
 	r.PerBatch, r.Grouped, r.GroupedTx, err = measureRecording(ctx, dir, batches)
 	return r, err
 }
@@ -179,10 +187,10 @@ func measureRecording(ctx context.Context, dir string, batches []*registry.Credi
 func ReportJournal(w io.Writer, opts Options, r JournalResult) {
 	fmt.Fprintf(w, "\nhistory journal (SQLite) on the %s: %d batches, median of %d rounds\n\n", r.Scenario.Name, r.Nodes, r.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tcold walk\twarm page data\t")
-	fmt.Fprintf(tw, "without journal\t%v\t%v\t\n", round(r.ColdWithout), round(r.WarmWithout))
-	fmt.Fprintf(tw, "with journal\t%v\t%v\t\n", round(r.ColdWith), round(r.WarmWith))
-	fmt.Fprintf(tw, "with/without\t%.3f×\t%.3f×\t\n", r.ColdRatio(), r.WarmRatio())
+	fmt.Fprintln(tw, "\tcold walk\tits CPU\twarm page data\t")
+	fmt.Fprintf(tw, "without journal\t%v\t%v\t%v\t\n", round(r.ColdWithout), round(r.CPUWithout), round(r.WarmWithout))
+	fmt.Fprintf(tw, "with journal\t%v\t%v\t%v\t\n", round(r.ColdWith), round(r.CPUWith), round(r.WarmWith))
+	fmt.Fprintf(tw, "with/without\t%.3f×\t%.3f×\t%.3f×\t\n", r.ColdRatio(), ratio(r.CPUWith, r.CPUWithout), r.WarmRatio())
 	tw.Flush()
 	st := r.Stats
 	fmt.Fprintf(w, "\nthe journal caught up %v after the cold walk: %d batches recorded in %d transactions, %d events, %d dropped, %d failed.\n",
@@ -190,4 +198,13 @@ func ReportJournal(w io.Writer, opts Options, r JournalResult) {
 	fmt.Fprintf(w, "the journal alone, %d batches into an empty database: one transaction each %v; in groups %v (%d transactions), %.1f× faster.\n",
 		r.Nodes, round(r.PerBatch), round(r.Grouped), r.GroupedTx, ratio(r.PerBatch, r.Grouped))
 	fmt.Fprintf(w, "Goals: cold with/without ≤ 1.05×; dropped = 0. Warm page data with the journal adds the reads of the tree's history.\n")
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

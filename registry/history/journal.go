@@ -173,7 +173,7 @@ type item struct {
 // fsync each).
 const (
 	maxGroup    = 256
-	groupLinger = 20 * time.Millisecond
+	groupLinger = 100 * time.Millisecond
 )
 
 // maxPendingGaps bounds the gaps kept in memory until written; past it, they are only counted.
