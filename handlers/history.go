@@ -130,7 +130,8 @@ func (s *server) batchHistoryJSON(c *gin.Context) error {
 	}
 	if cv.Gap != "" {
 		// A batch the journal lacks is handed to it again: kept in the cache, it would
-		// otherwise never be observed anew.
+		// otherwise not be observed anew (a final one never). The cache's copy is the newest
+		// it stored, so it cannot take the journal back to an older state.
 		requeue := cv.Gap != history.GapQueued
 		if requeue {
 			s.history.Observe(b)
@@ -190,7 +191,10 @@ func (s *server) treeHistory(ctx context.Context, tree *lineage.Tree) views.Hist
 }
 
 // treeGaps counts the batches of tree the journal lacks (or may lack a change of), by reason,
-// and hands those it dropped, failed or never saw to it again.
+// and hands those it dropped, failed or never saw to it again when they are final: a final
+// batch is kept in the cache for good, so it would never be observed anew, and the tree's copy
+// of it is still true. An active one is not: the tree's copy may be older than what the journal
+// holds, and the cache fetches it again after CACHE_TTL anyway.
 func (s *server) treeGaps(tree *lineage.Tree, cov map[string]history.Coverage) []views.HistoryGap {
 	type key struct {
 		reason   string
@@ -202,7 +206,7 @@ func (s *server) treeGaps(tree *lineage.Tree, cov map[string]history.Coverage) [
 			continue
 		}
 		counts[key{c.Gap, c.Recorded}]++
-		if n := tree.Nodes[id]; c.Gap != history.GapQueued && n != nil && n.Batch != nil {
+		if n := tree.Nodes[id]; c.Gap != history.GapQueued && n != nil && n.Batch != nil && n.Batch.Status.Final() {
 			s.history.Observe(n.Batch)
 		}
 	}

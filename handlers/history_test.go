@@ -234,8 +234,9 @@ func TestHistoryNotKept(t *testing.T) {
 }
 
 // Issue 18, point 4: a batch the journal holds no record of is not answered as a batch with
-// no history. The JSON says recorded false and why, the page counts such batches, and both
-// hand the batch to the journal again, so that it is recorded from then on.
+// no history. The JSON says recorded false and why, and hands the batch to the journal again;
+// the page counts such batches and hands back the final ones (kept in the cache for good, they
+// would never be observed anew), so that they are recorded from then on.
 func TestHistorySaysWhatTheJournalLacks(t *testing.T) {
 	journal := openJournal(t)
 	var lose sync.Map // ids whose observations the cache's hook loses, as a full queue would
@@ -244,22 +245,26 @@ func TestHistorySaysWhatTheJournalLacks(t *testing.T) {
 			journal.Observe(b)
 		}
 	}})
-	x := a.fx.HostileOrgBatch
-	c, _ := a.reg.Batch(x)
-	parent := c.ParentID
+	active := a.fx.HostileOrgBatch
+	c, _ := a.reg.Batch(active)
+	parent := c.ParentID // split: final
 	p, _ := a.reg.Batch(parent)
-	y := p.LeftChildID
-	if y == x {
-		y = p.RightChildID
+	sibling := p.LeftChildID
+	if sibling == active {
+		sibling = p.RightChildID
 	}
-	lose.Store(x, true)
-	lose.Store(y, true)
+	if c.Status.Final() || !p.Status.Final() {
+		t.Fatalf("fixture: %s is %s, its parent %s; want an active batch under a final one", active, c.Status, p.Status)
+	}
+	for _, id := range []string{active, parent, sibling} {
+		lose.Store(id, true)
+	}
 	if r := a.get(t, views.LineageJSONURL(parent)); r.status != http.StatusOK {
 		t.Fatalf("lineage JSON: %d", r.status)
 	}
 	flushJournal(t, journal)
 
-	h, r := historyOf(t, a, y, "")
+	h, r := historyOf(t, a, sibling, "")
 	if r.status != http.StatusOK || h.Recorded || h.Gap == nil || h.Gap.Reason != history.GapNeverObserved || len(h.Events) != 0 {
 		t.Fatalf("history of a batch the journal never got: %d %s; want recorded false, never_observed", r.status, head(r.body, 400))
 	}
@@ -267,27 +272,32 @@ func TestHistorySaysWhatTheJournalLacks(t *testing.T) {
 		t.Errorf("answer %s: want recorded false said, and the batch handed to the journal again", head(r.body, 400))
 	}
 	flushJournal(t, journal)
-	h, _ = historyOf(t, a, y, "")
+	h, _ = historyOf(t, a, sibling, "")
 	if !h.Recorded || h.Gap != nil || h.RecordedAt == "" || len(eventsOf(h, history.KindFirstSeen)) != 1 {
 		t.Errorf("asked again after it was handed back: %+v; want recorded, first seen", h)
 	}
 	// A recorded batch says so.
-	if h, _ := historyOf(t, a, parent, ""); !h.Recorded || h.Gap != nil {
-		t.Errorf("history of the recorded parent: %+v", h)
+	if h, _ := historyOf(t, a, p.ParentID, ""); p.ParentID != "" && (!h.Recorded || h.Gap != nil) {
+		t.Errorf("history of the recorded grandparent: %+v", h)
 	}
 
-	// The page counts the tree's one batch the journal lacks (x), and hands it back too.
-	doc, _ := a.page(t, views.BatchURL(parent), http.StatusOK)
-	gaps := doc.Find(`[data-testid="history"] [data-testid="history-gap"]`)
-	if gaps.Length() != 1 || gaps.AttrOr("data-reason", "") != history.GapNeverObserved || !strings.Contains(gaps.Text(), "1 batch not recorded") {
-		t.Fatalf("the page's gaps: %d %q; want one line for the one batch not recorded", gaps.Length(), doc.Find(`[data-testid="history"]`).Text())
+	// The page counts the tree's two batches the journal lacks, and hands back the final one.
+	gapsOf := func() (int, string) {
+		doc, _ := a.page(t, views.BatchURL(parent), http.StatusOK)
+		gaps := doc.Find(`[data-testid="history"] [data-testid="history-gap"]`)
+		if gaps.Length() > 1 || gaps.Length() == 1 && gaps.AttrOr("data-reason", "") != history.GapNeverObserved {
+			t.Fatalf("the page's gaps: %q; want at most one line, never observed", doc.Find(`[data-testid="history"]`).Text())
+		}
+		return gaps.Length(), gaps.Text()
+	}
+	if n, text := gapsOf(); n != 1 || !strings.Contains(text, "2 batches not recorded") {
+		t.Fatalf("the page's gaps: %q; want the two batches not recorded counted", text)
 	}
 	flushJournal(t, journal)
-	doc, _ = a.page(t, views.BatchURL(parent), http.StatusOK)
-	if n := doc.Find(`[data-testid="history-gaps"]`).Length(); n != 0 {
-		t.Errorf("after it was handed back and recorded, the page still lists %d gaps: %q", n, doc.Find(`[data-testid="history"]`).Text())
+	if n, text := gapsOf(); n != 1 || !strings.Contains(text, "1 batch not recorded") {
+		t.Errorf("after the page handed back the final batch: %q; want only the active one left", text)
 	}
-	if h, _ := historyOf(t, a, x, ""); !h.Recorded {
-		t.Errorf("the batch the page handed back: %+v; want recorded", h)
+	if h, _ := historyOf(t, a, parent, ""); !h.Recorded {
+		t.Errorf("the final batch the page handed back: %+v; want recorded", h)
 	}
 }
