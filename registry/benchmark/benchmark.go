@@ -119,6 +119,7 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
 	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
 	journalRounds := fs.Int("journal-rounds", 3, "rounds of the history journal scenario: the wide tree walked cold with and without the journal (0: none)")
+	journalDB := fs.String("journal-database-url", "", "also measure the journal in this PostgreSQL database (in schemas of its own, dropped afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -185,6 +186,13 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("history journal: %w", err)
 		}
 		ReportJournal(stdout, opts, r)
+		if *journalDB != "" {
+			r, err := MeasureJournalOn(ctx, reg, scenarios[2], opts, *journalRounds, *journalDB)
+			if err != nil {
+				return fmt.Errorf("history journal in PostgreSQL: %w", err)
+			}
+			ReportJournal(stdout, opts, r)
+		}
 	}
 	return nil
 }

@@ -2,10 +2,12 @@ package benchmark
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -23,6 +25,7 @@ import (
 // read from the journal) with and without it. Each figure is the median of Rounds.
 type JournalResult struct {
 	Scenario Scenario
+	Database string // "SQLite", or the PostgreSQL URL redacted
 	Nodes    int
 	Rounds   int
 	// ColdWithout and ColdWith are cold walks on fresh caches, the second with every batch
@@ -55,7 +58,17 @@ func (r JournalResult) WarmRatio() float64 { return ratio(r.WarmWith, r.WarmWith
 // MeasureJournal walks s cold and warm, rounds times each with and without a fresh SQLite
 // journal in a temporary directory (alternating which goes first), and returns the medians.
 func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Options, rounds int) (JournalResult, error) {
-	r := JournalResult{Scenario: s, Rounds: max(rounds, 1)}
+	return MeasureJournalOn(ctx, reg, s, opts, rounds, "")
+}
+
+// MeasureJournalOn is MeasureJournal with the journal in PostgreSQL at databaseURL ("": SQLite).
+// Each fresh journal there is a schema of its own (bench_<pid>_<name>, dropped afterwards), so
+// the database's other tables are left alone.
+func MeasureJournalOn(ctx context.Context, reg *demo.Registry, s Scenario, opts Options, rounds int, databaseURL string) (JournalResult, error) {
+	r := JournalResult{Scenario: s, Rounds: max(rounds, 1), Database: "SQLite"}
+	if databaseURL != "" {
+		r.Database = "PostgreSQL " + history.RedactDatabaseURL(databaseURL)
+	}
 	url, stop, err := demo.Start(reg)
 	if err != nil {
 		return r, err
@@ -66,6 +79,17 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 		return r, err
 	}
 	defer os.RemoveAll(dir)
+	open := func(name string, queue int) (*history.Journal, func(), error) {
+		cfg := history.Config{QueueSize: queue}
+		if databaseURL == "" {
+			j, err := history.Open(ctx, filepath.Join(dir, name+".db"), cfg)
+			if err != nil {
+				return nil, nil, err
+			}
+			return j, func() { j.Close() }, nil
+		}
+		return openInSchema(ctx, databaseURL, fmt.Sprintf("bench_%d_%s", os.Getpid(), name), cfg)
+	}
 	var coldWithout, coldWith, catchUp, warmWithout, warmWith, cpuWithout, cpuWith []time.Duration
 	var batches []*registry.CreditBatch
 	walk := func(round int, withJournal bool) error {
@@ -78,11 +102,12 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 		var j *history.Journal
 		if withJournal {
 			// The queue main gives it: the largest tree a walk shows.
-			j, err = history.Open(ctx, filepath.Join(dir, fmt.Sprintf("round-%d.db", round)), history.Config{QueueSize: 60_000})
+			var done func()
+			j, done, err = open(fmt.Sprintf("round_%d", round), 60_000)
 			if err != nil {
 				return err
 			}
-			defer j.Close()
+			defer done()
 			cfg.OnStore = j.Observe
 		}
 		w := lineage.NewWalker(cache.New(c, cfg), lineage.WalkerConfig{Workers: opts.Concurrency})
@@ -145,17 +170,48 @@ func MeasureJournal(ctx context.Context, reg *demo.Registry, s Scenario, opts Op
 	r.ColdWithout, r.ColdWith, r.CatchUp = median(coldWithout), median(coldWith), median(catchUp)
 	r.WarmWithout, r.WarmWith = median(warmWithout), median(warmWith)
 	r.CPUWithout, r.CPUWith = median(cpuWithout), median(cpuWith)
-	r.PerBatch, r.Grouped, r.GroupedTx, err = measureRecording(ctx, dir, batches)
+	r.PerBatch, r.Grouped, r.GroupedTx, err = measureRecording(ctx, open, batches)
 	return r, err
+}
+
+// openInSchema opens a journal in a new schema of the PostgreSQL database at databaseURL, and
+// returns what closes it and drops the schema.
+func openInSchema(ctx context.Context, databaseURL, schema string, cfg history.Config) (*history.Journal, func(), error) {
+	db, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("%s: %w", history.RedactDatabaseURL(databaseURL), err)
+	}
+	drop := func() {
+		_, _ = db.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+		db.Close()
+	}
+	// search_path, sent at connection start, puts every table the journal makes in the schema.
+	u := databaseURL
+	if strings.Contains(u, "://") {
+		if strings.Contains(u, "?") {
+			u += "&search_path=" + schema
+		} else {
+			u += "?search_path=" + schema
+		}
+	} else {
+		u += " search_path=" + schema
+	}
+	j, err := history.OpenURL(ctx, u, cfg)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return j, func() { j.Close(); drop() }, nil
 }
 
 // measureRecording times a fresh journal recording batches one transaction each, and another
 // recording them as the worker does, in groups.
-func measureRecording(ctx context.Context, dir string, batches []*registry.CreditBatch) (perBatch, grouped time.Duration, tx int64, err error) {
-	open := func(name string) (*history.Journal, error) {
-		return history.Open(ctx, filepath.Join(dir, name), history.Config{QueueSize: len(batches) + 1})
-	}
-	j, err := open("per-batch.db")
+func measureRecording(ctx context.Context, open func(string, int) (*history.Journal, func(), error), batches []*registry.CreditBatch) (perBatch, grouped time.Duration, tx int64, err error) {
+	j, done, err := open("per_batch", len(batches)+1)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -163,16 +219,16 @@ func measureRecording(ctx context.Context, dir string, batches []*registry.Credi
 	start := time.Now()
 	for _, b := range batches {
 		if _, err := j.Record(ctx, history.SnapshotOf(b), at); err != nil {
-			j.Close()
+			done()
 			return 0, 0, 0, err
 		}
 	}
 	perBatch = time.Since(start)
-	j.Close()
-	if j, err = open("grouped.db"); err != nil {
+	done()
+	if j, done, err = open("grouped", len(batches)+1); err != nil {
 		return 0, 0, 0, err
 	}
-	defer j.Close()
+	defer done()
 	start = time.Now()
 	for _, b := range batches {
 		j.Observe(b)
@@ -185,7 +241,7 @@ func measureRecording(ctx context.Context, dir string, batches []*registry.Credi
 
 // ReportJournal prints a journal measurement.
 func ReportJournal(w io.Writer, opts Options, r JournalResult) {
-	fmt.Fprintf(w, "\nhistory journal (SQLite) on the %s: %d batches, median of %d rounds\n\n", r.Scenario.Name, r.Nodes, r.Rounds)
+	fmt.Fprintf(w, "\nhistory journal (%s) on the %s: %d batches, median of %d rounds\n\n", r.Database, r.Scenario.Name, r.Nodes, r.Rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tcold walk\tits CPU\twarm page data\t")
 	fmt.Fprintf(tw, "without journal\t%v\t%v\t%v\t\n", round(r.ColdWithout), round(r.CPUWithout), round(r.WarmWithout))
