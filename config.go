@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lineage-explorer/explorer/handlers"
+	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/isometric"
 	"github.com/lineage-explorer/explorer/registry/webhook"
 )
@@ -51,6 +52,10 @@ type config struct {
 	listRoutes bool
 	// redisURL is the shared cache tier's address (REDIS_URL); "" keeps the cache in process.
 	redisURL string
+	// databaseURL is the PostgreSQL database of a history journal shared by replicas
+	// (DATABASE_URL, a secret: never logged or shown but redacted); "" keeps the journal in
+	// a SQLite file under dataDir.
+	databaseURL string
 	// auth is who may use the explorer and how the SSO proxy says who they are (AUTH_*,
 	// TRUSTED_PROXIES).
 	auth handlers.AuthConfig
@@ -70,7 +75,7 @@ type config struct {
 }
 
 // loadConfig reads and checks the whole configuration: flags, then the environment (the
-// secrets, REDIS_URL, AUTH_* and TRUSTED_PROXIES from the environment only). Every error names
+// secrets, REDIS_URL, DATABASE_URL, AUTH_* and TRUSTED_PROXIES from the environment only). Every error names
 // the variable at fault; no error repeats a secret.
 func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	env := func(k, def string) string {
@@ -168,6 +173,9 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		c.demoChangeEvery = 0
 	}
 	c.redisURL = strings.TrimSpace(getenv("REDIS_URL"))
+	if c.databaseURL, err = loadDatabaseURL(getenv); err != nil {
+		return c, err
+	}
 	if c.auth, err = loadAuthConfig(getenv); err != nil {
 		return c, err
 	}
@@ -234,6 +242,24 @@ func loadClaimsConfig(env func(k, def string) string) (handlers.ClaimsConfig, er
 		cc.Keep = d
 	}
 	return cc, nil
+}
+
+// loadDatabaseURL reads DATABASE_URL: a postgres:// (or postgresql://) URL, or a keyword/value
+// string such as "host=db dbname=explorer user=explorer password=…", as pgx reads them. Its
+// errors show it redacted: it usually holds a password.
+func loadDatabaseURL(getenv func(string) string) (string, error) {
+	raw := strings.TrimSpace(getenv("DATABASE_URL"))
+	switch {
+	case raw == "":
+		return "", nil
+	case strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://"):
+		if u, err := url.Parse(raw); err != nil || u.Host == "" && u.Query().Get("host") == "" {
+			return "", fmt.Errorf("DATABASE_URL %s: must be a URL such as postgres://user:password@host:5432/dbname", history.RedactDatabaseURL(raw))
+		}
+	case !strings.Contains(raw, "="):
+		return "", errors.New("DATABASE_URL: must be a postgres:// URL or keyword=value pairs such as host=db dbname=explorer")
+	}
+	return raw, nil
 }
 
 func parseBool(s string) (bool, error) {

@@ -79,11 +79,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if shared != nil {
 		defer shared.Close()
 	}
-	// The queue holds a whole walk of the largest tree shown, so that one cold walk of it is
-	// recorded whole rather than mostly dropped (a 30,001-batch tree dropped half at 8,192).
-	journal, err := history.OpenDir(ctx, cfg.dataDir, history.Config{QueueSize: maxTreeNodes})
+	journal, err := openJournal(ctx, cfg, log)
 	if err != nil {
-		return fmt.Errorf("DATA_DIR: the history journal cannot be kept: %w", err)
+		return err
 	}
 	defer journal.Close()
 	client, examples, sample, stopDemo, err := connect(cfg, log)
@@ -238,6 +236,28 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// openJournal opens the history journal: in PostgreSQL when DATABASE_URL is set (shared by
+// replicas), else in a SQLite file under DATA_DIR. Its errors name the variable at fault and
+// show DATABASE_URL redacted.
+func openJournal(ctx context.Context, cfg config, log *slog.Logger) (*history.Journal, error) {
+	// The queue holds a whole walk of the largest tree shown, so that one cold walk of it is
+	// recorded whole rather than mostly dropped (a 30,001-batch tree dropped half at 8,192).
+	hc := history.Config{QueueSize: maxTreeNodes}
+	if cfg.databaseURL != "" {
+		j, err := history.OpenURL(ctx, cfg.databaseURL, hc)
+		if err != nil {
+			return nil, fmt.Errorf("DATABASE_URL: the history journal cannot be kept: %w", err)
+		}
+		log.Info("history journal in PostgreSQL", "database", history.RedactDatabaseURL(cfg.databaseURL))
+		return j, nil
+	}
+	j, err := history.OpenDir(ctx, cfg.dataDir, hc)
+	if err != nil {
+		return nil, fmt.Errorf("DATA_DIR: the history journal cannot be kept: %w", err)
+	}
+	return j, nil
 }
 
 // openShared opens the Redis tier shared by replicas when REDIS_URL is set (nil otherwise).

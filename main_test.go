@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry/history"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -248,5 +252,38 @@ func TestAuthGroupsSeparatorSetting(t *testing.T) {
 	env["AUTH_GROUPS_SEPARATOR"] = "\x00"
 	if _, err := loadConfig(nil, envOf(env), io.Discard); err == nil || !strings.Contains(err.Error(), "AUTH_GROUPS_SEPARATOR") {
 		t.Errorf("a control character as separator: %v, want an error naming AUTH_GROUPS_SEPARATOR", err)
+	}
+}
+
+// DATABASE_URL holds a password: a PostgreSQL that cannot be reached stops start-up with an
+// error naming DATABASE_URL and where it points, and neither the error nor the log repeats
+// the password; a malformed one is refused the same way.
+func TestUnreachableDatabaseURLStopsStartUp(t *testing.T) {
+	const password = "pg-s3cret-at-start"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close() // nothing listens there now
+	for _, dbURL := range []string{
+		"postgres://explorer:" + password + "@127.0.0.1:" + port + "/history?sslmode=disable&connect_timeout=2",
+		"host=127.0.0.1 port=" + port + " user=explorer password=" + password + " sslmode=disable connect_timeout=2",
+		"postgres://explorer:" + password + "@/history", // no host
+	} {
+		var log strings.Builder
+		// Bounded, so that an explorer that ignored DATABASE_URL and served fails here.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := run(ctx, nil, envOf(map[string]string{"PORT": "0", "DATA_DIR": t.TempDir(), "DATABASE_URL": dbURL}), io.Discard, &log)
+		cancel()
+		if err == nil || !strings.HasPrefix(err.Error(), "DATABASE_URL") {
+			t.Fatalf("start-up with %s: %v; want an error naming DATABASE_URL", history.RedactDatabaseURL(dbURL), err)
+		}
+		if strings.Contains(err.Error(), password) || strings.Contains(log.String(), password) {
+			t.Errorf("the password shows in the error %q or the log %q", err, log.String())
+		}
+		if strings.Contains(dbURL, "@127") && !strings.Contains(err.Error(), "127.0.0.1:"+port) {
+			t.Errorf("the error does not say where: %v", err)
+		}
 	}
 }

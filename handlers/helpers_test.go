@@ -15,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gin-gonic/gin"
 
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/cache/rediscache"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/registry/history"
@@ -56,9 +57,11 @@ type appOptions struct {
 	claims       ClaimsConfig
 	claimsSample bool             // fill ClaimsConfig.Sample with the demo's sample list, as main.go does
 	history      *history.Journal // the journal every batch stored is recorded in, as main.go wires it
-	cacheTTL     time.Duration    // how long an active batch is trusted; default the cache's
-	noPlanner    bool             // walk by id only, as a registry that refuses list routes makes it
-	demoChanges  time.Duration    // DEMO_CHANGE_EVERY as the home page says it; the tests step the demo themselves
+	// observe, when set, is handed each batch stored instead of history.Observe (to lose some).
+	observe     func(*registry.CreditBatch)
+	cacheTTL    time.Duration // how long an active batch is trusted; default the cache's
+	noPlanner   bool          // walk by id only, as a registry that refuses list routes makes it
+	demoChanges time.Duration // DEMO_CHANGE_EVERY as the home page says it; the tests step the demo themselves
 }
 
 func newApp(t testing.TB, o appOptions) *testApp {
@@ -96,6 +99,9 @@ func newApp(t testing.TB, o appOptions) *testApp {
 	ecfg.Cache.TTL = o.cacheTTL
 	if o.history != nil {
 		ecfg.Cache.OnStore = o.history.Observe
+	}
+	if o.observe != nil {
+		ecfg.Cache.OnStore = o.observe
 	}
 	ex := lineage.NewExplorer(client, ecfg)
 	if o.progressWait == 0 {

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/views"
@@ -228,5 +230,74 @@ func TestHistoryNotKept(t *testing.T) {
 	}
 	if r := a.get(t, "/readyz"); strings.Contains(r.body, "history") {
 		t.Errorf("/readyz names a history that is not kept: %q", r.body)
+	}
+}
+
+// Issue 18, point 4: a batch the journal holds no record of is not answered as a batch with
+// no history. The JSON says recorded false and why, and hands the batch to the journal again;
+// the page counts such batches and hands back the final ones (kept in the cache for good, they
+// would never be observed anew), so that they are recorded from then on.
+func TestHistorySaysWhatTheJournalLacks(t *testing.T) {
+	journal := openJournal(t)
+	var lose sync.Map // ids whose observations the cache's hook loses, as a full queue would
+	a := newApp(t, appOptions{history: journal, observe: func(b *registry.CreditBatch) {
+		if _, lost := lose.Load(b.ID); !lost {
+			journal.Observe(b)
+		}
+	}})
+	active := a.fx.HostileOrgBatch
+	c, _ := a.reg.Batch(active)
+	parent := c.ParentID // split: final
+	p, _ := a.reg.Batch(parent)
+	sibling := p.LeftChildID
+	if sibling == active {
+		sibling = p.RightChildID
+	}
+	if c.Status.Final() || !p.Status.Final() {
+		t.Fatalf("fixture: %s is %s, its parent %s; want an active batch under a final one", active, c.Status, p.Status)
+	}
+	for _, id := range []string{active, parent, sibling} {
+		lose.Store(id, true)
+	}
+	if r := a.get(t, views.LineageJSONURL(parent)); r.status != http.StatusOK {
+		t.Fatalf("lineage JSON: %d", r.status)
+	}
+	flushJournal(t, journal)
+
+	h, r := historyOf(t, a, sibling, "")
+	if r.status != http.StatusOK || h.Recorded || h.Gap == nil || h.Gap.Reason != history.GapNeverObserved || len(h.Events) != 0 {
+		t.Fatalf("history of a batch the journal never got: %d %s; want recorded false, never_observed", r.status, head(r.body, 400))
+	}
+	if !strings.Contains(r.body, `"recorded": false`) || !strings.Contains(h.Gap.Detail, "handed to the journal again") {
+		t.Errorf("answer %s: want recorded false said, and the batch handed to the journal again", head(r.body, 400))
+	}
+	flushJournal(t, journal)
+	h, _ = historyOf(t, a, sibling, "")
+	if !h.Recorded || h.Gap != nil || h.RecordedAt == "" || len(eventsOf(h, history.KindFirstSeen)) != 1 {
+		t.Errorf("asked again after it was handed back: %+v; want recorded, first seen", h)
+	}
+	// A recorded batch says so.
+	if h, _ := historyOf(t, a, p.ParentID, ""); p.ParentID != "" && (!h.Recorded || h.Gap != nil) {
+		t.Errorf("history of the recorded grandparent: %+v", h)
+	}
+
+	// The page counts the tree's two batches the journal lacks, and hands back the final one.
+	gapsOf := func() (int, string) {
+		doc, _ := a.page(t, views.BatchURL(parent), http.StatusOK)
+		gaps := doc.Find(`[data-testid="history"] [data-testid="history-gap"]`)
+		if gaps.Length() > 1 || gaps.Length() == 1 && gaps.AttrOr("data-reason", "") != history.GapNeverObserved {
+			t.Fatalf("the page's gaps: %q; want at most one line, never observed", doc.Find(`[data-testid="history"]`).Text())
+		}
+		return gaps.Length(), gaps.Text()
+	}
+	if n, text := gapsOf(); n != 1 || !strings.Contains(text, "2 batches not recorded") {
+		t.Fatalf("the page's gaps: %q; want the two batches not recorded counted", text)
+	}
+	flushJournal(t, journal)
+	if n, text := gapsOf(); n != 1 || !strings.Contains(text, "1 batch not recorded") {
+		t.Errorf("after the page handed back the final batch: %q; want only the active one left", text)
+	}
+	if h, _ := historyOf(t, a, parent, ""); !h.Recorded {
+		t.Errorf("the final batch the page handed back: %+v; want recorded", h)
 	}
 }

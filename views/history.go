@@ -28,6 +28,40 @@ type HistoryView struct {
 	Events      []HistoryEvent // newest first
 	More        bool           // older events exist beyond Events
 	JSONURL     string         // the target batch's history as JSON
+	// Gaps count the tree's batches the journal holds no record of, or may lack a change of,
+	// by reason: without them an empty or short history would read as "nothing happened".
+	Gaps []HistoryGap
+}
+
+// HistoryGap is how many batches of a tree the journal lacks, or may lack a change of, for
+// one reason.
+type HistoryGap struct {
+	// Reason is the journal's: queued, dropped, failed or never_observed.
+	Reason string
+	// Recorded is true when the batches are recorded but a later observation of them was not.
+	Recorded bool
+	Count    int
+}
+
+// Sentence says the gap: "2 batches not recorded: observed while the journal was busy".
+func (g HistoryGap) Sentence() string {
+	n := FormatCount(g.Count) + " batches"
+	if g.Count == 1 {
+		n = "1 batch"
+	}
+	why := map[string]string{
+		"queued":         "observed and waiting to be recorded",
+		"dropped":        "observed while the journal was too busy to take them",
+		"failed":         "observed while the journal's database failed",
+		"never_observed": "not observed since the journal has been kept",
+	}[g.Reason]
+	if why == "" {
+		why = g.Reason
+	}
+	if g.Recorded {
+		return n + " may lack a change: a later observation was not recorded (" + why + ")"
+	}
+	return n + " not recorded, so their changes are not listed: " + why
 }
 
 // HistoryEvent is one observed change of one batch. From, To and the names are untrusted

@@ -118,6 +118,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	plannerHuge := fs.Bool("planner-huge", true, "the planner scenario also walks the huge tree (its refused walk takes nodes/concurrency × latency)")
 	claimRows := fs.Int("claims", 1000, "rows of the claims scenario's list (0: no claims scenario)")
 	claimTrees := fs.Int("claim-trees", 100, "demo trees the claims scenario's list spreads over")
+	journalRounds := fs.Int("journal-rounds", 3, "rounds of the history journal scenario: the wide tree walked cold with and without the journal (0: none)")
+	journalDB := fs.String("journal-database-url", "", "also measure the journal in this PostgreSQL database (in schemas of its own, dropped afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -177,6 +179,20 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("claims: %w", err)
 		}
 		ReportClaims(stdout, opts, r)
+	}
+	if *journalRounds > 0 {
+		r, err := MeasureJournal(ctx, reg, scenarios[2], opts, *journalRounds)
+		if err != nil {
+			return fmt.Errorf("history journal: %w", err)
+		}
+		ReportJournal(stdout, opts, r)
+		if *journalDB != "" {
+			r, err := MeasureJournalOn(ctx, reg, scenarios[2], opts, *journalRounds, *journalDB)
+			if err != nil {
+				return fmt.Errorf("history journal in PostgreSQL: %w", err)
+			}
+			ReportJournal(stdout, opts, r)
+		}
 	}
 	return nil
 }

@@ -163,10 +163,3 @@ func anyIDs(ids []string) []any {
 	}
 	return args
 }
-
-func closeRows(rows *sql.Rows) error {
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	return rows.Err()
-}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 )
@@ -9,7 +10,12 @@ import (
 // Issue 18, point 2 (?as_of=): the state of batches as last observed on or before a time,
 // rebuilt from what was recorded after it.
 func TestAsOfUndoesWhatWasObservedLater(t *testing.T) {
-	j, _ := openTemp(t)
+	eachDialect(t, func(t *testing.T, _ string, _ *sql.DB, open func() *Journal) {
+		checkAsOfUndoesWhatWasObservedLater(t, open())
+	})
+}
+
+func checkAsOfUndoesWhatWasObservedLater(t *testing.T, j *Journal) {
 	ctx := context.Background()
 	record := func(s Snapshot, at time.Time) {
 		t.Helper()

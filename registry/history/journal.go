@@ -1,12 +1,14 @@
 // Package history is the explorer's journal of what it has seen of the registry over time. The
 // registry keeps no history (a transfer leaves no timestamp, a split only its children), so
 // every batch the explorer fetches is compared with the last version recorded here, and each
-// difference is appended as an event. The journal is SQLite in a file (the pure-Go driver
-// modernc.org/sqlite, so the binary stays static), its schema applied at open by goose from
-// embedded migrations.
+// difference is appended as an event. The journal is SQLite in a file by default (the pure-Go
+// driver modernc.org/sqlite, so the binary stays static), or PostgreSQL shared by replicas
+// (pgx's database/sql driver); its schema is applied at open by goose from embedded migrations,
+// per dialect where the SQL differs.
 //
-// Recording is asynchronous and best-effort: Observe never blocks (a full queue drops the batch
-// and counts it) and a failing database is reported by Health, never passed on to a page.
+// Recording is asynchronous and best-effort: Observe never blocks (a full queue drops the batch,
+// counts it and notes the gap in its history) and a failing database is reported by Health,
+// never passed on to a page.
 package history
 
 import (
@@ -15,7 +17,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,13 +27,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/lineage-explorer/explorer/registry"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // FileName is the journal's file inside the data directory.
@@ -115,23 +119,47 @@ type Stats struct {
 	Events   int64 // events appended
 	Dropped  int64 // batches not recorded because the queue was full
 	Failed   int64 // batches not recorded because the database failed
+	Groups   int64 // transactions that recorded queued batches (each holds one or more)
 }
 
 // Journal records batches as they are observed and answers what changed.
 type Journal struct {
-	db    *sql.DB
-	queue chan item
-	stop  chan struct{}
-	done  chan struct{}
-	now   func() time.Time
+	db      *sql.DB
+	dialect string // dialectSQLite or dialectPostgres
+	secret  string // PostgreSQL's password, scrubbed from every error the journal returns
+	queue   chan item
+	hurry   chan struct{} // Flush wakes the worker from waiting for more batches
+	stop    chan struct{}
+	done    chan struct{}
+	now     func() time.Time
 
-	recorded, events, dropped, failed atomic.Int64
-	generation                        atomic.Uint64
+	recorded, events, dropped, failed, groups atomic.Int64
+	generation                                atomic.Uint64
 
 	mu      sync.Mutex
 	lastErr error // the last failure, nil once a write succeeds after it
 	closed  bool
+	// queued counts each batch's observations waiting in the queue, so that its history can
+	// say it is about to be recorded rather than never seen.
+	queued map[string]int
+	// gaps are observations not recorded (dropped, or their write failed) not yet written to
+	// the gaps table; the next transaction writes them.
+	gaps map[string]gap
 }
+
+// gap is an observation of a batch that was not recorded, and why.
+type gap struct {
+	reason string // GapDropped or GapFailed
+	at     time.Time
+}
+
+// Why the journal holds no record of a batch, or may lack its latest change (Coverage.Gap).
+const (
+	GapQueued        = "queued"         // observed and waiting in this replica's queue
+	GapDropped       = "dropped"        // observed while the queue was full, and not recorded
+	GapFailed        = "failed"         // observed, but the database failed to record it
+	GapNeverObserved = "never_observed" // not observed since the journal was kept
+)
 
 // item is one batch to record, or (flush non-nil) a marker that Flush waits for.
 type item struct {
@@ -139,6 +167,25 @@ type item struct {
 	at    time.Time
 	flush chan struct{}
 }
+
+// A group of batches is recorded in one transaction once no batch has come for groupQuiet,
+// once its first has waited groupMaxWait, once maxGroup wait (or half the queue), or at once
+// when Flush asks. One transaction a batch was most of the journal's cost (a commit each, and
+// PostgreSQL's fsync each). And the worker sleeps while batches keep coming, rather than waking
+// for each: a cold walk against a fast registry keeps both cores busy, and the journal's work
+// done beside it slowed it by a fifth; done just after it, the walk is not slowed.
+const (
+	maxGroup     = 4096
+	groupQuiet   = 50 * time.Millisecond
+	groupMaxWait = time.Second
+)
+
+// maxPendingGaps bounds the gaps kept in memory until written; past it, they are only counted.
+const maxPendingGaps = 100_000
+
+// retryEvery is how often a journal that failed tries to write again, when no batch comes to
+// make it try, so that it recovers by itself.
+const retryEvery = time.Second
 
 // OpenDir creates dir if needed, checks that it is writable and opens the journal in it
 // (FileName). Its errors name dir.
@@ -165,48 +212,109 @@ func Open(ctx context.Context, path string, cfg Config) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: open %q: %w", path, err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, dialectSQLite); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %q: %w", path, err)
 	}
+	return start(db, dialectSQLite, "", cfg, true), nil
+}
+
+// OpenURL opens the journal in the PostgreSQL database at databaseURL (DATABASE_URL: a
+// postgres:// URL or a keyword/value string, as pgx reads them), applies the migrations it
+// lacks and starts recording in the background. Several replicas may share the database. Its
+// errors show the URL redacted (RedactDatabaseURL) and never the password; one that cannot
+// connect within 10 s (or ctx) is an error.
+func OpenURL(ctx context.Context, databaseURL string, cfg Config) (*Journal, error) {
+	safe := RedactDatabaseURL(databaseURL)
+	pc, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx redacts what it echoes; scrub anyway, with what could be the password.
+		return nil, fmt.Errorf("%s: %w", safe, scrub(err, passwordOf(databaseURL)))
+	}
+	secret := pc.Password
+	db := stdlib.OpenDB(*pc)
+	// A few connections: one for the recording worker, the rest for pages reading history.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, pgConnectWait)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: cannot connect: %w", safe, scrub(err, secret))
+	}
+	if err := migrate(pctx, db, dialectPostgres); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", safe, scrub(err, secret))
+	}
+	return start(db, dialectPostgres, secret, cfg, true), nil
+}
+
+// start makes the journal on db, its worker running when work is true.
+func start(db *sql.DB, dialect, secret string, cfg Config, work bool) *Journal {
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 8192
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	j := &Journal{db: db, queue: make(chan item, cfg.QueueSize), stop: make(chan struct{}),
-		done: make(chan struct{}), now: cfg.Now}
-	go j.run()
-	return j, nil
+	j := &Journal{db: db, dialect: dialect, secret: secret, queue: make(chan item, cfg.QueueSize), hurry: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{}), now: cfg.Now, queued: map[string]int{}, gaps: map[string]gap{}}
+	if work {
+		go j.run()
+	} else {
+		close(j.done)
+	}
+	return j
 }
 
-// migrate applies the embedded migrations the database lacks.
-func migrate(ctx context.Context, db *sql.DB) error {
-	sub, err := fs.Sub(migrations, "migrations")
+// migrate applies the embedded migrations of dialect that the database lacks.
+func migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	return migrateTo(ctx, db, dialect, -1)
+}
+
+// migrateTo applies dialect's migrations up to version (-1: all).
+func migrateTo(ctx context.Context, db *sql.DB, dialect string, version int64) error {
+	sub, err := migrationsFor(dialect)
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	p, err := goose.NewProvider(gooseDialect(dialect), db, sub)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if version < 0 {
+		_, err = p.Up(ctx)
+	} else {
+		_, err = p.UpTo(ctx, version)
+	}
+	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	return nil
 }
 
+// Dialect is the journal's database: "sqlite" or "postgres".
+func (j *Journal) Dialect() string { return j.dialect }
+
 // Version is the schema version applied (the last migration's number).
 func (j *Journal) Version(ctx context.Context) (int64, error) {
 	var v int64
 	err := j.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&v)
-	return v, err
+	return v, j.scrub(err)
+}
+
+// scrub is err with the journal's password (if any) taken out of its text.
+func (j *Journal) scrub(err error) error {
+	if err == nil || j.secret == "" {
+		return err
+	}
+	return scrub(err, j.secret)
 }
 
 // Observe queues b to be compared with its last recorded version. It never blocks: when the
-// queue is full, b is dropped and counted (Stats.Dropped). Safe for concurrent use; it is the
-// cache's OnStore hook.
+// queue is full, b is dropped, counted (Stats.Dropped) and noted as a gap in its history.
+// Safe for concurrent use; it is the cache's OnStore hook.
 func (j *Journal) Observe(b *registry.CreditBatch) {
 	if b == nil || b.ID == "" || b.Status == "" {
 		return // nothing that could be compared (a record that could not be read)
@@ -216,10 +324,33 @@ func (j *Journal) Observe(b *registry.CreditBatch) {
 		return
 	default:
 	}
+	it := item{snap: SnapshotOf(b), at: j.now()}
+	j.mu.Lock()
+	j.queued[b.ID]++ // before the send, so that the worker never sees it uncounted
+	j.mu.Unlock()
 	select {
-	case j.queue <- item{snap: SnapshotOf(b), at: j.now()}:
+	case j.queue <- it:
 	default:
 		j.dropped.Add(1)
+		j.mu.Lock()
+		j.unqueue(b.ID)
+		j.noteGap(b.ID, GapDropped, it.at)
+		j.mu.Unlock()
+	}
+}
+
+// unqueue and noteGap are called with j.mu held.
+func (j *Journal) unqueue(id string) {
+	if j.queued[id] <= 1 {
+		delete(j.queued, id)
+	} else {
+		j.queued[id]--
+	}
+}
+
+func (j *Journal) noteGap(id, reason string, at time.Time) {
+	if _, ok := j.gaps[id]; ok || len(j.gaps) < maxPendingGaps {
+		j.gaps[id] = gap{reason: reason, at: at}
 	}
 }
 
@@ -235,6 +366,10 @@ func (j *Journal) Flush(ctx context.Context) error {
 		return ctx.Err()
 	}
 	select {
+	case j.hurry <- struct{}{}: // the worker need not wait for a quiet moment
+	default:
+	}
+	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
@@ -242,98 +377,328 @@ func (j *Journal) Flush(ctx context.Context) error {
 	}
 }
 
+// run records the queue in groups (see maxGroup).
 func (j *Journal) run() {
 	defer close(j.done)
+	retry := time.NewTicker(retryEvery)
+	defer retry.Stop()
+	wait := time.NewTimer(groupQuiet)
+	wait.Stop()
+	group := make([]item, 0, 256)
 	for {
+		group = group[:0]
 		select {
 		case <-j.stop:
 			return
+		case <-retry.C:
+			if j.failing() {
+				j.recordQueued(nil) // writes the gaps noted while failing, or fails again
+			}
+			continue
 		case it := <-j.queue:
 			if it.flush != nil {
 				close(it.flush)
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			_, _ = j.Record(ctx, it.snap, it.at) // a failure is counted and kept for Health
-			cancel()
+			group = append(group, it)
+		}
+		// Sleep while batches keep coming, so as not to wake for each.
+		first := time.Now()
+		for {
+			n := len(j.queue)
+			if n >= maxGroup || n >= cap(j.queue)/2 {
+				break
+			}
+			wait.Reset(groupQuiet)
+			hurry := false
+			select {
+			case <-wait.C:
+			case <-j.hurry:
+				wait.Stop()
+				hurry = true
+			case <-j.stop:
+				return
+			}
+			if hurry || len(j.queue) == n || time.Since(first) >= groupMaxWait {
+				break
+			}
+		}
+		var flush chan struct{}
+	drain:
+		for len(group) < maxGroup {
+			select {
+			case it := <-j.queue:
+				if it.flush != nil {
+					flush = it.flush // what came after it waits for the next group
+					break drain
+				}
+				group = append(group, it)
+			default:
+				break drain
+			}
+		}
+		j.recordQueued(group)
+		if flush != nil {
+			close(flush)
 		}
 	}
+}
+
+// failing reports whether the last write failed or gaps wait to be written.
+func (j *Journal) failing() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.lastErr != nil || len(j.gaps) > 0
+}
+
+// recordQueued records a group taken from the queue, with the gaps noted so far.
+func (j *Journal) recordQueued(group []item) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	j.mu.Lock()
+	gaps := j.gaps
+	j.gaps = map[string]gap{}
+	j.mu.Unlock()
+	added, err := j.write(ctx, group, gaps)
+	j.mu.Lock()
+	for _, it := range group {
+		j.unqueue(it.snap.ID)
+	}
+	if err != nil {
+		for id, g := range gaps {
+			if _, newer := j.gaps[id]; !newer {
+				j.noteGap(id, g.reason, g.at)
+			}
+		}
+		for _, it := range group {
+			j.noteGap(it.snap.ID, GapFailed, it.at)
+		}
+	}
+	j.mu.Unlock()
+	if len(group) > 0 || len(gaps) > 0 {
+		j.groups.Add(1)
+	}
+	j.settle(len(group), added, len(gaps) > 0, err) // a failure is counted and kept for Health
 }
 
 // Record compares s with the last recorded version of its batch, in one transaction: it
 // appends the events of the differences (or "first seen"), updates the batch's recorded state
 // and returns the events appended. A change already recorded (by another replica, say) is not
 // appended again.
-func (j *Journal) Record(ctx context.Context, s Snapshot, at time.Time) (_ []Event, err error) {
-	defer func() {
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		if err != nil {
-			j.failed.Add(1)
-			j.lastErr = err
-			return
-		}
-		j.recorded.Add(1)
-		if j.lastErr != nil {
-			// Working again: what was rendered while it failed must be rendered anew.
-			j.generation.Add(1)
-			j.lastErr = nil
-		}
-	}()
+func (j *Journal) Record(ctx context.Context, s Snapshot, at time.Time) ([]Event, error) {
+	added, err := j.write(ctx, []item{{snap: s, at: at}}, nil)
+	j.settle(1, added, false, err)
+	if err != nil {
+		return nil, err
+	}
+	return added[0], nil
+}
+
+// settle counts what one transaction of n batches did.
+func (j *Journal) settle(n int, added [][]Event, wroteGaps bool, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err != nil {
+		j.failed.Add(int64(n))
+		j.lastErr = err
+		return
+	}
+	j.recorded.Add(int64(n))
+	var total int
+	for _, a := range added {
+		total += len(a)
+	}
+	j.events.Add(int64(total))
+	if total > 0 || wroteGaps || j.lastErr != nil {
+		// Working again, or something new to say: what was rendered before must be rendered anew.
+		j.generation.Add(1)
+	}
+	j.lastErr = nil
+}
+
+// recordedState is a batch's state as the journal holds it.
+type recordedState struct {
+	snap Snapshot
+	at   int64 // Unix ms of the observation that recorded it
+}
+
+// The statements of a recording transaction.
+const (
+	insertEventSQL = `INSERT INTO events (batch_id, kind, from_value, to_value, from_label, to_label, kg, observed_at, registry_time)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, kind, from_value, to_value) DO NOTHING`
+	upsertBatchSQL = `INSERT INTO batches (id, status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner, owner_name = excluded.owner_name,
+			beneficiary = excluded.beneficiary, beneficiary_name = excluded.beneficiary_name, retirement = excluded.retirement,
+			children = excluded.children, kg = excluded.kg, observed_at = excluded.observed_at`
+	upsertGapSQL = `INSERT INTO gaps (batch_id, reason, noted_at) VALUES (?, ?, ?)
+		ON CONFLICT (batch_id) DO UPDATE SET reason = excluded.reason, noted_at = excluded.noted_at`
+	deleteGapSQL = `DELETE FROM gaps WHERE batch_id = ? AND noted_at <= ?`
+)
+
+// write records items and gaps in one transaction and returns, for each item, the events it
+// appended. Each batch's events and its new state are written together: all of the group or
+// none. Batches are taken in the order of their ids (a batch's observations in the order
+// they came), so that two replicas recording overlapping groups lock rows in the same order
+// and never deadlock.
+func (j *Journal) write(ctx context.Context, items []item, gaps map[string]gap) (_ [][]Event, err error) {
+	defer func() { err = j.scrub(err) }()
+	if len(items) == 0 && len(gaps) == 0 {
+		return nil, j.db.PingContext(ctx) // nothing to write: whether the database answers
+	}
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	var prev Snapshot
-	var known bool
-	var prevAt int64
-	row := tx.QueryRowContext(ctx, `SELECT status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at
-		FROM batches WHERE id = ?`, s.ID)
-	switch err := row.Scan(&prev.Status, &prev.Owner, &prev.OwnerName, &prev.Beneficiary, &prev.BeneficiaryName,
-		&prev.Retirement, &prev.Children, &prev.Kg, &prevAt); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return nil, err
-	default:
-		known = true
-	}
-	evs := diff(prev, s, known, time.UnixMilli(prevAt), at)
-	if len(evs) == 0 {
-		return nil, tx.Commit() // unchanged: nothing to write
-	}
-	var added []Event
-	for _, e := range evs {
-		var rt any
-		if !e.RegistryTime.IsZero() {
-			rt = e.RegistryTime.UnixMilli()
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (batch_id, kind, from_value, to_value, from_label, to_label, kg, observed_at, registry_time)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id, kind, from_value, to_value) DO NOTHING`,
-			e.BatchID, e.Kind, e.From, e.To, e.FromLabel, e.ToLabel, e.Kg, e.ObservedAt.UnixMilli(), rt)
+	if len(gaps) > 0 {
+		gapStmt, err := tx.PrepareContext(ctx, j.rebind(upsertGapSQL))
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			added = append(added, e)
+		for _, id := range slices.Sorted(maps.Keys(gaps)) {
+			if _, err := gapStmt.ExecContext(ctx, id, gaps[id].reason, gaps[id].at.UnixMilli()); err != nil {
+				return nil, err
+			}
+		}
+		gapStmt.Close()
+	}
+	added := make([][]Event, len(items))
+	if len(items) == 0 {
+		return added, tx.Commit()
+	}
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(items[a].snap.ID, items[b].snap.ID) })
+	ids := make([]string, 0, len(items))
+	for _, i := range order {
+		if id := items[i].snap.ID; len(ids) == 0 || ids[len(ids)-1] != id {
+			ids = append(ids, id)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO batches (id, status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET status = excluded.status, owner = excluded.owner, owner_name = excluded.owner_name,
-			beneficiary = excluded.beneficiary, beneficiary_name = excluded.beneficiary_name, retirement = excluded.retirement,
-			children = excluded.children, kg = excluded.kg, observed_at = excluded.observed_at`,
-		s.ID, s.Status, s.Owner, s.OwnerName, s.Beneficiary, s.BeneficiaryName, s.Retirement, s.Children, s.Kg, at.UnixMilli()); err != nil {
+	prev, gapped, err := j.loadStates(ctx, tx, ids)
+	if err != nil {
 		return nil, err
+	}
+	var evStmt, batchStmt, ungapStmt *sql.Stmt
+	prepare := func(p **sql.Stmt, q string) error {
+		if *p != nil {
+			return nil
+		}
+		var err error
+		*p, err = tx.PrepareContext(ctx, j.rebind(q))
+		return err
+	}
+	defer func() {
+		for _, s := range []*sql.Stmt{evStmt, batchStmt, ungapStmt} {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
+	for _, i := range order {
+		s, at := items[i].snap, items[i].at
+		p, known := prev[s.ID]
+		if gapped[s.ID] {
+			// Recorded now: an earlier gap no longer means a change may be missing.
+			if err := prepare(&ungapStmt, deleteGapSQL); err != nil {
+				return nil, err
+			}
+			if _, err := ungapStmt.ExecContext(ctx, s.ID, at.UnixMilli()); err != nil {
+				return nil, err
+			}
+		}
+		evs := diff(p.snap, s, known, time.UnixMilli(p.at), at)
+		if len(evs) == 0 {
+			continue // unchanged: nothing to write
+		}
+		if err := prepare(&evStmt, insertEventSQL); err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			var rt any
+			if !e.RegistryTime.IsZero() {
+				rt = e.RegistryTime.UnixMilli()
+			}
+			res, err := evStmt.ExecContext(ctx, e.BatchID, e.Kind, e.From, e.To, e.FromLabel, e.ToLabel, e.Kg, e.ObservedAt.UnixMilli(), rt)
+			if err != nil {
+				return nil, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				added[i] = append(added[i], e)
+			}
+		}
+		if err := prepare(&batchStmt, upsertBatchSQL); err != nil {
+			return nil, err
+		}
+		if _, err := batchStmt.ExecContext(ctx, s.ID, s.Status, s.Owner, s.OwnerName, s.Beneficiary, s.BeneficiaryName,
+			s.Retirement, s.Children, s.Kg, at.UnixMilli()); err != nil {
+			return nil, err
+		}
+		prev[s.ID] = recordedState{snap: s, at: at.UnixMilli()}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	j.events.Add(int64(len(added)))
-	if len(added) > 0 {
-		j.generation.Add(1)
-	}
 	return added, nil
+}
+
+// loadStates reads the recorded states of ids, and which of them have a gap noted, in a few
+// queries rather than one a batch.
+func (j *Journal) loadStates(ctx context.Context, tx *sql.Tx, ids []string) (map[string]recordedState, map[string]bool, error) {
+	states := make(map[string]recordedState, len(ids))
+	gapped := map[string]bool{}
+	for start := 0; start < len(ids); start += maxIDsPerQuery {
+		chunk := ids[start:min(start+maxIDsPerQuery, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		rows, err := tx.QueryContext(ctx, j.rebind(`SELECT id, status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at
+			FROM batches WHERE id IN `+in), args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var st recordedState
+			p := &st.snap
+			if err := rows.Scan(&p.ID, &p.Status, &p.Owner, &p.OwnerName, &p.Beneficiary, &p.BeneficiaryName,
+				&p.Retirement, &p.Children, &p.Kg, &st.at); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			states[p.ID] = st
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, nil, err
+		}
+		rows, err = tx.QueryContext(ctx, j.rebind(`SELECT batch_id FROM gaps WHERE batch_id IN `+in), args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			gapped[id] = true
+		}
+		if err := closeRows(rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	return states, gapped, nil
+}
+
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
 }
 
 // diff is the events that turn prev, observed at prevAt, into s, observed at at (known false:
@@ -406,8 +771,9 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 		if limit > 0 {
 			q += " LIMIT " + strconv.Itoa(limit)
 		}
-		rows, err := j.db.QueryContext(ctx, q, args...)
+		rows, err := j.db.QueryContext(ctx, j.rebind(q), args...)
 		if err != nil {
+			err = j.scrub(err)
 			if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				j.fail(err) // a reader that left says nothing of the database; one that timed out does
 			}
@@ -419,7 +785,7 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 			var rt sql.NullInt64
 			if err := rows.Scan(&e.BatchID, &e.Kind, &e.From, &e.To, &e.FromLabel, &e.ToLabel, &e.Kg, &obs, &rt); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, j.scrub(err)
 			}
 			e.ObservedAt = time.UnixMilli(obs).UTC()
 			if rt.Valid {
@@ -427,11 +793,8 @@ func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, lim
 			}
 			out = append(out, e)
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
+		if err := closeRows(rows); err != nil {
+			return nil, j.scrub(err)
 		}
 	}
 	// Chunks come back each newest first; merge them into one order.
@@ -466,7 +829,7 @@ func (j *Journal) Health(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := j.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("the database does not answer: %w", err)
+		return fmt.Errorf("the database does not answer: %w", j.scrub(err))
 	}
 	if last != nil {
 		return fmt.Errorf("the last write failed: %w", last)
@@ -480,7 +843,8 @@ func (j *Journal) Generation() uint64 { return j.generation.Load() }
 
 // Stats returns the journal's counters.
 func (j *Journal) Stats() Stats {
-	return Stats{Recorded: j.recorded.Load(), Events: j.events.Load(), Dropped: j.dropped.Load(), Failed: j.failed.Load()}
+	return Stats{Recorded: j.recorded.Load(), Events: j.events.Load(), Dropped: j.dropped.Load(), Failed: j.failed.Load(),
+		Groups: j.groups.Load()}
 }
 
 // Close stops recording (what is still queued is not recorded) and closes the database.

@@ -178,7 +178,7 @@ func TestObserveRecordsInTheBackground(t *testing.T) {
 
 func TestFullQueueDropsAndCounts(t *testing.T) {
 	// A journal whose worker has not started stands for one stuck on a slow database.
-	j := &Journal{queue: make(chan item, 1), stop: make(chan struct{}), now: time.Now}
+	j := start(nil, dialectSQLite, "", Config{QueueSize: 1}, false)
 	j.Observe(&registry.CreditBatch{ID: "ctb_A", Status: registry.StatusActive})
 	j.Observe(&registry.CreditBatch{ID: "ctb_B", Status: registry.StatusActive}) // must not block
 	if st := j.Stats(); st.Dropped != 1 {
@@ -187,8 +187,15 @@ func TestFullQueueDropsAndCounts(t *testing.T) {
 }
 
 func TestFailingDatabaseIsReportedAndRecovers(t *testing.T) {
-	j, path := openTemp(t)
+	_, path := openTemp(t)
 	ctx := context.Background()
+	// A journal without its worker, so that the test may swap its database under it.
+	db, err := openDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	j := start(db, dialectSQLite, "", Config{}, false)
 	if err := j.Health(ctx); err != nil {
 		t.Fatalf("fresh journal: %v", err)
 	}
@@ -238,4 +245,9 @@ func openRO(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	return db, db.Ping()
+}
+
+// openDB is a plain connection to the SQLite file at path, for a journal made with start.
+func openDB(path string) (*sql.DB, error) {
+	return sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(5000)")
 }

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"testing"
 	"time"
@@ -12,7 +13,12 @@ import (
 // A watch belongs to its owner: another owner neither lists, reads nor deletes it, and is
 // told "not found" exactly as for an id that does not exist.
 func TestWatchesBelongToTheirOwner(t *testing.T) {
-	j, _ := openTemp(t)
+	eachDialect(t, func(t *testing.T, _ string, _ *sql.DB, open func() *Journal) {
+		checkWatchesBelongToTheirOwner(t, open())
+	})
+}
+
+func checkWatchesBelongToTheirOwner(t *testing.T, j *Journal) {
 	ctx := context.Background()
 	w, err := j.AddWatch(ctx, "alice@example.org", WatchBatch, "ctb_A", day0)
 	if err != nil {
@@ -47,7 +53,12 @@ func TestWatchesBelongToTheirOwner(t *testing.T) {
 
 // A visit and a notification only move forward, and a webhook's secret is kept as given.
 func TestWatchVisitsWebhookAndDeliveries(t *testing.T) {
-	j, _ := openTemp(t)
+	eachDialect(t, func(t *testing.T, _ string, _ *sql.DB, open func() *Journal) {
+		checkWatchVisitsWebhookAndDeliveries(t, open())
+	})
+}
+
+func checkWatchVisitsWebhookAndDeliveries(t *testing.T, j *Journal) {
 	ctx := context.Background()
 	w, _ := j.AddWatch(ctx, "", WatchIssuance, "iss_A", day0)
 	if err := j.MarkVisited(ctx, "", day0.Add(2*time.Hour)); err != nil {
