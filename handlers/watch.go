@@ -125,7 +125,7 @@ func (s *server) renderWatches(c *gin.Context, status int, msg string, form view
 	me := owner(c)
 	now := time.Now()
 	p := views.WatchPage{Base: s.base("Watch list"), Interval: s.watch.Interval().String(), Budget: budgetWords(s.watch.Budget()),
-		Error: msg, Form: form}
+		Error: msg, Form: form, Standby: s.watch.Standby()}
 	ws, err := s.history.Watches(ctx, me)
 	if err != nil {
 		s.log.Warn("watch list unavailable", "err", err)
@@ -170,6 +170,9 @@ func budgetWords(perHour int) string {
 func (s *server) watchItem(ctx context.Context, w history.Watch) views.WatchItem {
 	it := views.WatchItem{ID: w.ID, Kind: w.Kind, What: watchWhat[w.Kind], Target: w.Target, URL: watchURL(w.Kind, w.Target),
 		Added: views.FormatTime(w.Created), Polled: "not polled yet"}
+	if s.watch.Standby() {
+		it.Polled = "polled by another replica"
+	}
 	st := s.watch.Status(w.ID)
 	if st.Known {
 		polled, behind := st.Polled()

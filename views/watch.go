@@ -35,6 +35,9 @@ type WatchPage struct {
 	LastVisit string
 	Interval  string // how often watched trees are polled, such as "15m"
 	Budget    string // the polling budget in words
+	// Standby: another replica of this explorer, sharing its database, polls and sends the
+	// webhooks; this one shows what the journal recorded but knows no polling state.
+	Standby bool
 	// Unavailable says the watch list could not be read (the database failed).
 	Unavailable bool
 	// Error is why the last form was refused, with the values kept in Form.

@@ -14,6 +14,7 @@ package watch
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"slices"
@@ -139,7 +140,15 @@ type Poller struct {
 	counted time.Time             // changes observed before it have been counted in Stats.Changes
 
 	polls, requests, changes, skipped, failed, behind, delivered, undelivered atomic.Int64
+
+	id      string      // this poller's name in the database's lease
+	standby atomic.Bool // another replica held the lease at the last poll
 }
+
+// pollerLease is the lease (history.Journal.HoldLease) that makes one replica of those sharing
+// a database poll the watched trees and send the webhooks: two would ask the registry twice and
+// send every change twice.
+const pollerLease = "watch-poller"
 
 // watchRoot is what a watch resolved to.
 type watchRoot struct {
@@ -160,10 +169,14 @@ func New(ex Explorer, journal *history.Journal, cfg Config) *Poller {
 		log = slog.Default()
 	}
 	p := &Poller{ex: ex, journal: journal, cfg: cfg, log: log, kick: make(chan struct{}, 1),
-		trees: map[string]*tree{}, watches: map[string]*watchRoot{}}
+		trees: map[string]*tree{}, watches: map[string]*watchRoot{}, id: rand.Text()}
 	p.tokens, p.refilled = p.perPoll(), cfg.Now()
 	return p
 }
+
+// Standby reports whether another replica sharing the database held the polling lease at the
+// last poll, so that this one neither polls nor sends webhooks (and knows no polling state).
+func (p *Poller) Standby() bool { return p.standby.Load() }
 
 // Interval is the time between two polls.
 func (p *Poller) Interval() time.Duration { return p.cfg.Interval }
@@ -237,6 +250,15 @@ func (p *Poller) Kick() {
 // the registry for their active batches within the budget, waits for the journal to record
 // what came back, and sends each list's changes to its webhook.
 func (p *Poller) PollOnce(ctx context.Context) error {
+	// Held for two intervals and a minute, renewed each poll: a replica that stops is replaced
+	// by another within that, and a slow poll does not lose it.
+	held, err := p.journal.HoldLease(ctx, pollerLease, p.id, 2*p.cfg.Interval+time.Minute, p.cfg.Now())
+	if err != nil {
+		return err
+	}
+	if p.standby.Store(!held); !held {
+		return nil // another replica on this database polls and sends
+	}
 	watches, err := p.journal.AllWatches(ctx)
 	if err != nil {
 		return err
