@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,11 +86,15 @@ func (b *browser) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 // on the new document.
 func (b *browser) settle(t *testing.T, sel string) {
 	t.Helper()
+	// A long walk's progress page shows the partial tree with the same rows, and reloads
+	// itself: settled is a loaded document without the reload, holding sel. Between two
+	// documents a wait can lose its node or its context; then it waits again.
+	settled := `document.readyState === "complete" && !document.querySelector('meta[http-equiv="refresh"]') && !!document.querySelector(` + strconv.Quote(sel) + `)`
 	var err error
-	for range 5 {
+	for range 10 {
 		if err = chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(sel)),
-			chromedp.WaitNotPresent(chromedp.CSS(`meta[http-equiv="refresh"]`))); err == nil ||
-			!strings.Contains(err.Error(), "No node with given id") {
+			chromedp.Poll[chromedp.Void](settled, chromedp.WithPollingInterval(50*time.Millisecond))); err == nil ||
+			!strings.Contains(err.Error(), "No node with given id") && !strings.Contains(err.Error(), "context") && !strings.Contains(err.Error(), "navigated") {
 			break
 		}
 	}
