@@ -147,7 +147,7 @@ Flags (each mirrors an environment variable; the secrets are read from the envir
 		return c, err
 	}
 	if c.webhooks, err = webhook.ParseAllow(*webhookAllow); err != nil {
-		return c, fmt.Errorf("WEBHOOK_ALLOW: %w", err)
+		return c, err // it names WEBHOOK_ALLOW and the entry
 	}
 	if c.basePath, err = handlers.CleanBasePath(*basePath); err != nil {
 		return c, fmt.Errorf("BASE_PATH: %w", err)

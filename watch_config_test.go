@@ -67,7 +67,7 @@ func TestWebhookAllowSetting(t *testing.T) {
 		t.Error("a host WEBHOOK_ALLOW does not name was accepted")
 	}
 	_, err = loadConfig(nil, func(k string) string { return map[string]string{"WEBHOOK_ALLOW": "hooks.example.com, 10.0.0.0/99"}[k] }, io.Discard)
-	if err == nil || !strings.HasPrefix(err.Error(), "WEBHOOK_ALLOW:") || !strings.Contains(err.Error(), "10.0.0.0/99") {
+	if err == nil || !strings.HasPrefix(err.Error(), "WEBHOOK_ALLOW:") || strings.Count(err.Error(), "WEBHOOK_ALLOW") != 1 || !strings.Contains(err.Error(), "10.0.0.0/99") {
 		t.Errorf("a bad entry: %v, want an error naming WEBHOOK_ALLOW and the entry", err)
 	}
 }

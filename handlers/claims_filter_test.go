@@ -92,6 +92,12 @@ func TestClaimsDownloadsFollowTheVerdictFilter(t *testing.T) {
 	if doc, _ := a.page(t, result+"?verdict=NOT_RETIRED", http.StatusOK); doc.Find("table.claims tbody tr").Length() != all.Counts[claims.NotRetired] {
 		t.Errorf("?verdict=NOT_RETIRED shows %d rows, want %d", doc.Find("table.claims tbody tr").Length(), all.Counts[claims.NotRetired])
 	}
+	// HEAD answers as GET does, on the downloads as on the page.
+	for _, path := range []string{result, result + "/results.csv", result + "/results.json", "/api/v1/claims/" + id} {
+		if r := a.do(t, http.MethodHead, path); r.status != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, r.status)
+		}
+	}
 	// The id in a link is found whatever its case.
 	if r := a.get(t, "/claims/"+strings.ToLower(id)); r.status != http.StatusOK {
 		t.Errorf("the lower-cased result link: %d", r.status)
