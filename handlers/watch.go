@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,6 +28,10 @@ const watchChangesLimit = 50
 
 // minWebhookSecret is the shortest webhook secret accepted: it is an HMAC key.
 const minWebhookSecret = 16
+
+// maxWebhookSecret is the longest: a longer HMAC key adds nothing (SHA-256 hashes one longer
+// than its 64-byte block first), and the secret is kept in the database.
+const maxWebhookSecret = 256
 
 // watching reports whether the explorer keeps watch lists (a journal and a poller).
 func (s *server) watching() bool { return s.history != nil && s.watch != nil }
@@ -266,6 +271,8 @@ func (s *server) watchWebhook(c *gin.Context) error {
 		msg = "Give the webhook's URL."
 	case len(secret) < minWebhookSecret:
 		msg = "The secret must be " + strconv.Itoa(minWebhookSecret) + " characters or more: it signs every delivery."
+	case utf8.RuneCountInString(secret) > maxWebhookSecret:
+		msg = "The secret must be " + strconv.Itoa(maxWebhookSecret) + " characters or fewer: a longer one signs no better."
 	default:
 		if err := n.CheckURL(url); err != nil {
 			msg = "That URL is refused: " + err.Error()

@@ -749,7 +749,7 @@ func webhookSection(p WatchPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "\" data-testid=\"webhook-form\"><label for=\"webhook-url\">URL</label> <input id=\"webhook-url\" name=\"url\" type=\"url\" placeholder=\"https://…\" autocomplete=\"off\"> <label for=\"webhook-secret\">Secret (16 characters or more)</label> <input id=\"webhook-secret\" name=\"secret\" type=\"password\" autocomplete=\"new-password\"> <button type=\"submit\">Set the webhook</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "\" data-testid=\"webhook-form\"><label for=\"webhook-url\">URL</label> <input id=\"webhook-url\" name=\"url\" type=\"url\" placeholder=\"https://…\" autocomplete=\"off\"> <label for=\"webhook-secret\">Secret (16 to 256 characters)</label> <input id=\"webhook-secret\" name=\"secret\" type=\"password\" minlength=\"16\" maxlength=\"256\" autocomplete=\"new-password\"> <button type=\"submit\">Set the webhook</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -40,3 +40,24 @@ func TestSlowFailedDeliveryIsRecorded(t *testing.T) {
 		t.Fatalf("after a slow failed delivery the journal has %+v; want it recorded with its status, attempts and error", d)
 	}
 }
+
+// A delivery recorded after its list's webhook changed is not listed under the new one.
+func TestDeliveryToAReplacedWebhookIsNotRecorded(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	if err := r.journal.SetWebhook(ctx, "", "https://old.example.org/x", []byte("a-secret-of-the-list"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	_ = r.journal.RecordDelivery(ctx, "", history.Delivery{Started: now, Finished: now, Attempts: 1, Status: 500, Err: "500", Changes: 1, URL: "https://old.example.org/x"})
+	if d, _ := r.journal.Deliveries(ctx, "", 5); len(d) != 1 {
+		t.Fatalf("deliveries to the webhook: %+v", d)
+	}
+	if err := r.journal.SetWebhook(ctx, "", "https://new.example.org/y", []byte("another-secret-of-the-list"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.journal.RecordDelivery(ctx, "", history.Delivery{Started: now, Finished: now, Attempts: 1, Status: 500, Err: "500", Changes: 1, URL: "https://old.example.org/x"})
+	if d, _ := r.journal.Deliveries(ctx, "", 5); len(d) != 0 {
+		t.Errorf("after the webhook changed: %+v; want the old one's deliveries gone, and a late one not recorded", d)
+	}
+}

@@ -160,7 +160,8 @@ func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []histor
 		// The delivery's retries may have used up ctx (or the poller be stopping): a failed
 		// delivery is what its owner most needs to see, so it is recorded with a context of
 		// its own, started once the delivery is over.
-		rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err, Changes: n}
+		rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err,
+			Changes: n, URL: hook.URL}
 		p.write(ctx, func(wctx context.Context) {
 			if err := p.journal.RecordDelivery(wctx, owner, rec); err != nil {
 				p.log.Warn("watch: delivery not recorded", "err", err)
