@@ -56,47 +56,87 @@ type watchInputError struct {
 
 func (e *watchInputError) Error() string { return e.msg }
 
-// watchTarget checks what a form or a tool asked to watch and returns it in canonical form. A
-// batch and a serial number are looked up (through the cache), so that a typo is said at once;
-// an issuance is checked by the poller, which says on /watch when it cannot be read.
-func (s *server) watchTarget(ctx context.Context, kind, target string) (string, error) {
+// maxWatchTarget bounds the text read as what to watch (a pasted URL included): ParseQuery
+// reads its input whole.
+const maxWatchTarget = 2048
+
+// watchTarget checks what a form or a tool asked to watch and returns the kind and target in
+// canonical form. The kind is read whatever its case; the target as search reads it: an id in
+// any case, or pasted in a registry URL. A batch, an issuance and a serial number are looked
+// up (a batch through the cache, an issuance with GET /issuances/{id}), so that a typo is said
+// at once rather than on /watch later.
+func (s *server) watchTarget(ctx context.Context, kind, target string) (string, string, error) {
+	kind = strings.ToLower(strings.TrimSpace(kind))
 	target = strings.TrimSpace(target)
 	bad := func(msg string) error {
 		return &watchInputError{status: http.StatusBadRequest, msg: msg, value: target}
 	}
+	if len(target) > maxWatchTarget {
+		return "", "", bad("That is too long to be an id, a serial number or a registry URL.")
+	}
 	switch kind {
 	case history.WatchBatch:
-		id, err := registry.CanonicalID(registry.PrefixCreditBatch, target)
-		if err != nil {
-			return "", bad("A credit batch id looks like ctb_1ABC234DEF567GHJ.")
+		id, ok := watchID(registry.PrefixCreditBatch, registry.TargetBatch, target)
+		if !ok {
+			return "", "", bad("A credit batch id looks like ctb_1ABC234DEF567GHJ.")
 		}
 		if _, err := s.explorer.CreditBatch(ctx, id); err != nil {
 			if errors.Is(err, registry.ErrNotFound) {
-				return "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no credit batch " + id + ".", value: id}
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no credit batch " + id + ".", value: id}
 			}
-			return "", err
+			return "", "", err
 		}
-		return id, nil
+		return kind, id, nil
 	case history.WatchIssuance:
-		id, err := registry.CanonicalID(registry.PrefixIssuance, target)
-		if err != nil {
-			return "", bad("An issuance id looks like iss_1ABC234DEF567GHJ.")
+		id, ok := watchID(registry.PrefixIssuance, registry.TargetIssuance, target)
+		if !ok {
+			return "", "", bad("An issuance id looks like iss_1ABC234DEF567GHJ.")
 		}
-		return id, nil
+		if _, err := s.explorer.Issuance(ctx, id); err != nil {
+			if errors.Is(err, registry.ErrNotFound) {
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no issuance " + id + ".", value: id}
+			}
+			return "", "", err
+		}
+		return kind, id, nil
 	case history.WatchSerial:
 		ser, err := registry.ParseSerial(target)
 		if err != nil {
-			return "", bad("A serial number looks like ISO-1-BSTORE-GBR-F5X7-2024-78177-81177.")
+			found := false
+			for _, t := range registry.ParseQuery(target) {
+				if t.Kind == registry.TargetSerial {
+					ser, err = registry.ParseSerial(t.Value)
+					found = err == nil
+					break
+				}
+			}
+			if !found {
+				return "", "", bad("A serial number looks like ISO-1-BSTORE-GBR-F5X7-2024-78177-81177.")
+			}
 		}
 		if _, err := s.explorer.ResolveSerial(ctx, ser.String()); err != nil {
 			if errors.Is(err, registry.ErrNotFound) {
-				return "", &watchInputError{status: http.StatusNotFound, msg: "No credit batch holds serial number " + ser.String() + ".", value: ser.String()}
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "No credit batch holds serial number " + ser.String() + ".", value: ser.String()}
 			}
-			return "", err
+			return "", "", err
 		}
-		return ser.String(), nil
+		return kind, ser.String(), nil
 	}
-	return "", bad("Choose what to watch: a credit batch's tree, an issuance or a serial number.")
+	return "", "", bad("Choose what to watch: a credit batch's tree, an issuance or a serial number.")
+}
+
+// watchID reads text as an id with prefix, as search does: typed in any case, or pasted in a
+// registry URL or among other words (the first id of kind found).
+func watchID(prefix string, kind registry.TargetKind, text string) (string, bool) {
+	if id, err := registry.CanonicalID(prefix, text); err == nil {
+		return id, true
+	}
+	for _, t := range registry.ParseQuery(text) {
+		if t.Kind == kind {
+			return t.Value, true
+		}
+	}
+	return "", false
 }
 
 // watchURL is the page of what w watches.
@@ -207,15 +247,15 @@ func (s *server) watchAdd(c *gin.Context) error {
 	if !s.watching() {
 		return errNoWatches
 	}
-	kind, target := c.PostForm("kind"), c.PostForm("target")
-	canon, err := s.watchTarget(c.Request.Context(), kind, target)
+	asked, target := c.PostForm("kind"), c.PostForm("target")
+	kind, canon, err := s.watchTarget(c.Request.Context(), asked, target)
 	var in *watchInputError
 	switch {
 	case errors.As(err, &in):
-		s.renderWatches(c, in.status, in.msg, views.WatchButton{Kind: kind, Target: target})
+		s.renderWatches(c, in.status, in.msg, views.WatchButton{Kind: strings.ToLower(asked), Target: target})
 		return nil
 	case err != nil:
-		return &lookupError{what: kind, value: target, err: err}
+		return &lookupError{what: asked, value: target, err: err}
 	}
 	if _, err := s.history.AddWatch(c.Request.Context(), owner(c), kind, canon, time.Now()); err != nil {
 		return s.watchStoreFailed(err)
@@ -369,7 +409,7 @@ func (s *server) watchesAdd(c *gin.Context) error {
 			Error: `send a JSON object such as {"kind": "batch", "target": "ctb_…"}`, What: "watch"})
 		return nil
 	}
-	canon, err := s.watchTarget(c.Request.Context(), in.Kind, in.Target)
+	kind, canon, err := s.watchTarget(c.Request.Context(), in.Kind, in.Target)
 	var bad *watchInputError
 	switch {
 	case errors.As(err, &bad):
@@ -383,7 +423,7 @@ func (s *server) watchesAdd(c *gin.Context) error {
 		return &lookupError{what: in.Kind, value: in.Target, err: err}
 	}
 	now := time.Now()
-	w, err := s.history.AddWatch(c.Request.Context(), owner(c), in.Kind, canon, now)
+	w, err := s.history.AddWatch(c.Request.Context(), owner(c), kind, canon, now)
 	if err != nil {
 		return s.watchStoreFailed(err)
 	}
