@@ -162,6 +162,18 @@ func (s *server) watchPage(c *gin.Context) error {
 	return nil
 }
 
+// watchGone is the query /watch is redirected to after "Stop watching" a watch that is no
+// longer in the list (clicked twice, or from two tabs).
+const watchGone = "gone=1"
+
+// noWatchError is a watch id that is not in the user's list: gone, never made, or another
+// user's (one answer for the three, so that ids do not leak).
+type noWatchError struct{ id string }
+
+func (e *noWatchError) Error() string { return "no watch " + shown(e.id) + " in your list" }
+
+func (e *noWatchError) Unwrap() error { return history.ErrWatchNotFound }
+
 // renderWatches renders /watch with status; msg says why a form was refused (its values kept in
 // form). A page answered 200 to GET marks the visit.
 func (s *server) renderWatches(c *gin.Context, status int, msg string, form views.WatchButton) {
@@ -171,6 +183,9 @@ func (s *server) renderWatches(c *gin.Context, status int, msg string, form view
 	now := time.Now()
 	p := views.WatchPage{Base: s.base("Watch list"), Interval: s.watch.Interval().String(), Budget: budgetWords(s.watch.Budget()),
 		Error: msg, Form: form, Standby: s.watch.Standby()}
+	if c.Request.Method == http.MethodGet && c.Query("gone") != "" {
+		p.Notice = "That watch was no longer in your list: there was nothing to stop."
+	}
 	ws, err := s.history.Watches(ctx, me)
 	if err != nil {
 		s.log.Warn("watch list unavailable", "err", err)
@@ -271,14 +286,17 @@ func (s *server) watchStoreFailed(err error) error {
 	return &lookupError{what: "watch list", value: "", err: errors.Join(registry.ErrUnavailable, err)}
 }
 
-// watchDelete is POST /watch/{id}/delete: removes the user's watch id (404 for any other).
+// watchDelete is POST /watch/{id}/delete: removes the user's watch id and answers 303 to
+// /watch. One not in the list (already removed: the button clicked twice) is answered the
+// same, with a notice on /watch: what the user wanted is so.
 func (s *server) watchDelete(c *gin.Context) error {
 	if !s.watching() {
 		return errNoWatches
 	}
 	switch err := s.history.DeleteWatch(c.Request.Context(), owner(c), c.Param("id")); {
 	case errors.Is(err, history.ErrWatchNotFound):
-		return &lookupError{what: "watch", value: c.Param("id"), err: err}
+		c.Redirect(http.StatusSeeOther, s.url(views.WatchURL())+"?"+watchGone)
+		return nil
 	case err != nil:
 		return s.watchStoreFailed(err)
 	}
@@ -443,7 +461,7 @@ func (s *server) watchesDelete(c *gin.Context) error {
 	}
 	switch err := s.history.DeleteWatch(c.Request.Context(), owner(c), c.Param("id")); {
 	case errors.Is(err, history.ErrWatchNotFound):
-		return &lookupError{what: "watch", value: c.Param("id"), err: err}
+		return &lookupError{what: "watch", value: c.Param("id"), err: &noWatchError{id: c.Param("id")}}
 	case err != nil:
 		return s.watchStoreFailed(err)
 	}

@@ -40,6 +40,8 @@ type WatchPage struct {
 	Standby bool
 	// Unavailable says the watch list could not be read (the database failed).
 	Unavailable bool
+	// Notice says what became of the last form when it did nothing ("" when it did).
+	Notice string
 	// Error is why the last form was refused, with the values kept in Form.
 	Error      string
 	Form       WatchButton
