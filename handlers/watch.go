@@ -181,7 +181,7 @@ func (s *server) renderWatches(c *gin.Context, status int, msg string, form view
 	defer cancel()
 	me := owner(c)
 	now := time.Now()
-	p := views.WatchPage{Base: s.base("Watch list"), Interval: s.watch.Interval().String(), Budget: budgetWords(s.watch.Budget()),
+	p := views.WatchPage{Base: s.base("Watch list"), Interval: views.FormatInterval(s.watch.Interval()), Budget: budgetWords(s.watch.Budget()),
 		Error: msg, Form: form, Standby: s.watch.Standby()}
 	if c.Request.Method == http.MethodGet && c.Query("gone") != "" {
 		p.Notice = "That watch was no longer in your list: there was nothing to stop."
@@ -380,10 +380,15 @@ func (s *server) watchesJSON(c *gin.Context) error {
 		return s.watchStoreFailed(err)
 	}
 	out := struct {
-		Interval string      `json:"interval"`        // WATCH_INTERVAL, such as "15m0s"
-		Budget   int         `json:"budget_per_hour"` // WATCH_BUDGET; 0 is none
-		Watches  []watchJSON `json:"watches"`
-	}{Interval: s.watch.Interval().String(), Budget: s.watch.Budget(), Watches: make([]watchJSON, 0, len(ws))}
+		Interval string `json:"interval"` // WATCH_INTERVAL, such as "15m0s"
+		// Budget is WATCH_BUDGET, the most upstream requests an hour polling may make; null
+		// when there is no limit (WATCH_BUDGET=none), which 0 would not say.
+		Budget  *int        `json:"budget_per_hour"`
+		Watches []watchJSON `json:"watches"`
+	}{Interval: s.watch.Interval().String(), Watches: make([]watchJSON, 0, len(ws))}
+	if b := s.watch.Budget(); b > 0 {
+		out.Budget = &b
+	}
 	for _, w := range ws {
 		out.Watches = append(out.Watches, s.watchJSONOf(ctx, w))
 	}

@@ -33,7 +33,7 @@ type WatchPage struct {
 	// LastVisit is when the page was last opened (the changes listed are those observed
 	// since), "" on a first visit.
 	LastVisit string
-	Interval  string // how often watched trees are polled, such as "15m"
+	Interval  string // how often watched trees are polled, such as "15 min" (FormatInterval)
 	Budget    string // the polling budget in words
 	// Standby: another replica of this explorer, sharing its database, polls and sends the
 	// webhooks; this one shows what the journal recorded but knows no polling state.

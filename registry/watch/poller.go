@@ -44,8 +44,9 @@ type Config struct {
 	// Interval is the time between two polls (WATCH_INTERVAL). Default 15m.
 	Interval time.Duration
 	// Budget is the most upstream requests polling may make in an hour (WATCH_BUDGET); 0 is
-	// no limit. It is spent evenly: a poll may use at most Budget × Interval / 1h (at least
-	// one), so that the hour's budget is not spent in its first poll.
+	// no limit. It is spent evenly: it refills at Budget an hour, and a poll may use at most
+	// Budget × Interval / 1h (1 when that is less), so that the hour's budget is not spent in
+	// its first poll; when that is under 1, most polls make no request.
 	Budget int
 	// Workers is how many trees are polled at once. Default 2: polling takes at most that many
 	// of the process's UPSTREAM_CONCURRENCY slots, and people's pages keep the rest.
