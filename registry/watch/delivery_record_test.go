@@ -41,7 +41,8 @@ func TestSlowFailedDeliveryIsRecorded(t *testing.T) {
 	}
 }
 
-// A delivery recorded after its list's webhook changed is not listed under the new one.
+// The deliveries listed are those to the webhook set: a new URL clears the old one's, and a
+// delivery to it that finishes after the change is not recorded.
 func TestDeliveryToAReplacedWebhookIsNotRecorded(t *testing.T) {
 	r := newRig(t, nil)
 	ctx := context.Background()
@@ -52,6 +53,13 @@ func TestDeliveryToAReplacedWebhookIsNotRecorded(t *testing.T) {
 	_ = r.journal.RecordDelivery(ctx, "", history.Delivery{Started: now, Finished: now, Attempts: 1, Status: 500, Err: "500", Changes: 1, URL: "https://old.example.org/x"})
 	if d, _ := r.journal.Deliveries(ctx, "", 5); len(d) != 1 {
 		t.Fatalf("deliveries to the webhook: %+v", d)
+	}
+	// A new secret for the same URL keeps them: they went where the page shows.
+	if err := r.journal.SetWebhook(ctx, "", "https://old.example.org/x", []byte("a-new-secret-of-the-list"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := r.journal.Deliveries(ctx, "", 5); len(d) != 1 {
+		t.Fatalf("deliveries after a new secret for the same URL: %+v", d)
 	}
 	if err := r.journal.SetWebhook(ctx, "", "https://new.example.org/y", []byte("another-secret-of-the-list"), time.Now()); err != nil {
 		t.Fatal(err)
