@@ -102,8 +102,8 @@ func (s *server) failJSON(c *gin.Context, err error) {
 	if errors.As(err, &dym) {
 		body.DidYouMean = &apiSuggestion{BatchID: dym.suggestion.BatchID, SerialNumber: dym.suggestion.Serial, URL: s.url(dym.suggestion.URL)}
 	}
-	if status == http.StatusMethodNotAllowed {
-		c.Header("Allow", "GET, HEAD")
+	if status == http.StatusMethodNotAllowed && c.Writer.Header().Get("Allow") == "" {
+		c.Header("Allow", readOnly)
 	}
 	s.writeJSON(c, status, body)
 }
@@ -124,6 +124,8 @@ func (s *server) isAPIPath(p string) bool {
 type routeError struct {
 	msg  string
 	kind error
+	// allow is the methods the address answers (its Allow header), for errMethodNotAllowed.
+	allow string
 }
 
 // Error says what the API does not have and what it has instead.
@@ -135,13 +137,52 @@ func (e *routeError) Unwrap() error { return e.kind }
 // apiRouteError describes the request c as a route the API lacks (kind errRouteNotFound) or a
 // method it refuses (errMethodNotAllowed); "what" and "value" name the path as asked.
 func (s *server) apiRouteError(c *gin.Context, kind error) error {
-	msg := c.Request.Method + " is not allowed here: the API only reads, with GET or HEAD"
 	if errors.Is(kind, errRouteNotFound) {
-		msg = "the API has no route at this address; its routes are " + strings.Join([]string{
+		routes := []string{
 			s.url(apiPrefix + "/batches/{id}/lineage"), s.url(apiPrefix + "/serial/{serial}"),
-			s.url(apiPrefix + "/issuances/{id}"), s.url(apiPrefix + "/retirements/{id}")}, ", ")
+			s.url(apiPrefix + "/issuances/{id}"), s.url(apiPrefix + "/retirements/{id}"),
+			s.url(apiPrefix + "/projects/{id}"), s.url(apiPrefix + "/organisations/{id}")}
+		if s.history != nil {
+			routes = append(routes, s.url(apiPrefix+"/batches/{id}/history"))
+		}
+		routes = append(routes, "POST "+s.url(apiPrefix+"/claims"), s.url(apiPrefix+"/claims/{id}"))
+		if s.watching() {
+			routes = append(routes, s.url(apiPrefix+"/watches")+" (GET, POST)", "DELETE "+s.url(apiPrefix+"/watches/{id}"))
+		}
+		msg := "the API has no route at this address; its routes are " + strings.Join(routes, ", ")
+		return &lookupError{what: "API route", value: c.Request.URL.Path, err: &routeError{msg: msg, kind: kind}}
 	}
-	return &lookupError{what: "API route", value: c.Request.URL.Path, err: &routeError{msg: msg, kind: kind}}
+	return &lookupError{what: "API route", value: c.Request.URL.Path, err: methodError(c)}
+}
+
+// readOnly is the Allow header of an address that only reads.
+const readOnly = "GET, HEAD"
+
+// methodError is c's method refused at an address that has others: gin has set the Allow
+// header to those (readOnly when it has not), and the error names them.
+func methodError(c *gin.Context) *routeError {
+	allow := c.Writer.Header().Get("Allow")
+	if allow == "" {
+		allow = readOnly
+		c.Header("Allow", allow)
+	}
+	msg := c.Request.Method + " is not allowed here: this address answers " + methodWords(allow)
+	if allow == readOnly {
+		msg = c.Request.Method + " is not allowed here: this address only reads, with GET or HEAD"
+	}
+	return &routeError{msg: msg, kind: errMethodNotAllowed, allow: allow}
+}
+
+// methodWords is an Allow header's methods as words: "GET, HEAD and POST".
+func methodWords(allow string) string {
+	ms := strings.Split(allow, ",")
+	for i := range ms {
+		ms[i] = strings.TrimSpace(ms[i])
+	}
+	if len(ms) == 1 {
+		return ms[0]
+	}
+	return strings.Join(ms[:len(ms)-1], ", ") + " and " + ms[len(ms)-1]
 }
 
 // writeJSON writes v encoded in full first, so that an encoding failure is a clean 500.

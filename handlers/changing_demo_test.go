@@ -146,7 +146,7 @@ func TestHomeSaysHowTheDemoChanges(t *testing.T) {
 	for _, c := range []struct {
 		every time.Duration
 		want  string
-	}{{0, "DEMO_CHANGE_EVERY=1m"}, {time.Minute, "every 1 min 0 s it splits, transfers and retires"}} {
+	}{{0, "DEMO_CHANGE_EVERY=1m"}, {time.Minute, "every 1 min it splits, transfers and retires"}, {20 * time.Second, "every 20 s it splits"}} {
 		a := newApp(t, appOptions{demoChanges: c.every})
 		doc, _ := a.page(t, "/", http.StatusOK)
 		if got := text(doc.Find("[data-testid=demo-changes]")); !strings.Contains(got, c.want) {

@@ -148,7 +148,7 @@ func (cs *claimsState) job(c *gin.Context, id string) (*claimJob, error) {
 func (s *server) sameOrigin(c *gin.Context) {
 	if err := s.claims.cop.Check(c.Request); err != nil {
 		c.AbortWithStatusJSON(http.StatusForbidden, apiError{Status: http.StatusForbidden, Code: "cross_origin",
-			Error: "cross-origin requests are refused: send the list from the explorer's own page, or without browser headers from a tool"})
+			Error: "cross-origin requests are refused: use the explorer's own pages, or send the request from a tool without browser headers"})
 		return
 	}
 	c.Next()

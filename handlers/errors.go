@@ -50,8 +50,8 @@ func (s *server) fail(c *gin.Context, err error) {
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
-	if status == http.StatusMethodNotAllowed {
-		c.Header("Allow", "GET, HEAD")
+	if status == http.StatusMethodNotAllowed && c.Writer.Header().Get("Allow") == "" {
+		c.Header("Allow", readOnly)
 	}
 	s.render(c, status, views.Error(s.errorPage(status, err)))
 }
@@ -79,6 +79,10 @@ func (s *server) errorPage(status int, err error) views.ErrorPage {
 	case kind == kindMethod:
 		p.Heading = "This address only answers GET and HEAD"
 		p.Message = "The explorer only reads: nothing here can be changed."
+		if re := (*routeError)(nil); errors.As(err, &re) && re.allow != readOnly {
+			p.Heading = "This address only answers " + methodWords(re.allow)
+			p.Message = "Use the explorer's own pages and forms here."
+		}
 	case kind == kindInvalid && le != nil && le.param:
 		p.Heading = fmt.Sprintf("That is not a valid %s", what)
 		p.Message = fmt.Sprintf("“%s” is not a valid %s: %s.", value, what, strings.TrimPrefix(le.err.Error(), registry.ErrInvalid.Error()+": "))
@@ -230,7 +234,7 @@ func (s *server) noMethod(c *gin.Context) {
 		s.failJSON(c, s.apiRouteError(c, errMethodNotAllowed))
 		return
 	}
-	s.fail(c, errMethodNotAllowed)
+	s.fail(c, methodError(c))
 }
 
 // shown makes untrusted input fit to print in a page: valid UTF-8 (a raw byte would make the

@@ -23,7 +23,7 @@ func (s *server) home(c *gin.Context) error {
 	p.HideSearch = true
 	p.ClaimsSample = s.claims.cfg.Sample != ""
 	if s.demoChanges > 0 {
-		p.DemoChangeEvery = views.FormatDuration(s.demoChanges)
+		p.DemoChangeEvery = views.FormatInterval(s.demoChanges)
 	}
 	p.Registry = s.registryState(c.Request.Context())
 	c.Header("Cache-Control", "no-cache") // the registry notice is of the moment

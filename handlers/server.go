@@ -264,7 +264,7 @@ func (s *server) page(h pageHandler) gin.HandlerFunc {
 
 // base is the layout data every page starts from.
 func (s *server) base(title string) views.Base {
-	return views.Base{Title: title, Demo: s.demo}
+	return views.Base{Title: title, Demo: s.demo, Watching: s.watching()}
 }
 
 // render writes a page rendered in full first, so that a failure half-way becomes a clean

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,6 +28,10 @@ const watchChangesLimit = 50
 
 // minWebhookSecret is the shortest webhook secret accepted: it is an HMAC key.
 const minWebhookSecret = 16
+
+// maxWebhookSecret is the longest: a longer HMAC key adds nothing (SHA-256 hashes one longer
+// than its 64-byte block first), and the secret is kept in the database.
+const maxWebhookSecret = 256
 
 // watching reports whether the explorer keeps watch lists (a journal and a poller).
 func (s *server) watching() bool { return s.history != nil && s.watch != nil }
@@ -51,47 +56,87 @@ type watchInputError struct {
 
 func (e *watchInputError) Error() string { return e.msg }
 
-// watchTarget checks what a form or a tool asked to watch and returns it in canonical form. A
-// batch and a serial number are looked up (through the cache), so that a typo is said at once;
-// an issuance is checked by the poller, which says on /watch when it cannot be read.
-func (s *server) watchTarget(ctx context.Context, kind, target string) (string, error) {
+// maxWatchTarget bounds the text read as what to watch (a pasted URL included): ParseQuery
+// reads its input whole.
+const maxWatchTarget = 2048
+
+// watchTarget checks what a form or a tool asked to watch and returns the kind and target in
+// canonical form. The kind is read whatever its case; the target as search reads it: an id in
+// any case, or pasted in a registry URL. A batch, an issuance and a serial number are looked
+// up (a batch through the cache, an issuance with GET /issuances/{id}), so that a typo is said
+// at once rather than on /watch later.
+func (s *server) watchTarget(ctx context.Context, kind, target string) (string, string, error) {
+	kind = strings.ToLower(strings.TrimSpace(kind))
 	target = strings.TrimSpace(target)
 	bad := func(msg string) error {
 		return &watchInputError{status: http.StatusBadRequest, msg: msg, value: target}
 	}
+	if len(target) > maxWatchTarget {
+		return "", "", bad("That is too long to be an id, a serial number or a registry URL.")
+	}
 	switch kind {
 	case history.WatchBatch:
-		id, err := registry.CanonicalID(registry.PrefixCreditBatch, target)
-		if err != nil {
-			return "", bad("A credit batch id looks like ctb_1ABC234DEF567GHJ.")
+		id, ok := watchID(registry.PrefixCreditBatch, registry.TargetBatch, target)
+		if !ok {
+			return "", "", bad("A credit batch id looks like ctb_1ABC234DEF567GHJ.")
 		}
 		if _, err := s.explorer.CreditBatch(ctx, id); err != nil {
 			if errors.Is(err, registry.ErrNotFound) {
-				return "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no credit batch " + id + ".", value: id}
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no credit batch " + id + ".", value: id}
 			}
-			return "", err
+			return "", "", err
 		}
-		return id, nil
+		return kind, id, nil
 	case history.WatchIssuance:
-		id, err := registry.CanonicalID(registry.PrefixIssuance, target)
-		if err != nil {
-			return "", bad("An issuance id looks like iss_1ABC234DEF567GHJ.")
+		id, ok := watchID(registry.PrefixIssuance, registry.TargetIssuance, target)
+		if !ok {
+			return "", "", bad("An issuance id looks like iss_1ABC234DEF567GHJ.")
 		}
-		return id, nil
+		if _, err := s.explorer.Issuance(ctx, id); err != nil {
+			if errors.Is(err, registry.ErrNotFound) {
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "The registry has no issuance " + id + ".", value: id}
+			}
+			return "", "", err
+		}
+		return kind, id, nil
 	case history.WatchSerial:
 		ser, err := registry.ParseSerial(target)
 		if err != nil {
-			return "", bad("A serial number looks like ISO-1-BSTORE-GBR-F5X7-2024-78177-81177.")
+			found := false
+			for _, t := range registry.ParseQuery(target) {
+				if t.Kind == registry.TargetSerial {
+					ser, err = registry.ParseSerial(t.Value)
+					found = err == nil
+					break
+				}
+			}
+			if !found {
+				return "", "", bad("A serial number looks like ISO-1-BSTORE-GBR-F5X7-2024-78177-81177.")
+			}
 		}
 		if _, err := s.explorer.ResolveSerial(ctx, ser.String()); err != nil {
 			if errors.Is(err, registry.ErrNotFound) {
-				return "", &watchInputError{status: http.StatusNotFound, msg: "No credit batch holds serial number " + ser.String() + ".", value: ser.String()}
+				return "", "", &watchInputError{status: http.StatusNotFound, msg: "No credit batch holds serial number " + ser.String() + ".", value: ser.String()}
 			}
-			return "", err
+			return "", "", err
 		}
-		return ser.String(), nil
+		return kind, ser.String(), nil
 	}
-	return "", bad("Choose what to watch: a credit batch's tree, an issuance or a serial number.")
+	return "", "", bad("Choose what to watch: a credit batch's tree, an issuance or a serial number.")
+}
+
+// watchID reads text as an id with prefix, as search does: typed in any case, or pasted in a
+// registry URL or among other words (the first id of kind found).
+func watchID(prefix string, kind registry.TargetKind, text string) (string, bool) {
+	if id, err := registry.CanonicalID(prefix, text); err == nil {
+		return id, true
+	}
+	for _, t := range registry.ParseQuery(text) {
+		if t.Kind == kind {
+			return t.Value, true
+		}
+	}
+	return "", false
 }
 
 // watchURL is the page of what w watches.
@@ -117,6 +162,18 @@ func (s *server) watchPage(c *gin.Context) error {
 	return nil
 }
 
+// watchGone is the query /watch is redirected to after "Stop watching" a watch that is no
+// longer in the list (clicked twice, or from two tabs).
+const watchGone = "gone=1"
+
+// noWatchError is a watch id that is not in the user's list: gone, never made, or another
+// user's (one answer for the three, so that ids do not leak).
+type noWatchError struct{ id string }
+
+func (e *noWatchError) Error() string { return "no watch " + shown(e.id) + " in your list" }
+
+func (e *noWatchError) Unwrap() error { return history.ErrWatchNotFound }
+
 // renderWatches renders /watch with status; msg says why a form was refused (its values kept in
 // form). A page answered 200 to GET marks the visit.
 func (s *server) renderWatches(c *gin.Context, status int, msg string, form views.WatchButton) {
@@ -124,8 +181,11 @@ func (s *server) renderWatches(c *gin.Context, status int, msg string, form view
 	defer cancel()
 	me := owner(c)
 	now := time.Now()
-	p := views.WatchPage{Base: s.base("Watch list"), Interval: s.watch.Interval().String(), Budget: budgetWords(s.watch.Budget()),
+	p := views.WatchPage{Base: s.base("Watch list"), Interval: views.FormatInterval(s.watch.Interval()), Budget: budgetWords(s.watch.Budget()),
 		Error: msg, Form: form, Standby: s.watch.Standby()}
+	if c.Request.Method == http.MethodGet && c.Query("gone") != "" {
+		p.Notice = "That watch was no longer in your list: there was nothing to stop."
+	}
 	ws, err := s.history.Watches(ctx, me)
 	if err != nil {
 		s.log.Warn("watch list unavailable", "err", err)
@@ -202,15 +262,15 @@ func (s *server) watchAdd(c *gin.Context) error {
 	if !s.watching() {
 		return errNoWatches
 	}
-	kind, target := c.PostForm("kind"), c.PostForm("target")
-	canon, err := s.watchTarget(c.Request.Context(), kind, target)
+	asked, target := c.PostForm("kind"), c.PostForm("target")
+	kind, canon, err := s.watchTarget(c.Request.Context(), asked, target)
 	var in *watchInputError
 	switch {
 	case errors.As(err, &in):
-		s.renderWatches(c, in.status, in.msg, views.WatchButton{Kind: kind, Target: target})
+		s.renderWatches(c, in.status, in.msg, views.WatchButton{Kind: strings.ToLower(asked), Target: target})
 		return nil
 	case err != nil:
-		return &lookupError{what: kind, value: target, err: err}
+		return &lookupError{what: asked, value: target, err: err}
 	}
 	if _, err := s.history.AddWatch(c.Request.Context(), owner(c), kind, canon, time.Now()); err != nil {
 		return s.watchStoreFailed(err)
@@ -226,14 +286,17 @@ func (s *server) watchStoreFailed(err error) error {
 	return &lookupError{what: "watch list", value: "", err: errors.Join(registry.ErrUnavailable, err)}
 }
 
-// watchDelete is POST /watch/{id}/delete: removes the user's watch id (404 for any other).
+// watchDelete is POST /watch/{id}/delete: removes the user's watch id and answers 303 to
+// /watch. One not in the list (already removed: the button clicked twice) is answered the
+// same, with a notice on /watch: what the user wanted is so.
 func (s *server) watchDelete(c *gin.Context) error {
 	if !s.watching() {
 		return errNoWatches
 	}
 	switch err := s.history.DeleteWatch(c.Request.Context(), owner(c), c.Param("id")); {
 	case errors.Is(err, history.ErrWatchNotFound):
-		return &lookupError{what: "watch", value: c.Param("id"), err: err}
+		c.Redirect(http.StatusSeeOther, s.url(views.WatchURL())+"?"+watchGone)
+		return nil
 	case err != nil:
 		return s.watchStoreFailed(err)
 	}
@@ -266,6 +329,8 @@ func (s *server) watchWebhook(c *gin.Context) error {
 		msg = "Give the webhook's URL."
 	case len(secret) < minWebhookSecret:
 		msg = "The secret must be " + strconv.Itoa(minWebhookSecret) + " characters or more: it signs every delivery."
+	case utf8.RuneCountInString(secret) > maxWebhookSecret:
+		msg = "The secret must be " + strconv.Itoa(maxWebhookSecret) + " characters or fewer: a longer one signs no better."
 	default:
 		if err := n.CheckURL(url); err != nil {
 			msg = "That URL is refused: " + err.Error()
@@ -315,10 +380,15 @@ func (s *server) watchesJSON(c *gin.Context) error {
 		return s.watchStoreFailed(err)
 	}
 	out := struct {
-		Interval string      `json:"interval"`        // WATCH_INTERVAL, such as "15m0s"
-		Budget   int         `json:"budget_per_hour"` // WATCH_BUDGET; 0 is none
-		Watches  []watchJSON `json:"watches"`
-	}{Interval: s.watch.Interval().String(), Budget: s.watch.Budget(), Watches: make([]watchJSON, 0, len(ws))}
+		Interval string `json:"interval"` // WATCH_INTERVAL, such as "15m0s"
+		// Budget is WATCH_BUDGET, the most upstream requests an hour polling may make; null
+		// when there is no limit (WATCH_BUDGET=none), which 0 would not say.
+		Budget  *int        `json:"budget_per_hour"`
+		Watches []watchJSON `json:"watches"`
+	}{Interval: s.watch.Interval().String(), Watches: make([]watchJSON, 0, len(ws))}
+	if b := s.watch.Budget(); b > 0 {
+		out.Budget = &b
+	}
 	for _, w := range ws {
 		out.Watches = append(out.Watches, s.watchJSONOf(ctx, w))
 	}
@@ -362,7 +432,7 @@ func (s *server) watchesAdd(c *gin.Context) error {
 			Error: `send a JSON object such as {"kind": "batch", "target": "ctb_…"}`, What: "watch"})
 		return nil
 	}
-	canon, err := s.watchTarget(c.Request.Context(), in.Kind, in.Target)
+	kind, canon, err := s.watchTarget(c.Request.Context(), in.Kind, in.Target)
 	var bad *watchInputError
 	switch {
 	case errors.As(err, &bad):
@@ -376,7 +446,7 @@ func (s *server) watchesAdd(c *gin.Context) error {
 		return &lookupError{what: in.Kind, value: in.Target, err: err}
 	}
 	now := time.Now()
-	w, err := s.history.AddWatch(c.Request.Context(), owner(c), in.Kind, canon, now)
+	w, err := s.history.AddWatch(c.Request.Context(), owner(c), kind, canon, now)
 	if err != nil {
 		return s.watchStoreFailed(err)
 	}
@@ -396,7 +466,7 @@ func (s *server) watchesDelete(c *gin.Context) error {
 	}
 	switch err := s.history.DeleteWatch(c.Request.Context(), owner(c), c.Param("id")); {
 	case errors.Is(err, history.ErrWatchNotFound):
-		return &lookupError{what: "watch", value: c.Param("id"), err: err}
+		return &lookupError{what: "watch", value: c.Param("id"), err: &noWatchError{id: c.Param("id")}}
 	case err != nil:
 		return s.watchStoreFailed(err)
 	}

@@ -114,10 +114,12 @@ func (w *watchApp) send(t testing.TB, method, path, contentType, body string, h 
 // as is the header of a user signed in through the proxy (header mode).
 func as(user string) http.Header { return http.Header{"X-Forwarded-Email": {user}} }
 
-// recordingNotifier accepts every delivery and keeps its body; it allows only https URLs.
+// recordingNotifier accepts every delivery and keeps its body (or, while fail is set, fails it
+// after three attempts); it allows only https URLs.
 type recordingNotifier struct {
 	mu     sync.Mutex
 	bodies []string
+	fail   atomic.Bool
 }
 
 func (n *recordingNotifier) CheckURL(raw string) error {
@@ -134,6 +136,9 @@ func (n *recordingNotifier) Deliver(_ context.Context, _ string, _ []byte, body 
 	n.bodies = append(n.bodies, string(body))
 	n.mu.Unlock()
 	now := time.Now()
+	if n.fail.Load() {
+		return watch.Delivery{Attempts: 3, Status: http.StatusServiceUnavailable, Err: "the webhook answered 503 Service Unavailable", Started: now, Finished: now}
+	}
 	return watch.Delivery{Attempts: 1, Status: http.StatusNoContent, Started: now, Finished: now, OK: true}
 }
 

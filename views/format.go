@@ -3,6 +3,7 @@ package views
 import (
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -115,6 +116,28 @@ func FormatDuration(d time.Duration) string {
 		s := int64(d / time.Second)
 		return strconv.FormatInt(s/60, 10) + " min " + strconv.FormatInt(s%60, 10) + " s"
 	}
+}
+
+// FormatInterval renders a configured period (a poll's interval, how often the demo changes)
+// in whole units, dropping those that are zero: "20 s", "1 min", "15 min", "1 min 30 s",
+// "1 h", "2 h 30 min"; under a second, "500 ms". FormatDuration is for elapsed times, whose
+// tenths matter.
+func FormatInterval(d time.Duration) string {
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	}
+	s := int64(d / time.Second)
+	var parts []string
+	for _, u := range []struct {
+		secs int64
+		name string
+	}{{3600, "h"}, {60, "min"}, {1, "s"}} {
+		if n := s / u.secs; n > 0 {
+			parts = append(parts, strconv.FormatInt(n, 10)+" "+u.name)
+			s -= n * u.secs
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // FormatCount renders a count with thousands separators: 30000 → "30,000".

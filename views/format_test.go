@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFormatKg(t *testing.T) {
@@ -70,4 +71,21 @@ func FuzzFormatKg(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFormatInterval(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second:                      "20 s",
+		time.Minute:                           "1 min",
+		15 * time.Minute:                      "15 min",
+		90 * time.Second:                      "1 min 30 s",
+		time.Hour:                             "1 h",
+		2*time.Hour + 30*time.Minute:          "2 h 30 min",
+		500 * time.Millisecond:                "500 ms",
+		10*time.Second + 400*time.Millisecond: "10 s",
+	} {
+		if got := FormatInterval(d); got != want {
+			t.Errorf("FormatInterval(%v) = %q, want %q", d, got, want)
+		}
+	}
 }

@@ -22,6 +22,9 @@ type Base struct {
 	RefreshURL string
 	// HideSearch leaves the search box out of the header (the home page has its own).
 	HideSearch bool
+	// Watching puts a link to the watch list (/watch) in the header: the explorer keeps
+	// watch lists.
+	Watching bool
 }
 
 // AssetURL is the URL of an embedded asset with the build's version, so that it can be cached

@@ -33,13 +33,15 @@ type WatchPage struct {
 	// LastVisit is when the page was last opened (the changes listed are those observed
 	// since), "" on a first visit.
 	LastVisit string
-	Interval  string // how often watched trees are polled, such as "15m"
+	Interval  string // how often watched trees are polled, such as "15 min" (FormatInterval)
 	Budget    string // the polling budget in words
 	// Standby: another replica of this explorer, sharing its database, polls and sends the
 	// webhooks; this one shows what the journal recorded but knows no polling state.
 	Standby bool
 	// Unavailable says the watch list could not be read (the database failed).
 	Unavailable bool
+	// Notice says what became of the last form when it did nothing ("" when it did).
+	Notice string
 	// Error is why the last form was refused, with the values kept in Form.
 	Error      string
 	Form       WatchButton

@@ -51,6 +51,10 @@ type Delivery struct {
 	OK                bool   // the webhook accepted it
 	Err               string // why not, safe to show (no secret)
 	Changes           int    // events it carried
+	// URL is where it was sent. It is not kept: RecordDelivery records a delivery only while
+	// URL is still its owner's webhook (a delivery is "" to record it whatever the webhook), so
+	// that the deliveries listed are all to the webhook shown.
+	URL string
 }
 
 // newID is 128 random bits as text: ids that cannot be guessed.
@@ -147,8 +151,14 @@ func (j *Journal) MarkNotified(ctx context.Context, id string, until time.Time) 
 	return err
 }
 
-// SetWebhook sets (or replaces) owner's webhook.
+// SetWebhook sets (or replaces) owner's webhook. A new URL clears the deliveries recorded:
+// they went elsewhere, and the page lists deliveries under the webhook it shows; the same URL
+// with a new secret keeps them.
 func (j *Journal) SetWebhook(ctx context.Context, owner, url string, secret []byte, at time.Time) error {
+	if _, err := j.db.ExecContext(ctx, j.rebind(`DELETE FROM watch_deliveries WHERE owner = ?
+		AND NOT EXISTS (SELECT 1 FROM watch_webhooks WHERE owner = ? AND url = ?)`), owner, owner, url); err != nil {
+		return err
+	}
 	_, err := j.db.ExecContext(ctx, j.rebind(`INSERT INTO watch_webhooks (owner, url, secret, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (owner) DO UPDATE SET url = excluded.url, secret = excluded.secret, created_at = excluded.created_at`),
 		owner, url, string(secret), at.UnixMilli())
@@ -172,14 +182,26 @@ func (j *Journal) Webhook(ctx context.Context, owner string) (_ Webhook, ok bool
 	return h, true, nil
 }
 
-// DeleteWebhook removes owner's webhook (nothing when they have none).
+// DeleteWebhook removes owner's webhook (nothing when they have none) and its deliveries.
 func (j *Journal) DeleteWebhook(ctx context.Context, owner string) error {
+	if _, err := j.db.ExecContext(ctx, j.rebind(`DELETE FROM watch_deliveries WHERE owner = ?`), owner); err != nil {
+		return err
+	}
 	_, err := j.db.ExecContext(ctx, j.rebind(`DELETE FROM watch_webhooks WHERE owner = ?`), owner)
 	return err
 }
 
-// RecordDelivery appends a delivery to owner's webhook.
+// RecordDelivery appends a delivery to owner's webhook; one to a URL that is no longer their
+// webhook (d.URL, changed while it was under way) is dropped.
 func (j *Journal) RecordDelivery(ctx context.Context, owner string, d Delivery) error {
+	if d.URL != "" {
+		switch h, ok, err := j.Webhook(ctx, owner); {
+		case err != nil:
+			return err
+		case !ok || h.URL != d.URL:
+			return nil
+		}
+	}
 	ok := 0
 	if d.OK {
 		ok = 1

@@ -95,4 +95,22 @@ func checkWatchVisitsWebhookAndDeliveries(t *testing.T, j *Journal) {
 	if ds, _ := j.Deliveries(ctx, "bob", 10); len(ds) != 0 {
 		t.Errorf("another owner's deliveries: %+v", ds)
 	}
+	// The deliveries kept are those to the webhook set: a new secret keeps them, a new URL
+	// clears them, and one to the old URL finishing after the change is dropped.
+	_ = j.SetWebhook(ctx, "", "https://hooks.example.org/b", []byte("a-third-secret-000"), day0)
+	if ds, _ := j.Deliveries(ctx, "", 10); len(ds) != 3 {
+		t.Errorf("after a new secret: %d deliveries, want 3", len(ds))
+	}
+	_ = j.SetWebhook(ctx, "", "https://hooks.example.org/c", []byte("a-third-secret-000"), day0)
+	_ = j.RecordDelivery(ctx, "", Delivery{Started: day0, Finished: day0, Attempts: 1, URL: "https://hooks.example.org/b"})
+	_ = j.RecordDelivery(ctx, "", Delivery{Started: day0, Finished: day0, Attempts: 1, Status: 204, OK: true, URL: "https://hooks.example.org/c"})
+	if ds, _ := j.Deliveries(ctx, "", 10); len(ds) != 1 || !ds[0].OK {
+		t.Errorf("after a new URL: %+v; want only the delivery to it", ds)
+	}
+	if err := j.DeleteWebhook(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := j.Deliveries(ctx, "", 10); len(ds) != 0 {
+		t.Errorf("after the webhook was removed: %+v", ds)
+	}
 }

@@ -159,6 +159,13 @@ func (e *Explorer) CreditBatch(ctx context.Context, id string) (*registry.Credit
 	return e.cache.CreditBatch(ctx, id)
 }
 
+// Issuance returns the record of issuance id (GET /issuances/{id}, not cached): one request
+// that says whether the registry has it. Its error wraps registry.ErrNotFound for an unknown
+// issuance.
+func (e *Explorer) Issuance(ctx context.Context, id string) (*registry.Issuance, error) {
+	return e.client.Issuance(ctx, id)
+}
+
 // LineageJob is a lineage walk running in the background.
 type LineageJob struct {
 	ID       string    // the batch the walk started from

@@ -73,6 +73,7 @@ type fakeNotifier struct {
 	mu     sync.Mutex
 	bodies [][]byte
 	fail   bool
+	delay  time.Duration // how long a delivery takes (its retries)
 	got    chan struct{}
 }
 
@@ -83,8 +84,9 @@ func (f *fakeNotifier) CheckURL(string) error { return nil }
 func (f *fakeNotifier) Deliver(_ context.Context, _ string, _ []byte, body []byte) watch.Delivery {
 	f.mu.Lock()
 	f.bodies = append(f.bodies, body)
-	fail := f.fail
+	fail, delay := f.fail, f.delay
 	f.mu.Unlock()
+	time.Sleep(delay)
 	f.got <- struct{}{}
 	now := time.Now()
 	if fail {

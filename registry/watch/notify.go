@@ -151,29 +151,46 @@ func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []histor
 			n += len(evs)
 		}
 	}
-	// What was sent is recorded even when the poller is stopping, so that a restart does not
-	// send it again.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	if hasHook && p.cfg.Notifier != nil && n > 0 {
 		body, err := json.Marshal(payload)
 		if err != nil {
 			return
 		}
 		d := p.cfg.Notifier.Deliver(ctx, hook.URL, hook.Secret, body)
-		rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err, Changes: n}
-		if err := p.journal.RecordDelivery(wctx, owner, rec); err != nil {
-			p.log.Warn("watch: delivery not recorded", "err", err)
-		}
+		// The delivery's retries may have used up ctx (or the poller be stopping): a failed
+		// delivery is what its owner most needs to see, so it is recorded with a context of
+		// its own, started once the delivery is over.
+		rec := history.Delivery{Started: d.Started, Finished: d.Finished, Status: d.Status, Attempts: d.Attempts, OK: d.OK, Err: d.Err,
+			Changes: n, URL: hook.URL}
+		p.write(ctx, func(wctx context.Context) {
+			if err := p.journal.RecordDelivery(wctx, owner, rec); err != nil {
+				p.log.Warn("watch: delivery not recorded", "err", err)
+			}
+		})
 		if !d.OK {
 			p.undelivered.Add(1)
 			return // sent again with the next poll's changes
 		}
 		p.delivered.Add(1)
 	}
-	for _, id := range sent {
-		if err := p.journal.MarkNotified(wctx, id, until); err != nil {
-			p.log.Warn("watch: not marked sent", "err", err)
+	// What was sent is recorded even when the poller is stopping, so that a restart does not
+	// send it again.
+	p.write(ctx, func(wctx context.Context) {
+		for _, id := range sent {
+			if err := p.journal.MarkNotified(wctx, id, until); err != nil {
+				p.log.Warn("watch: not marked sent", "err", err)
+			}
 		}
-	}
+	})
+}
+
+// recordTimeout bounds one write of what a delivery did to the journal.
+var recordTimeout = 5 * time.Second
+
+// write runs fn with a context of its own, not ended by ctx's cancellation or deadline, and
+// bounded by recordTimeout from now.
+func (p *Poller) write(ctx context.Context, fn func(context.Context)) {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	fn(wctx)
 }

@@ -44,8 +44,9 @@ type Config struct {
 	// Interval is the time between two polls (WATCH_INTERVAL). Default 15m.
 	Interval time.Duration
 	// Budget is the most upstream requests polling may make in an hour (WATCH_BUDGET); 0 is
-	// no limit. It is spent evenly: a poll may use at most Budget × Interval / 1h (at least
-	// one), so that the hour's budget is not spent in its first poll.
+	// no limit. It is spent evenly: it refills at Budget an hour, and a poll may use at most
+	// Budget × Interval / 1h (1 when that is less), so that the hour's budget is not spent in
+	// its first poll; when that is under 1, most polls make no request.
 	Budget int
 	// Workers is how many trees are polled at once. Default 2: polling takes at most that many
 	// of the process's UPSTREAM_CONCURRENCY slots, and people's pages keep the rest.
@@ -312,6 +313,24 @@ func (p *Poller) resolve(ctx context.Context, watches []history.Watch) []string 
 	return all
 }
 
+// problem says why a watched thing could not be read, in words for its owner: notFound when
+// the registry has no such thing. The error's own text is not shown: it carries the upstream
+// request line ("GET /issuances/…: …"), which means nothing to a reader of /watch.
+func problem(notFound string, err error) string {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return notFound
+	case errors.Is(err, registry.ErrCredentials):
+		return "the registry refused the explorer's configured credentials"
+	case errors.Is(err, registry.ErrInvalid):
+		return "the registry refused it as invalid"
+	case errors.Is(err, registry.ErrThrottled), errors.Is(err, registry.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "the registry did not answer in time; it is asked again at the next poll"
+	}
+	return "the registry's answer could not be read; it is asked again at the next poll"
+}
+
 // rootsOf resolves one watch to its trees' roots, walking each tree not known yet.
 func (p *Poller) rootsOf(ctx context.Context, w history.Watch) *watchRoot {
 	var starts []string
@@ -321,13 +340,13 @@ func (p *Poller) rootsOf(ctx context.Context, w history.Watch) *watchRoot {
 	case history.WatchSerial:
 		res, err := p.ex.ResolveSerial(ctx, w.Target)
 		if err != nil {
-			return &watchRoot{err: "the serial number could not be resolved: " + err.Error()}
+			return &watchRoot{err: problem("no credit batch holds this serial number", err)}
 		}
 		starts = []string{res.BatchID}
 	case history.WatchIssuance:
 		rep, err := p.ex.IssuanceReport(ctx, w.Target)
 		if err != nil {
-			return &watchRoot{err: "the issuance could not be read: " + err.Error()}
+			return &watchRoot{err: problem("the registry has no such issuance", err)}
 		}
 		for _, r := range rep.Roots {
 			starts = append(starts, r.ID)
@@ -339,7 +358,7 @@ func (p *Poller) rootsOf(ctx context.Context, w history.Watch) *watchRoot {
 	for _, id := range starts {
 		t, err := p.ex.Lineage(ctx, id)
 		if err != nil {
-			wr.err = "the tree of " + id + " could not be walked: " + err.Error()
+			wr.err = "the tree of " + id + " could not be walked: " + problem("the registry has no such credit batch", err)
 			continue
 		}
 		if t.Root == nil {
