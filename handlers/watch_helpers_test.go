@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -146,4 +147,12 @@ func (n *recordingNotifier) delivered() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.bodies...)
+}
+
+// nextMillisecond returns once the clock has passed the millisecond it was called in: the
+// journal keeps times in milliseconds.
+func nextMillisecond() {
+	for start := time.Now().UnixMilli(); time.Now().UnixMilli() == start; {
+		runtime.Gosched()
+	}
 }

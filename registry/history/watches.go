@@ -138,6 +138,8 @@ func (j *Journal) DeleteWatch(ctx context.Context, owner, id string) error {
 // MarkVisited records that owner opened their watch list at at: the changes observed until
 // then are no longer new.
 func (j *Journal) MarkVisited(ctx context.Context, owner string, at time.Time) error {
+	// Times are kept in milliseconds, so a change observed in the very millisecond of a visit
+	// is listed by that visit and the next: listed twice rather than never.
 	_, err := j.db.ExecContext(ctx, j.rebind(`UPDATE watches SET last_visited = ? WHERE owner = ? AND last_visited < ?`),
 		at.UnixMilli(), owner, at.UnixMilli())
 	return err
