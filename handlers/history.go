@@ -35,7 +35,7 @@ type historyJSON struct {
 	Gap *historyGapJSON `json:"gap,omitempty"`
 	// Events are newest first. The registry keeps no history: each change happened at or
 	// before its observed_at, after the observation before it.
-	Events []historyEventJSON `json:"events"`
+	Events []history.EventJSON `json:"events"`
 }
 
 // historyGapJSON is an observation of a batch the journal did not record.
@@ -65,21 +65,6 @@ func gapDetail(reason string, requeued bool) string {
 		d += "; it has been handed to the journal again now"
 	}
 	return d
-}
-
-// historyEventJSON is one observed change. Kg are JSON integers.
-type historyEventJSON struct {
-	Kind     string `json:"kind"` // first_seen, status, owner, beneficiary, retirement, children, kg
-	From     string `json:"from,omitempty"`
-	To       string `json:"to,omitempty"`
-	FromName string `json:"from_name,omitempty"` // the organisation From names
-	ToName   string `json:"to_name,omitempty"`   // the organisation To names; for a retirement, the beneficiary
-	FromKg   *int64 `json:"from_kg,omitempty"`   // for kind kg
-	ToKg     *int64 `json:"to_kg,omitempty"`     // for kind kg
-	// CreditKgs is the batch's size when the change was observed.
-	CreditKgs  int64  `json:"credit_kgs"`
-	ObservedAt string `json:"observed_at"`             // RFC 3339, UTC
-	RegistryAt string `json:"registry_time,omitempty"` // the record's own time (retired_at, delivered_at), RFC 3339
 }
 
 // batchHistoryJSON is GET /api/v1/batches/{id}/history?since=YYYY-MM-DD: the changes of one
@@ -122,7 +107,7 @@ func (s *server) batchHistoryJSON(c *gin.Context) error {
 			Error: "the history cannot be read just now; the other routes are not affected", What: "history", Value: id, Retry: true})
 		return nil
 	}
-	out := historyJSON{BatchID: id, Since: sinceText, Events: make([]historyEventJSON, 0, len(evs))}
+	out := historyJSON{BatchID: id, Since: sinceText, Events: history.EventsJSON(evs)}
 	cv := cov[id]
 	out.Recorded = cv.Recorded
 	if cv.Recorded {
@@ -140,18 +125,6 @@ func (s *server) batchHistoryJSON(c *gin.Context) error {
 		if !cv.GapAt.IsZero() {
 			out.Gap.At = cv.GapAt.UTC().Format(time.RFC3339)
 		}
-	}
-	for _, e := range evs {
-		j := historyEventJSON{Kind: e.Kind, From: e.From, To: e.To, FromName: e.FromLabel, ToName: e.ToLabel,
-			CreditKgs: e.Kg, ObservedAt: e.ObservedAt.UTC().Format(time.RFC3339)}
-		if e.Kind == history.KindKg {
-			from, to := e.FromKg(), e.ToKg()
-			j.From, j.To, j.FromKg, j.ToKg = "", "", &from, &to
-		}
-		if !e.RegistryTime.IsZero() {
-			j.RegistryAt = e.RegistryTime.UTC().Format(time.RFC3339)
-		}
-		out.Events = append(out.Events, j)
 	}
 	c.Header("Cache-Control", "no-store")
 	s.writeJSON(c, http.StatusOK, out)

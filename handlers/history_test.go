@@ -59,8 +59,8 @@ func historyOf(t *testing.T, a *testApp, id, since string) (historyJSON, respons
 	return h, r
 }
 
-func eventsOf(h historyJSON, kind string) []historyEventJSON {
-	var out []historyEventJSON
+func eventsOf(h historyJSON, kind string) []history.EventJSON {
+	var out []history.EventJSON
 	for _, e := range h.Events {
 		if e.Kind == kind {
 			out = append(out, e)

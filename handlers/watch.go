@@ -364,7 +364,7 @@ type watchJSON struct {
 	Active   int    `json:"active"`
 	Problem  string `json:"problem,omitempty"`
 	// Changes are newest first, at most 50; "first seen" is not listed.
-	Changes []watch.EventJSON `json:"changes"`
+	Changes []history.EventJSON `json:"changes"`
 }
 
 // watchesJSON is GET /api/v1/watches: the user's watch list. Reading it does not move the
@@ -399,7 +399,7 @@ func (s *server) watchesJSON(c *gin.Context) error {
 
 func (s *server) watchJSONOf(ctx context.Context, w history.Watch) watchJSON {
 	j := watchJSON{ID: w.ID, Kind: w.Kind, Target: w.Target, URL: s.url(watchURL(w.Kind, w.Target)),
-		CreatedAt: w.Created.Format(time.RFC3339), LastVisited: w.LastVisited.Format(time.RFC3339), Changes: []watch.EventJSON{}}
+		CreatedAt: w.Created.Format(time.RFC3339), LastVisited: w.LastVisited.Format(time.RFC3339), Changes: []history.EventJSON{}}
 	st := s.watch.Status(w.ID)
 	polled, behind := st.Polled()
 	if st.Known && !polled.IsZero() {
@@ -411,7 +411,7 @@ func (s *server) watchJSONOf(ctx context.Context, w history.Watch) watchJSON {
 		j.Active += t.Active
 	}
 	if evs, err := watch.Changes(ctx, s.history, st.BatchIDs(), w.LastVisited, time.Time{}); err == nil {
-		j.Changes = watch.EventsJSON(evs[:min(len(evs), watchChangesLimit)])
+		j.Changes = history.EventsJSON(evs[:min(len(evs), watchChangesLimit)])
 	}
 	return j
 }

@@ -37,45 +37,10 @@ type Payload struct {
 
 // WatchChanges are one watch's changes.
 type WatchChanges struct {
-	WatchID string      `json:"watch_id"`
-	Kind    string      `json:"kind"`   // batch, issuance or serial
-	Target  string      `json:"target"` // the id or serial number watched
-	Events  []EventJSON `json:"events"` // newest first
-}
-
-// EventJSON is one observed change of one batch, as the journal recorded it. Kg are JSON
-// integers.
-type EventJSON struct {
-	BatchID  string `json:"batch_id"`
-	Kind     string `json:"kind"` // status, owner, beneficiary, retirement, children, kg
-	From     string `json:"from,omitempty"`
-	To       string `json:"to,omitempty"`
-	FromName string `json:"from_name,omitempty"` // the organisation From names
-	ToName   string `json:"to_name,omitempty"`   // the organisation To names; for a retirement, the beneficiary
-	FromKg   *int64 `json:"from_kg,omitempty"`   // for kind kg
-	ToKg     *int64 `json:"to_kg,omitempty"`     // for kind kg
-	// CreditKgs is the batch's size when the change was observed.
-	CreditKgs  int64  `json:"credit_kgs"`
-	ObservedAt string `json:"observed_at"`             // RFC 3339, UTC
-	RegistryAt string `json:"registry_time,omitempty"` // the record's own time, RFC 3339
-}
-
-// EventsJSON is evs as JSON values.
-func EventsJSON(evs []history.Event) []EventJSON {
-	out := make([]EventJSON, 0, len(evs))
-	for _, e := range evs {
-		j := EventJSON{BatchID: e.BatchID, Kind: e.Kind, From: e.From, To: e.To, FromName: e.FromLabel, ToName: e.ToLabel,
-			CreditKgs: e.Kg, ObservedAt: e.ObservedAt.UTC().Format(time.RFC3339)}
-		if e.Kind == history.KindKg {
-			from, to := e.FromKg(), e.ToKg()
-			j.From, j.To, j.FromKg, j.ToKg = "", "", &from, &to
-		}
-		if !e.RegistryTime.IsZero() {
-			j.RegistryAt = e.RegistryTime.UTC().Format(time.RFC3339)
-		}
-		out = append(out, j)
-	}
-	return out
+	WatchID string              `json:"watch_id"`
+	Kind    string              `json:"kind"`   // batch, issuance or serial
+	Target  string              `json:"target"` // the id or serial number watched
+	Events  []history.EventJSON `json:"events"` // newest first
 }
 
 // Changes returns the changes of batches ids the journal observed on or after since and before
@@ -147,7 +112,7 @@ func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []histor
 		}
 		sent = append(sent, w.ID)
 		if len(evs) > 0 {
-			payload.Changes = append(payload.Changes, WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target, Events: EventsJSON(evs)})
+			payload.Changes = append(payload.Changes, WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target, Events: history.EventsJSON(evs)})
 			n += len(evs)
 		}
 	}
