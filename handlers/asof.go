@@ -63,7 +63,7 @@ func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParam
 		return asOf{}, err
 	}
 	target := live.Target.ID
-	out := asOf{banner: views.AsOfView{Day: d.asOfText, TargetID: target, LiveURL: views.BatchURL(target)}}
+	out := asOf{banner: views.AsOfView{Day: d.asOfText, Today: d.asOfToday, TargetID: target, LiveURL: views.BatchURL(target)}}
 	if _, ok := states[live.Root.ID]; !ok {
 		out.first, err = s.history.FirstObserved(ctx, ids)
 		return out, err
@@ -170,6 +170,7 @@ type asOfJSON struct {
 // asOfInfoJSON says what a reconstruction is: the day asked and the observations it rests on.
 type asOfInfoJSON struct {
 	Day            string `json:"day"`            // YYYY-MM-DD, as asked; the end of that day, UTC
+	Today          bool   `json:"today"`          // the day is today (UTC): what was observed so far, the day not over
 	Reconstruction bool   `json:"reconstruction"` // always true: the explorer's observations, not the registry's record
 	ObservedFrom   string `json:"observed_from"`  // the earliest observation used, RFC 3339
 	ObservedTo     string `json:"observed_to"`    // the latest observation used, RFC 3339
@@ -178,16 +179,11 @@ type asOfInfoJSON struct {
 	TargetAbsent   bool   `json:"target_absent"`  // the batch asked for was first seen after the day; target is the root
 }
 
-// lineageJSONAsOf answers the lineage export as of ?as_of= from the finished live walk tree.
-func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree) error {
-	text := strings.TrimSpace(c.Query("as_of"))
-	day, err := time.Parse(dayLayout, text)
-	if err != nil {
-		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid",
-			Error: "as_of must be a day such as 2026-10-01 (UTC)", What: "as_of", Value: text, Hint: "YYYY-MM-DD"})
-		return nil
-	}
-	r, err := s.reconstruct(c.Request.Context(), live, dayParams{asOf: day, asOfText: text})
+// lineageJSONAsOf answers the lineage export as of d (checked by readDaysJSON) from the
+// finished live walk tree.
+func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree, d dayParams) error {
+	text := d.asOfText
+	r, err := s.reconstruct(c.Request.Context(), live, d)
 	id := live.Target.ID
 	switch {
 	case errors.Is(err, errNoHistory):
@@ -209,7 +205,7 @@ func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree) error {
 	}
 	b := r.banner
 	c.Header("Cache-Control", "no-store")
-	s.writeJSON(c, http.StatusOK, asOfJSON{AsOf: asOfInfoJSON{Day: text, Reconstruction: true,
+	s.writeJSON(c, http.StatusOK, asOfJSON{AsOf: asOfInfoJSON{Day: text, Today: d.asOfToday, Reconstruction: true,
 		ObservedFrom: r.from.UTC().Format(time.RFC3339), ObservedTo: r.to.UTC().Format(time.RFC3339), ChangedAfter: b.Changed,
 		AbsentBatches: b.Absent, TargetAbsent: b.TargetAbsent}, LineageExport: r.tree.Export()})
 	return nil

@@ -51,7 +51,7 @@ func (s *server) batch(c *gin.Context) error {
 		s.renderProgress(c, job)
 		return nil
 	}
-	if !days.asOf.IsZero() {
+	if days.asksAsOf() {
 		return s.batchAsOf(c, tree, job, days)
 	}
 	asked := askedSerial(c)
@@ -72,7 +72,7 @@ func (s *server) batch(c *gin.Context) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
-		if !days.since.IsZero() {
+		if days.asksSince() {
 			p.MarkSince(s.sinceMarks(ctx, tree.Nodes, days.since, days.sinceText, views.BatchURL(id)))
 		}
 		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})

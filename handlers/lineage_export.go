@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,15 @@ const utf8BOM = "\ufeff"
 // (lineage.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
 // waits for the walk rather than answer with a progress page, for as long as the client does.
 func (s *server) lineageJSON(c *gin.Context) error {
+	var days dayParams
+	if strings.TrimSpace(c.Query("as_of")) != "" {
+		// ?since= alone is the page's (marks have no place in the export); with ?as_of= it is
+		// refused as the page refuses it.
+		var ok bool
+		if days, ok = s.readDaysJSON(c); !ok {
+			return nil
+		}
+	}
 	tree, job, err := s.walkedLineage(c, s.fragmentWait)
 	if err != nil {
 		return err
@@ -31,8 +41,8 @@ func (s *server) lineageJSON(c *gin.Context) error {
 		s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 		return nil
 	}
-	if c.Query("as_of") != "" {
-		return s.lineageJSONAsOf(c, tree)
+	if days.asksAsOf() {
+		return s.lineageJSONAsOf(c, tree, days)
 	}
 	return s.serveCached(c, newRenderKey(tree, "json", "", ""), "application/json; charset=utf-8", func(_ context.Context, w io.Writer) error {
 		return json.NewEncoder(w).Encode(tree.Export())

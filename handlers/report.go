@@ -80,7 +80,7 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
 		}
-		if !days.since.IsZero() {
+		if days.asksSince() {
 			s.render(c, http.StatusOK, r.since(c.Request.Context(), s.base(r.title(id)), rep, days))
 			return nil
 		}

@@ -18,51 +18,101 @@ import (
 // dayLayout is the form of ?since= and ?as_of=: a day, read as UTC.
 const dayLayout = "2006-01-02"
 
-// dayParams are a page's ?since= and ?as_of=, checked. A zero time means not asked.
+// dayParams are a page's ?since= and ?as_of=, checked. Whether a day was asked is said by its
+// text: 0001-01-01 is the zero time, and a day asked all the same.
 type dayParams struct {
 	since, asOf         time.Time // the start of the day (UTC)
-	sinceText, asOfText string    // as asked, YYYY-MM-DD
+	sinceText, asOfText string    // as asked, YYYY-MM-DD; "" when not asked
+	// asOfToday is set when as_of is today (UTC): the day is not over, and what is shown is
+	// what was observed so far.
+	asOfToday bool
+}
+
+// asksSince and asksAsOf report whether the request asked for the day.
+func (d dayParams) asksSince() bool { return d.sinceText != "" }
+func (d dayParams) asksAsOf() bool  { return d.asOfText != "" }
+
+// keep adds the days asked to the page link u, so that a reload or a retry of the page lands
+// on the same view of it.
+func (d dayParams) keep(u string) string {
+	return views.WithDay(views.WithDay(u, "since", d.sinceText), "as_of", d.asOfText)
 }
 
 // endOfAsOf is the last instant of the as_of day: observations made during that day count.
 func (d dayParams) endOfAsOf() time.Time { return d.asOf.Add(24*time.Hour - time.Millisecond) }
 
-// readDays reads ?since= and, when asOf is allowed, ?as_of=. A malformed day (or both at once)
-// answers 400 with the reason and returns false.
-func (s *server) readDays(c *gin.Context, asOf bool) (dayParams, bool) {
+// dayError is a ?since= or ?as_of= that cannot be answered: a 400, said by the page or the JSON.
+type dayError struct {
+	name  string // the parameter: "since", "as_of", or "since and as_of"
+	value string // as asked
+	why   string // the reason, a sentence that follows the value
+}
+
+// parseDays reads ?since= and, when asOf is allowed, ?as_of=, with today (UTC) from now. A
+// malformed day, a day after today or both days at once is a dayError.
+func parseDays(c *gin.Context, asOf bool, now time.Time) (dayParams, *dayError) {
 	var d dayParams
-	bad := func(name, value, why string) (dayParams, bool) {
-		s.render(c, http.StatusBadRequest, views.Error(views.ErrorPage{Base: s.base("Bad Request"), Status: http.StatusBadRequest,
-			Heading: "That is not a valid " + name,
-			Message: "“" + shown(value) + "” " + why,
-			Hint:    "Write the day as YYYY-MM-DD, such as", Example: "2026-10-01"}))
-		return d, false
-	}
-	read := func(name string) (time.Time, string, bool) {
+	today := now.UTC().Truncate(24 * time.Hour)
+	read := func(name, what string) (time.Time, string, *dayError) {
 		v := strings.TrimSpace(c.Query(name))
 		if v == "" {
-			return time.Time{}, "", true
+			return time.Time{}, "", nil
 		}
 		t, err := time.Parse(dayLayout, v)
 		if err != nil {
-			return time.Time{}, v, false
+			return time.Time{}, v, &dayError{name, v, "is not a day of the form YYYY-MM-DD (UTC), so " + what + "."}
 		}
-		return t, v, true
+		if t.After(today) {
+			return time.Time{}, v, &dayError{name, v, "is after today (" + today.Format(dayLayout) + ", UTC): nothing has been observed on it yet, so " + what + "."}
+		}
+		return t, v, nil
 	}
-	var ok bool
-	if d.since, d.sinceText, ok = read("since"); !ok {
-		return bad("?since= day", d.sinceText, "is not a day of the form YYYY-MM-DD (UTC), so nothing can be marked as changed since it.")
+	var err *dayError
+	if d.since, d.sinceText, err = read("since", "nothing can be marked as changed since it"); err != nil {
+		return d, err
 	}
 	if !asOf {
+		return d, nil
+	}
+	if d.asOf, d.asOfText, err = read("as_of", "the tree cannot be shown as it was then"); err != nil {
+		return d, err
+	}
+	if d.asksSince() && d.asksAsOf() {
+		return d, &dayError{"since and as_of", "since=" + d.sinceText + "&as_of=" + d.asOfText,
+			"asks for two things at once: ?as_of= shows the tree as it was on a day, ?since= marks what changed after one. Ask for one of them."}
+	}
+	d.asOfToday = d.asksAsOf() && d.asOf.Equal(today)
+	return d, nil
+}
+
+// readDays is parseDays for a page: a day that cannot be answered gets a 400 page with the
+// reason, and false.
+func (s *server) readDays(c *gin.Context, asOf bool) (dayParams, bool) {
+	d, e := parseDays(c, asOf, time.Now())
+	if e == nil {
 		return d, true
 	}
-	if d.asOf, d.asOfText, ok = read("as_of"); !ok {
-		return bad("?as_of= day", d.asOfText, "is not a day of the form YYYY-MM-DD (UTC), so the tree cannot be shown as it was then.")
+	heading := "That is not a valid ?" + e.name + "= day"
+	if e.name == "since and as_of" {
+		heading = "That is not a valid combination"
 	}
-	if d.sinceText != "" && d.asOfText != "" {
-		return bad("combination", "since="+d.sinceText+"&as_of="+d.asOfText, "asks for two things at once: ?as_of= shows the tree as it was on a day, ?since= marks what changed after one. Ask for one of them.")
+	s.render(c, http.StatusBadRequest, views.Error(views.ErrorPage{Base: s.base("Bad Request"), Status: http.StatusBadRequest,
+		Heading: heading,
+		Message: "“" + shown(e.value) + "” " + e.why,
+		Hint:    "Write the day as YYYY-MM-DD, today or earlier, such as", Example: "2026-10-01"}))
+	return d, false
+}
+
+// readDaysJSON is parseDays for the API: a day that cannot be answered gets a JSON 400 with
+// the same reason as the page's, and false.
+func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
+	d, e := parseDays(c, true, time.Now())
+	if e == nil {
+		return d, true
 	}
-	return d, true
+	s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid",
+		Error: e.name + " “" + e.value + "” " + e.why, What: e.name, Value: e.value, Hint: "YYYY-MM-DD, today or earlier (UTC)"})
+	return d, false
 }
 
 // sinceMarks reads what the journal observed of the batches in nodes since day, and says it

@@ -148,6 +148,8 @@ func markItems(items []TreeItem, f func(*NodeRow)) {
 // AsOfView is the banner of a tree reconstructed from the journal (?as_of=).
 type AsOfView struct {
 	Day string // YYYY-MM-DD, UTC, as asked
+	// Today: Day is today (UTC), not over: the tree is as last observed so far today.
+	Today bool
 	// From and To are the earliest and latest observations the reconstruction rests on,
 	// "2006-01-02 15:04 UTC".
 	From, To string

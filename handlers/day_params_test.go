@@ -1,0 +1,83 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lineage-explorer/explorer/views"
+)
+
+// What the lineage and issuance pages, their exports and the JSON do with ?since= and ?as_of=
+// at their edges: days asked that are zero, in the future or today, routes that cannot honour
+// a day, and the links and reloads that must keep it.
+
+// ?as_of=0001-01-01 and ?since=0001-01-01 are asked like any other day: the zero time is not
+// "not asked".
+func TestTheFirstDayIsADayAsked(t *testing.T) {
+	d := newChangingDemo(t, appOptions{})
+	doc, _ := d.a.page(t, views.BatchURL(d.root)+"?as_of=0001-01-01", http.StatusNotFound)
+	if s := text(doc.Find("[data-testid=asof-nothing]")); !strings.Contains(s, "0001-01-01") || !strings.Contains(s, "2026-10-01") {
+		t.Errorf("as of 0001-01-01: %q", s)
+	}
+	if r := d.a.get(t, views.LineageJSONURL(d.root)+"?as_of=0001-01-01"); r.status != http.StatusNotFound {
+		t.Errorf("JSON as of 0001-01-01: %d %s", r.status, head(r.body, 200))
+	}
+	want, _ := sinceExpected(d.changes)
+	want.Day = "0001-01-01"
+	doc, _ = d.a.page(t, views.BatchURL(d.root)+"?since=0001-01-01", http.StatusOK)
+	s := text(doc.Find("[data-testid=since-summary]"))
+	if !strings.Contains(s, want.Summary()) || !strings.Contains(s, "first observed on 2026-10-01") {
+		t.Errorf("since 0001-01-01: %q; want %q and the day of the first observation", s, want.Summary())
+	}
+}
+
+// A day after today (UTC) is refused, page and JSON alike: nothing can have been observed then.
+// Today itself is not over: its reconstruction is not said to be of the end of the day.
+func TestFutureDaysAreRefusedAndTodayIsSoFar(t *testing.T) {
+	j := openJournal(t)
+	a := newApp(t, appOptions{history: j})
+	id := a.fx.WideLeafDeep
+	a.page(t, views.BatchURL(id), http.StatusOK)
+	flushJournal(t, j)
+	for _, path := range []string{views.BatchURL(id) + "?as_of=2099-01-01", views.BatchURL(id) + "?since=2099-01-01",
+		views.IssuanceURL(a.fx.Issuance) + "?since=2099-01-01"} {
+		doc, _ := a.page(t, path, http.StatusBadRequest)
+		if msg := text(doc.Find("main")); !strings.Contains(msg, "after today") {
+			t.Errorf("GET %s: %q; want it to say the day is after today", path, head(msg, 300))
+		}
+	}
+	if r := a.get(t, views.LineageJSONURL(id)+"?as_of=2099-01-01"); r.status != http.StatusBadRequest || !strings.Contains(r.body, "after today") {
+		t.Errorf("JSON as of 2099-01-01: %d %s", r.status, head(r.body, 300))
+	}
+
+	today := time.Now().UTC().Format(dayLayout)
+	doc, _ := a.page(t, views.BatchURL(id)+"?as_of="+today, http.StatusOK)
+	if today != time.Now().UTC().Format(dayLayout) {
+		t.Skip("the day changed during the test")
+	}
+	b := text(doc.Find("[data-testid=asof-banner]"))
+	if strings.Contains(b, "end of the day") || !strings.Contains(b, "so far today") {
+		t.Errorf("the banner of today's reconstruction: %q", b)
+	}
+	var info struct {
+		AsOf asOfInfoJSON `json:"as_of"`
+	}
+	if r := a.get(t, views.LineageJSONURL(id)+"?as_of="+today); json.Unmarshal([]byte(r.body), &info) != nil || !info.AsOf.Today {
+		t.Errorf("JSON as of today: %d %s; want it said to be today's", r.status, head(r.body, 300))
+	}
+}
+
+// ?as_of= and ?since= together are refused by the page and the JSON alike, for the same reason.
+func TestAsOfAndSinceTogetherAreRefusedAlike(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	id := a.fx.WideLeafDeep
+	q := "?as_of=2026-10-01&since=2026-10-01"
+	doc, _ := a.page(t, views.BatchURL(id)+q, http.StatusBadRequest)
+	r := a.get(t, views.LineageJSONURL(id)+q)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Ask for one of them") || !strings.Contains(text(doc.Find("main")), "Ask for one of them") {
+		t.Errorf("the JSON answers %d %s; the page says %q", r.status, head(r.body, 300), head(text(doc.Find("main")), 300))
+	}
+}
