@@ -7,12 +7,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
 )
 
 // What the lineage and issuance pages, their exports and the JSON do with ?since= and ?as_of=
 // at their edges: days asked that are zero, in the future or today, routes that cannot honour
 // a day, and the links and reloads that must keep it.
+
+// The progress page's reload keeps the day asked, as it keeps ?serial=: otherwise the walk
+// ends on the live page, without banner or marks.
+func TestProgressPageKeepsTheDayAsked(t *testing.T) {
+	a := newApp(t, appOptions{demo: demo.Options{Latency: 5 * time.Millisecond}, progressWait: time.Millisecond, history: openJournal(t)})
+	for _, q := range []string{"since=2026-10-02", "as_of=2026-10-01"} {
+		path := views.BatchURL(a.fx.DeepChainLeaf) + "?" + q
+		doc, _ := a.page(t, path, http.StatusAccepted)
+		if refresh := doc.Find("meta[http-equiv=refresh]").AttrOr("content", ""); !strings.Contains(refresh, q) || !strings.Contains(refresh, "walk=") {
+			t.Errorf("GET %s: the progress page reloads %q; want ?%s kept", path, refresh, q)
+		}
+	}
+	a = newApp(t, appOptions{demo: demo.Options{Latency: 5 * time.Millisecond}, progressWait: time.Millisecond, history: openJournal(t)})
+	path := views.IssuanceURL(a.fx.Issuance) + "?since=2026-10-02"
+	doc, _ := a.page(t, path, http.StatusAccepted)
+	if refresh := doc.Find("meta[http-equiv=refresh]").AttrOr("content", ""); !strings.Contains(refresh, "since=2026-10-02") {
+		t.Errorf("GET %s: the progress page reloads %q; want ?since= kept", path, refresh)
+	}
+}
 
 // ?as_of=0001-01-01 and ?since=0001-01-01 are asked like any other day: the zero time is not
 // "not asked".

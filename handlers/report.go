@@ -67,7 +67,7 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 				return nil
 			}
 		}
-		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
+		if s.retried(c, func() { r.start(id, true) }, days.keep(r.url(id))) {
 			return nil
 		}
 		job := r.follow(id, walkParam(c))
@@ -76,7 +76,8 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		case err != nil:
 			return err
 		case !ready:
-			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(r.url(id), job.Walk),
+			// The reloads keep ?since=, so that the report ends on the marked page.
+			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(days.keep(r.url(id)), job.Walk),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
 		}
