@@ -90,6 +90,25 @@ func TestFutureDaysAreRefusedAndTodayIsSoFar(t *testing.T) {
 	}
 }
 
+// ?as_of= where no reconstruction is made (an issuance's or a retirement's page, JSON and CSV,
+// the chart) is refused with a 400 that says where it is available, rather than ignored.
+func TestAsOfWhereItIsNotAvailableIsRefused(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	iss, ret, id := a.fx.Issuance, a.fx.HostileRetirement, a.fx.WideLeafDeep
+	for _, q := range []string{"as_of=garbage", "as_of=2026-10-01"} {
+		for _, path := range []string{views.IssuanceURL(iss), views.RetirementURL(ret), views.IssuanceCSVURL(iss), views.ChartURL(id, "")} {
+			doc, _ := a.page(t, path+"?"+q, http.StatusBadRequest)
+			main := doc.Find("main")
+			if !strings.Contains(text(main), "lineage page") || main.Find("a[data-testid=error-link]").Length() == 0 {
+				t.Errorf("GET %s?%s: %q; want it to say as_of is for a lineage page, with a link", path, q, head(text(main), 300))
+			}
+		}
+		if r := a.get(t, "/api/v1/issuances/"+iss+"?"+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "lineage") {
+			t.Errorf("JSON of the issuance ?%s: %d %s", q, r.status, head(r.body, 300))
+		}
+	}
+}
+
 // ?as_of= and ?since= together are refused by the page and the JSON alike, for the same reason.
 func TestAsOfAndSinceTogetherAreRefusedAlike(t *testing.T) {
 	a := newApp(t, appOptions{history: openJournal(t)})

@@ -35,7 +35,8 @@ type reportRoute[T any] struct {
 	title  func(id string) string
 
 	// since, when set, is page for a request with ?since=YYYY-MM-DD: what changed since that
-	// day marked (see issuanceSince); routes without it ignore the parameter.
+	// day marked (see issuanceSince); routes without it ignore the parameter. Every route
+	// refuses ?as_of= (refuseAsOf): none reconstructs a report.
 	since func(ctx context.Context, base views.Base, report T, d dayParams) templ.Component
 }
 
@@ -58,6 +59,9 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		if id != strings.TrimSpace(c.Param("id")) {
 			// Typed in full-width forms: the same id, at its page's own address.
 			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
+			return nil
+		}
+		if s.refuseAsOf(c, false, "the "+r.what+" page", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
 			return nil
 		}
 		var days dayParams
@@ -102,6 +106,9 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
+		if s.refuseAsOf(c, true, "the "+r.what, "", "") {
+			return nil
+		}
 		job := r.start(id, c.Query("retry") != "")
 		rep, ready, err := await(c, job.Done(), job.Result, s.fragmentWait, lookupError{what: r.what, value: id})
 		switch {
@@ -124,6 +131,9 @@ func (r reportRoute[T]) csv(s *server, file string, csvURL func(string) string, 
 		id, err := r.id(c)
 		if err != nil {
 			return err
+		}
+		if s.refuseAsOf(c, false, "the "+r.what+"’s CSV", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
+			return nil
 		}
 		browser := accepts(c.GetHeader("Accept"), "text/html")
 		wait := s.fragmentWait

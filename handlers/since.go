@@ -115,6 +115,27 @@ func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
 	return d, false
 }
 
+// refuseAsOf answers 400 to ?as_of= on a route that makes no reconstruction (an issuance's or
+// a retirement's page, JSON or CSV, the chart), rather than serve today's figures as if they
+// were of that day. lineage is where the reader can go instead: a lineage page, or a page from
+// which the trees' lineage pages open. It reports whether it answered.
+func (s *server) refuseAsOf(c *gin.Context, json bool, what, lineage, lineageText string) bool {
+	v := strings.TrimSpace(c.Query("as_of"))
+	if v == "" {
+		return false
+	}
+	const where = "?as_of= is available on a lineage page only"
+	msg := "“" + shown(v) + "”: " + what + " is shown as it is now. Only the lineage page of a credit batch (/batches/{id}?as_of=YYYY-MM-DD) shows a tree as this explorer observed it on a day."
+	if json {
+		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid", What: "as_of", Value: v,
+			Error: "as_of is available on the lineage of a batch only (/api/v1/batches/{id}/lineage?as_of=YYYY-MM-DD): " + what + " is given as it is now"})
+		return true
+	}
+	s.render(c, http.StatusBadRequest, views.Error(views.ErrorPage{Base: s.base("Bad Request"), Status: http.StatusBadRequest,
+		Heading: where, Message: msg, LinkURL: lineage, LinkText: lineageText}))
+	return true
+}
+
 // sinceMarks reads what the journal observed of the batches in nodes since day, and says it
 // as marks by batch and a summary: splits (the new halves marked new), retirements (with their
 // kg) and changes of holder, a new half that went to another holder than its parent's
