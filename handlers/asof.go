@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -129,19 +130,20 @@ func stateBatch(live *registry.CreditBatch, st history.State, at time.Time) *reg
 	return &b
 }
 
-// batchAsOf answers GET /batches/{id}?as_of=YYYY-MM-DD from the finished live walk tree.
-func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.LineageJob, d dayParams) error {
-	ctx := c.Request.Context()
-	r, err := s.reconstruct(ctx, live, d)
+// reconstructed is reconstruct for the lineage page or its CSV as of d: when there is nothing
+// to show, it answers with the page that says why (404), or returns the error for the error
+// page, and returns no tree.
+func (s *server) reconstructed(c *gin.Context, live *lineage.Tree, d dayParams) (asOf, error) {
+	r, err := s.reconstruct(c.Request.Context(), live, d)
 	id := live.Target.ID
 	switch {
 	case errors.Is(err, errNoHistory):
 		s.render(c, http.StatusNotFound, views.AsOfNothing(views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText),
 			ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id), NotKept: true}))
-		return nil
+		return asOf{}, nil
 	case err != nil:
 		s.log.Warn("history unavailable", "batch", id, "err", err)
-		return &lookupError{what: "history of credit batch", value: id, retry: views.BatchURL(id) + "?as_of=" + d.asOfText,
+		return asOf{}, &lookupError{what: "history of credit batch", value: id, retry: views.BatchURL(id) + "?as_of=" + d.asOfText,
 			err: fmt.Errorf("the history cannot be read just now: %w", registry.ErrUnavailable)}
 	case r.tree == nil:
 		p := views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText), ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id)}
@@ -149,8 +151,18 @@ func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.Line
 			p.Earliest = r.first.UTC().Format(dayLayout)
 		}
 		s.render(c, http.StatusNotFound, views.AsOfNothing(p))
-		return nil
+		return asOf{}, nil
 	}
+	return r, nil
+}
+
+// batchAsOf answers GET /batches/{id}?as_of=YYYY-MM-DD from the finished live walk tree.
+func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.LineageJob, d dayParams) error {
+	r, err := s.reconstructed(c, live, d)
+	if err != nil || r.tree == nil {
+		return err
+	}
+	id := live.Target.ID
 	p := views.NewBatchPage(s.base("Credit batch "+id+" as of "+d.asOfText), r.tree, job.Started, s.lineage)
 	p.AsOf = &r.banner
 	p.KeepAsOf(d.asOfText)
@@ -209,4 +221,30 @@ func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree, d dayParams
 		ObservedFrom: r.from.UTC().Format(time.RFC3339), ObservedTo: r.to.UTC().Format(time.RFC3339), ChangedAfter: b.Changed,
 		AbsentBatches: b.Absent, TargetAbsent: b.TargetAbsent}, LineageExport: r.tree.Export()})
 	return nil
+}
+
+// lineageCSVAsOf answers GET /batches/{id}/lineage.csv?as_of=YYYY-MM-DD: the CSV of the
+// reconstruction, the lineage page's as of the same day, from the finished live walk tree.
+// It is not kept: the journal grows.
+func (s *server) lineageCSVAsOf(c *gin.Context, live *lineage.Tree, d dayParams) error {
+	r, err := s.reconstructed(c, live, d)
+	if err != nil || r.tree == nil {
+		return err
+	}
+	purposes, perr := s.explorer.RetirementPurposes(c.Request.Context(), r.tree.RetirementIDs())
+	if err := c.Request.Context().Err(); err != nil {
+		return err
+	}
+	if perr != nil {
+		s.log.Warn("retirement purposes not fetched for the lineage CSV", "batch", live.Target.ID, "err", perr)
+	}
+	// The id is well formed and the day checked: no quoting rules needed.
+	c.Header("Content-Disposition", `attachment; filename="lineage-`+live.Target.ID+`-as-of-`+d.asOfText+`.csv"`)
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	if _, err := io.WriteString(c.Writer, utf8BOM); err != nil {
+		return err
+	}
+	return lineage.WriteCSVWithPurposes(c.Writer, r.tree, purposes)
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -118,5 +119,34 @@ func TestAsOfAndSinceTogetherAreRefusedAlike(t *testing.T) {
 	r := a.get(t, views.LineageJSONURL(id)+q)
 	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Ask for one of them") || !strings.Contains(text(doc.Find("main")), "Ask for one of them") {
 		t.Errorf("the JSON answers %d %s; the page says %q", r.status, head(r.body, 300), head(text(doc.Find("main")), 300))
+	}
+}
+
+// The as-of page's downloads are of the reconstruction it shows, not of today's tree.
+func TestAsOfPageDownloadsTheReconstruction(t *testing.T) {
+	d := newChangingDemo(t, appOptions{})
+	doc, _ := d.a.page(t, views.BatchURL(d.root)+"?as_of=2026-10-01", http.StatusOK)
+	jsonURL := doc.Find("[data-testid=export-json]").AttrOr("href", "")
+	csvURL := doc.Find("[data-testid=export-csv]").AttrOr("href", "")
+	if !strings.Contains(jsonURL, "as_of=2026-10-01") || !strings.Contains(csvURL, "as_of=2026-10-01") {
+		t.Fatalf("the as-of page downloads %q and %q", jsonURL, csvURL)
+	}
+	var info struct {
+		AsOf asOfInfoJSON `json:"as_of"`
+	}
+	r := d.a.get(t, jsonURL)
+	if err := json.Unmarshal([]byte(r.body), &info); err != nil || r.status != http.StatusOK || !info.AsOf.Reconstruction {
+		t.Errorf("GET %s: %d %s", jsonURL, r.status, head(r.body, 200))
+	}
+	r = d.a.get(t, csvURL)
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(r.body, utf8BOM))).ReadAll()
+	if r.status != http.StatusOK || err != nil {
+		t.Fatalf("GET %s: %d %v", csvURL, r.status, err)
+	}
+	if len(rows)-1 != len(states(d.walk1)) {
+		t.Errorf("the CSV as of 2026-10-01 has %d batches; the first walk saw %d (today's tree has %d)", len(rows)-1, len(states(d.walk1)), len(states(d.walk2)))
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the reconstruction's CSV is kept: Cache-Control %q", cc)
 	}
 }

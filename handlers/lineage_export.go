@@ -50,9 +50,14 @@ func (s *server) lineageJSON(c *gin.Context) error {
 }
 
 // lineageCSV is GET /batches/{id}/lineage.csv: the lineage tree of a batch as a CSV download,
-// one row per batch, streamed as it is written. Failures before the first byte get the error
+// one row per batch, streamed as it is written; with ?as_of=YYYY-MM-DD, the tree as the
+// lineage page reconstructs it for that day. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
+	days, ok := s.readDays(c, true)
+	if !ok {
+		return nil
+	}
 	// A browser gets its progress page as soon as the lineage page would; a script waits
 	// as long as the JSON export does.
 	browser := accepts(c.GetHeader("Accept"), "text/html")
@@ -73,11 +78,14 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		}
 		// A browser follows the download link: show the walk advancing, then come back here,
 		// where the file downloads (and the page, as browsers do, stays as it was).
-		csv := withWalk(views.LineageCSVURL(job.ID), job.Walk)
+		csv := withWalk(days.keep(views.LineageCSVURL(job.ID)), job.Walk)
 		p := walkProgress(job)
 		p.Base, p.Heading, p.URL, p.Download = s.base("Preparing the CSV of "+job.ID), "Preparing the CSV of the lineage of", csv, "CSV file"
 		s.showProgress(c, p)
 		return nil
+	}
+	if days.asksAsOf() {
+		return s.lineageCSVAsOf(c, tree, days)
 	}
 	// The retirements' purposes are records of their own (final, kept once fetched).
 	purposes, perr := s.explorer.RetirementPurposes(c.Request.Context(), tree.RetirementIDs())

@@ -128,8 +128,9 @@ func (c *IcicleView) MarkSince(day string, marks map[string]SinceMark) {
 }
 
 // KeepAsOf makes the tree's links to other lineage pages keep ?as_of=day, so that a reader
-// moving through the reconstruction stays in it.
+// moving through the reconstruction stays in it, and the downloads be of the reconstruction.
 func (p *BatchPage) KeepAsOf(day string) {
+	p.JSONURL, p.CSVURL = WithDay(p.JSONURL, "as_of", day), WithDay(p.CSVURL, "as_of", day)
 	markItems(p.Tree.Items, func(r *NodeRow) { r.URL = WithDay(r.URL, "as_of", day) })
 	for _, rows := range [][]NodeRow{p.Path.Head, p.Path.Middle, p.Path.Tail} {
 		for i := range rows {
