@@ -150,3 +150,15 @@ func TestAsOfPageDownloadsTheReconstruction(t *testing.T) {
 		t.Errorf("the reconstruction's CSV is kept: Cache-Control %q", cc)
 	}
 }
+
+// The issuance page keeps its Watch button when ?since= marks it.
+func TestIssuanceSinceKeepsTheWatchButton(t *testing.T) {
+	w := newWatchApp(t, watchOptions{})
+	doc, _ := w.page(t, views.IssuanceURL(w.fx.Issuance)+"?since=2026-10-02", http.StatusOK)
+	if doc.Find("[data-testid=since-summary]").Length() == 0 {
+		t.Fatal("the page has no since summary")
+	}
+	if got := doc.Find("form[data-testid=watch-issuance] input[name=target]").AttrOr("value", ""); got != w.fx.Issuance {
+		t.Errorf("the issuance page with ?since= has a Watch form targeting %q", got)
+	}
+}

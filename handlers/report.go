@@ -173,12 +173,17 @@ func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 		start: s.explorer.StartIssuanceReport, follow: s.explorer.FollowIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
 		title: func(id string) string { return "Issuance " + id },
 		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
-			p := views.NewIssuancePage(b, rep)
-			p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchIssuance, Target: rep.Issuance.ID, Label: "Watch this issuance"})
-			return views.Issuance(p)
+			return views.Issuance(s.issuancePage(b, rep))
 		},
 		since: s.issuanceSince,
 	}
+}
+
+// issuancePage is the issuance page of rep with its Watch button, marked or not.
+func (s *server) issuancePage(b views.Base, rep *lineage.IssuanceReport) views.IssuancePage {
+	p := views.NewIssuancePage(b, rep)
+	p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchIssuance, Target: rep.Issuance.ID, Label: "Watch this issuance"})
+	return p
 }
 
 // retirementRoute is /retirements/{id} and /api/v1/retirements/{id}: what a retirement

@@ -253,7 +253,7 @@ func sinceSummary(v views.SinceView, evs []history.Event, nodes map[string]*line
 // issuanceSince is the issuance page with what changed in its trees since the day d.since
 // marked (/issuances/{id}?since=YYYY-MM-DD).
 func (s *server) issuanceSince(ctx context.Context, base views.Base, rep *lineage.IssuanceReport, d dayParams) templ.Component {
-	p := views.NewIssuancePage(base, rep)
+	p := s.issuancePage(base, rep)
 	nodes := map[string]*lineage.Node{}
 	for _, t := range rep.Trees {
 		if t == nil {
