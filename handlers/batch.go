@@ -73,7 +73,7 @@ func (s *server) batch(c *gin.Context) error {
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
 		if days.asksSince() {
-			p.MarkSince(s.sinceMarks(ctx, tree.Nodes, days.since, days.sinceText, views.BatchURL(id)))
+			p.MarkSince(s.sinceMarks(ctx, []*lineage.Tree{tree}, days.since, days.sinceText, views.BatchURL(id), days.keep(views.RetryURL(id))))
 		}
 		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})
 		// The serial the page was reached by, else the batch's own: /serial/{serial} leads here.

@@ -10,6 +10,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
+	"github.com/lineage-explorer/explorer/registry"
 	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
@@ -136,15 +137,34 @@ func (s *server) refuseAsOf(c *gin.Context, json bool, what, lineage, lineageTex
 	return true
 }
 
-// sinceMarks reads what the journal observed of the batches in nodes since day, and says it
+// sinceMarks reads what the journal observed of the batches of trees since day, and says it
 // as marks by batch and a summary: splits (the new halves marked new), retirements (with their
 // kg) and changes of holder, a new half that went to another holder than its parent's
-// included.
-func (s *server) sinceMarks(ctx context.Context, nodes map[string]*lineage.Node, day time.Time, dayText, liveURL string) (views.SinceView, map[string]views.SinceMark) {
-	v := views.SinceView{Day: dayText, LiveURL: liveURL}
+// included. Only what each tree shows is counted: a change observed after its walk ended, or
+// a split or retirement the tree does not have (its batch came from a cache older than the
+// observation), is left to the next walk and counted in Later; againURL walks again.
+func (s *server) sinceMarks(ctx context.Context, trees []*lineage.Tree, day time.Time, dayText, liveURL, againURL string) (views.SinceView, map[string]views.SinceMark) {
+	v := views.SinceView{Day: dayText, LiveURL: liveURL, Several: len(trees) > 1}
 	if s.history == nil {
 		v.NotKept = true
 		return v, nil
+	}
+	nodes := map[string]*lineage.Node{}
+	walked := map[string]time.Time{}
+	var last time.Time
+	for _, t := range trees {
+		if t == nil {
+			continue
+		}
+		for id, n := range t.Nodes {
+			nodes[id], walked[id] = n, t.Walked
+		}
+		if t.Walked.After(last) {
+			last = t.Walked
+		}
+	}
+	if !last.IsZero() {
+		v.WalkedAt = last.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	ids := make([]string, 0, len(nodes))
 	for id := range nodes {
@@ -165,7 +185,50 @@ func (s *server) sinceMarks(ctx context.Context, nodes map[string]*lineage.Node,
 	if first.After(day) {
 		v.FirstObserved = first.UTC().Format(dayLayout)
 	}
-	return sinceSummary(v, evs, nodes)
+	shown := evs[:0]
+	for _, e := range evs {
+		if w := walked[e.BatchID]; (!w.IsZero() && e.ObservedAt.After(w)) || !treeShows(nodes[e.BatchID], e) {
+			if counted(e) {
+				v.Later++
+			}
+			continue
+		}
+		shown = append(shown, e)
+	}
+	if v.Later > 0 {
+		v.AgainURL = againURL
+	}
+	return sinceSummary(v, shown, nodes)
+}
+
+// counted reports whether sinceSummary counts e as a change of its own.
+func counted(e history.Event) bool {
+	switch e.Kind {
+	case history.KindChildren:
+		return e.To != "" && e.From == ""
+	case history.KindStatus:
+		return e.To == "retired"
+	case history.KindOwner:
+		return true
+	}
+	return false
+}
+
+// treeShows reports whether the node n of a tree shows the outcome of e, for the changes that
+// are final (a split, a retirement): a tree whose batch is still active does not, whatever the
+// journal saw since. A holder can change back and forth, so changes of holder are taken as
+// the walk's time says.
+func treeShows(n *lineage.Node, e history.Event) bool {
+	if n == nil || n.Batch == nil {
+		return true
+	}
+	switch {
+	case e.Kind == history.KindStatus && e.To == "retired":
+		return n.Batch.Status == registry.StatusRetired
+	case e.Kind == history.KindChildren && e.To != "" && e.From == "":
+		return len(n.Batch.Children()) > 0
+	}
+	return true
 }
 
 // sinceSummary is sinceMarks on the events read, newest first.
@@ -254,16 +317,8 @@ func sinceSummary(v views.SinceView, evs []history.Event, nodes map[string]*line
 // marked (/issuances/{id}?since=YYYY-MM-DD).
 func (s *server) issuanceSince(ctx context.Context, base views.Base, rep *lineage.IssuanceReport, d dayParams) templ.Component {
 	p := s.issuancePage(base, rep)
-	nodes := map[string]*lineage.Node{}
-	for _, t := range rep.Trees {
-		if t == nil {
-			continue
-		}
-		for id, n := range t.Nodes {
-			nodes[id] = n
-		}
-	}
-	v, marks := s.sinceMarks(ctx, nodes, d.since, d.sinceText, views.IssuanceURL(rep.Issuance.ID))
+	id := rep.Issuance.ID
+	v, marks := s.sinceMarks(ctx, rep.Trees, d.since, d.sinceText, views.IssuanceURL(id), d.keep(views.IssuanceRetryURL(id)))
 	p.MarkSince(v, marks, rep.Trees)
 	return views.Issuance(p)
 }

@@ -55,6 +55,15 @@ type SinceView struct {
 	FirstObserved string
 	// LiveURL is the page without ?since=.
 	LiveURL string
+	// WalkedAt is when the tree shown was walked ("2006-01-02 15:04 UTC"; of several trees,
+	// the last): only what the journal observed up to then is counted. "" when not known.
+	WalkedAt string
+	// Several: the page shows several trees (an issuance's), whose walks WalkedAt ends.
+	Several bool
+	// Later counts the changes observed since the day that the tree shown does not have yet
+	// (observed after its walk): not counted above. AgainURL walks the tree again, to see them.
+	Later    int
+	AgainURL string
 }
 
 // Summary is the one line said above the totals: "since 2026-10-01: 3 splits, 2 retirements,
@@ -73,6 +82,37 @@ func (v SinceView) Summary() string {
 		return "since " + v.Day + ": no change observed"
 	}
 	return "since " + v.Day + ": " + strings.Join(parts, ", ") + ", " + FormatKg(v.RetiredKg) + " kg retired"
+}
+
+// ObservedUpTo says what the summary rests on: "as observed by this explorer up to when this
+// tree was walked (2026-11-30 19:21 UTC)".
+func (v SinceView) ObservedUpTo() string {
+	switch {
+	case v.WalkedAt == "":
+		return "as observed by this explorer"
+	case v.Several:
+		return "as observed by this explorer up to when the trees shown were walked (by " + v.WalkedAt + ")"
+	}
+	return "as observed by this explorer up to when this tree was walked (" + v.WalkedAt + ")"
+}
+
+// LaterNote says that Later changes are left out: "2 changes observed after this tree was
+// walked are not counted: the tree shown does not have them yet."
+func (v SinceView) LaterNote() string {
+	what, has := "this tree was", "the tree shown does"
+	if v.Several {
+		what, has = "these trees were", "the trees shown do"
+	}
+	return FormatCount(v.Later) + " " + plural(v.Later, "change", "changes") + " observed after " + what + " walked " +
+		plural(v.Later, "is", "are") + " not counted: " + has + " not have " + plural(v.Later, "it", "them") + " yet."
+}
+
+// AgainText is the words of the link that walks the trees again.
+func (v SinceView) AgainText() string {
+	if v.Several {
+		return "Walk them again"
+	}
+	return "Walk it again"
 }
 
 // WithDay adds ?name=day to the page link u (keeping a fragment after it); "" stays "".
