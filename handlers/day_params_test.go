@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/lineage-explorer/explorer/registry/demo"
 	"github.com/lineage-explorer/explorer/views"
 )
@@ -160,5 +162,34 @@ func TestIssuanceSinceKeepsTheWatchButton(t *testing.T) {
 	}
 	if got := doc.Find("form[data-testid=watch-issuance] input[name=target]").AttrOr("value", ""); got != w.fx.Issuance {
 		t.Errorf("the issuance page with ?since= has a Watch form targeting %q", got)
+	}
+}
+
+// A reader moving about an as-of page stays in the reconstruction: every link to a lineage
+// page (tree, path, chart bars) keeps the day, but the one to the tree as it is now; the chart
+// route, which makes no reconstruction, is not offered.
+func TestAsOfPageLinksStayInTheReconstruction(t *testing.T) {
+	d := newChangingDemo(t, appOptions{})
+	deepest := d.walk1.Nodes[0]
+	for _, n := range d.walk1.Nodes {
+		if n.Batch != nil && n.Depth > deepest.Depth {
+			deepest = n
+		}
+	}
+	if deepest.Depth < 1 {
+		t.Fatalf("the tree's deepest batch is at depth %d", deepest.Depth)
+	}
+	for _, id := range []string{d.root, deepest.ID} {
+		doc, _ := d.a.page(t, views.BatchURL(id)+"?as_of=2026-10-01", http.StatusOK)
+		links := doc.Find("a[href^='/batches/']")
+		if links.Length() < 3 {
+			t.Fatalf("the as-of page of %s has %d links to lineage pages", id, links.Length())
+		}
+		links.Each(func(_ int, a *goquery.Selection) {
+			href := a.AttrOr("href", "")
+			if a.AttrOr("data-testid", "") != "asof-live" && !strings.Contains(href, "as_of=2026-10-01") {
+				t.Errorf("the as-of page of %s links to %q (%q in %s.%s %s), out of the reconstruction", id, href, head(text(a), 40), goquery.NodeName(a.Parent()), a.Parent().AttrOr("class", ""), a.Closest("section,figure,nav,header").AttrOr("class", "")+a.Closest("section,figure,nav,header").AttrOr("data-testid", ""))
+			}
+		})
 	}
 }

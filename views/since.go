@@ -131,10 +131,11 @@ func WithDay(u, name, day string) string {
 	return u + sep + name + "=" + url.QueryEscape(day) + frag
 }
 
-// MarkSince marks the rows and bars of the batches in marks, and makes the tree's and chart's
-// links to other lineage pages keep ?since=.
+// MarkSince marks the rows and bars of the batches in marks, and makes the tree's, chart's
+// and header's links to other lineage pages keep ?since=.
 func (p *BatchPage) MarkSince(v SinceView, marks map[string]SinceMark) {
 	p.Since = &v
+	p.Header.DayParam, p.Header.Day = "since", v.Day
 	markItems(p.Tree.Items, func(r *NodeRow) {
 		r.Since = marks[r.ID]
 		r.URL = WithDay(r.URL, "since", v.Day)
@@ -171,6 +172,14 @@ func (c *IcicleView) MarkSince(day string, marks map[string]SinceMark) {
 // moving through the reconstruction stays in it, and the downloads be of the reconstruction.
 func (p *BatchPage) KeepAsOf(day string) {
 	p.JSONURL, p.CSVURL = WithDay(p.JSONURL, "as_of", day), WithDay(p.CSVURL, "as_of", day)
+	p.Header.DayParam, p.Header.Day = "as_of", day
+	for i := range p.Chart.Bars {
+		if b := &p.Chart.Bars[i]; strings.HasPrefix(b.Href, "/batches/") {
+			b.Href = WithDay(b.Href, "as_of", day)
+		}
+	}
+	// The chart's own page makes no reconstruction (it refuses ?as_of=): not offered here.
+	p.ChartURL = ""
 	markItems(p.Tree.Items, func(r *NodeRow) { r.URL = WithDay(r.URL, "as_of", day) })
 	for _, rows := range [][]NodeRow{p.Path.Head, p.Path.Middle, p.Path.Tail} {
 		for i := range rows {
