@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -63,7 +64,7 @@ func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParam
 		return asOf{}, err
 	}
 	target := live.Target.ID
-	out := asOf{banner: views.AsOfView{Day: d.asOfText, TargetID: target, LiveURL: views.BatchURL(target)}}
+	out := asOf{banner: views.AsOfView{Day: d.asOfText, Today: d.asOfToday, TargetID: target, LiveURL: views.BatchURL(target)}}
 	if _, ok := states[live.Root.ID]; !ok {
 		out.first, err = s.history.FirstObserved(ctx, ids)
 		return out, err
@@ -129,19 +130,20 @@ func stateBatch(live *registry.CreditBatch, st history.State, at time.Time) *reg
 	return &b
 }
 
-// batchAsOf answers GET /batches/{id}?as_of=YYYY-MM-DD from the finished live walk tree.
-func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.LineageJob, d dayParams) error {
-	ctx := c.Request.Context()
-	r, err := s.reconstruct(ctx, live, d)
+// reconstructed is reconstruct for the lineage page or its CSV as of d: when there is nothing
+// to show, it answers with the page that says why (404), or returns the error for the error
+// page, and returns no tree.
+func (s *server) reconstructed(c *gin.Context, live *lineage.Tree, d dayParams) (asOf, error) {
+	r, err := s.reconstruct(c.Request.Context(), live, d)
 	id := live.Target.ID
 	switch {
 	case errors.Is(err, errNoHistory):
 		s.render(c, http.StatusNotFound, views.AsOfNothing(views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText),
 			ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id), NotKept: true}))
-		return nil
+		return asOf{}, nil
 	case err != nil:
 		s.log.Warn("history unavailable", "batch", id, "err", err)
-		return &lookupError{what: "history of credit batch", value: id, retry: views.BatchURL(id) + "?as_of=" + d.asOfText,
+		return asOf{}, &lookupError{what: "history of credit batch", value: id, retry: views.BatchURL(id) + "?as_of=" + d.asOfText,
 			err: fmt.Errorf("the history cannot be read just now: %w", registry.ErrUnavailable)}
 	case r.tree == nil:
 		p := views.AsOfNothingPage{Base: s.base("Credit batch " + id + " as of " + d.asOfText), ID: id, Day: d.asOfText, LiveURL: views.BatchURL(id)}
@@ -149,8 +151,18 @@ func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.Line
 			p.Earliest = r.first.UTC().Format(dayLayout)
 		}
 		s.render(c, http.StatusNotFound, views.AsOfNothing(p))
-		return nil
+		return asOf{}, nil
 	}
+	return r, nil
+}
+
+// batchAsOf answers GET /batches/{id}?as_of=YYYY-MM-DD from the finished live walk tree.
+func (s *server) batchAsOf(c *gin.Context, live *lineage.Tree, job *lineage.LineageJob, d dayParams) error {
+	r, err := s.reconstructed(c, live, d)
+	if err != nil || r.tree == nil {
+		return err
+	}
+	id := live.Target.ID
 	p := views.NewBatchPage(s.base("Credit batch "+id+" as of "+d.asOfText), r.tree, job.Started, s.lineage)
 	p.AsOf = &r.banner
 	p.KeepAsOf(d.asOfText)
@@ -170,6 +182,7 @@ type asOfJSON struct {
 // asOfInfoJSON says what a reconstruction is: the day asked and the observations it rests on.
 type asOfInfoJSON struct {
 	Day            string `json:"day"`            // YYYY-MM-DD, as asked; the end of that day, UTC
+	Today          bool   `json:"today"`          // the day is today (UTC): what was observed so far, the day not over
 	Reconstruction bool   `json:"reconstruction"` // always true: the explorer's observations, not the registry's record
 	ObservedFrom   string `json:"observed_from"`  // the earliest observation used, RFC 3339
 	ObservedTo     string `json:"observed_to"`    // the latest observation used, RFC 3339
@@ -178,16 +191,11 @@ type asOfInfoJSON struct {
 	TargetAbsent   bool   `json:"target_absent"`  // the batch asked for was first seen after the day; target is the root
 }
 
-// lineageJSONAsOf answers the lineage export as of ?as_of= from the finished live walk tree.
-func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree) error {
-	text := strings.TrimSpace(c.Query("as_of"))
-	day, err := time.Parse(dayLayout, text)
-	if err != nil {
-		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid",
-			Error: "as_of must be a day such as 2026-10-01 (UTC)", What: "as_of", Value: text, Hint: "YYYY-MM-DD"})
-		return nil
-	}
-	r, err := s.reconstruct(c.Request.Context(), live, dayParams{asOf: day, asOfText: text})
+// lineageJSONAsOf answers the lineage export as of d (checked by readDaysJSON) from the
+// finished live walk tree.
+func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree, d dayParams) error {
+	text := d.asOfText
+	r, err := s.reconstruct(c.Request.Context(), live, d)
 	id := live.Target.ID
 	switch {
 	case errors.Is(err, errNoHistory):
@@ -209,8 +217,34 @@ func (s *server) lineageJSONAsOf(c *gin.Context, live *lineage.Tree) error {
 	}
 	b := r.banner
 	c.Header("Cache-Control", "no-store")
-	s.writeJSON(c, http.StatusOK, asOfJSON{AsOf: asOfInfoJSON{Day: text, Reconstruction: true,
+	s.writeJSON(c, http.StatusOK, asOfJSON{AsOf: asOfInfoJSON{Day: text, Today: d.asOfToday, Reconstruction: true,
 		ObservedFrom: r.from.UTC().Format(time.RFC3339), ObservedTo: r.to.UTC().Format(time.RFC3339), ChangedAfter: b.Changed,
 		AbsentBatches: b.Absent, TargetAbsent: b.TargetAbsent}, LineageExport: r.tree.Export()})
 	return nil
+}
+
+// lineageCSVAsOf answers GET /batches/{id}/lineage.csv?as_of=YYYY-MM-DD: the CSV of the
+// reconstruction, the lineage page's as of the same day, from the finished live walk tree.
+// It is not kept: the journal grows.
+func (s *server) lineageCSVAsOf(c *gin.Context, live *lineage.Tree, d dayParams) error {
+	r, err := s.reconstructed(c, live, d)
+	if err != nil || r.tree == nil {
+		return err
+	}
+	purposes, perr := s.explorer.RetirementPurposes(c.Request.Context(), r.tree.RetirementIDs())
+	if err := c.Request.Context().Err(); err != nil {
+		return err
+	}
+	if perr != nil {
+		s.log.Warn("retirement purposes not fetched for the lineage CSV", "batch", live.Target.ID, "err", perr)
+	}
+	// The id is well formed and the day checked: no quoting rules needed.
+	c.Header("Content-Disposition", `attachment; filename="lineage-`+live.Target.ID+`-as-of-`+d.asOfText+`.csv"`)
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	if _, err := io.WriteString(c.Writer, utf8BOM); err != nil {
+		return err
+	}
+	return lineage.WriteCSVWithPurposes(c.Writer, r.tree, purposes)
 }

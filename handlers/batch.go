@@ -39,7 +39,7 @@ func (s *server) batch(c *gin.Context) error {
 	if !ok {
 		return nil
 	}
-	if s.retried(c, func() { s.explorer.StartLineage(id, true) }, views.BatchURL(id)) {
+	if s.retried(c, func() { s.explorer.StartLineage(id, true) }, days.keep(views.BatchURL(id))) {
 		return nil
 	}
 	job := s.explorer.FollowLineage(id, walkParam(c))
@@ -48,10 +48,10 @@ func (s *server) batch(c *gin.Context) error {
 	case err != nil:
 		return err
 	case !ready:
-		s.renderProgress(c, job)
+		s.renderProgress(c, job, days)
 		return nil
 	}
-	if !days.asOf.IsZero() {
+	if days.asksAsOf() {
 		return s.batchAsOf(c, tree, job, days)
 	}
 	asked := askedSerial(c)
@@ -72,8 +72,8 @@ func (s *server) batch(c *gin.Context) error {
 		p := views.NewBatchPage(s.base("Credit batch "+id), tree, job.Started, s.lineage)
 		p.Within = withinNotice(tree, asked)
 		p.History = s.treeHistory(ctx, tree)
-		if !days.since.IsZero() {
-			p.MarkSince(s.sinceMarks(ctx, tree.Nodes, days.since, days.sinceText, views.BatchURL(id)))
+		if days.asksSince() {
+			p.MarkSince(s.sinceMarks(ctx, []*lineage.Tree{tree}, days.since, days.sinceText, views.BatchURL(id), days.keep(views.RetryURL(id))))
 		}
 		p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchBatch, Target: id, Label: "Watch this tree"})
 		// The serial the page was reached by, else the batch's own: /serial/{serial} leads here.
@@ -143,12 +143,13 @@ func (s *server) serveCached(c *gin.Context, k renderKey, contentType string, bu
 }
 
 // renderProgress answers 202 with a page that reloads itself every second, naming the walk
-// it shows so that its reloads get that walk's outcome, a failure included. Below the
+// it shows so that its reloads get that walk's outcome, a failure included, and keeping the
+// days asked, so that the walk ends on the page asked for (banner and marks). Below the
 // progress it shows what the walk has found so far (the batch, its path, a bounded part of
 // the tree), from a snapshot whose cost is bounded by what it shows, not by the tree.
-func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob) {
+func (s *server) renderProgress(c *gin.Context, job *lineage.LineageJob, days dayParams) {
 	p := walkProgress(job)
-	p.Base, p.URL = s.base("Tracing "+job.ID), withWalk(batchPageURL(c, job.ID), job.Walk)
+	p.Base, p.URL = s.base("Tracing "+job.ID), withWalk(days.keep(batchPageURL(c, job.ID)), job.Walk)
 	active, retired, other, root := job.Progress.SoFar()
 	p.Partial = views.NewPartialLineage(job.Progress.Snapshot(views.DefaultPartialRows), active, retired, other, root, views.DefaultPartialRows, s.lineage)
 	s.showProgress(c, p)

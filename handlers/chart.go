@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -18,6 +19,13 @@ func (s *server) chart(c *gin.Context) error {
 	id, err := registry.CanonicalID(registry.PrefixCreditBatch, c.Param("id"))
 	if err != nil {
 		return &lookupError{what: "credit batch", value: c.Param("id"), err: err}
+	}
+	lineagePage := views.BatchURL(id)
+	if d, e := parseDays(c, true, time.Now()); e == nil {
+		lineagePage = d.keep(lineagePage) // the day asked, where the lineage page can show it
+	}
+	if s.refuseAsOf(c, false, "the chart", lineagePage, "The lineage page of "+id+", whose chart and tree show the day asked") {
+		return nil
 	}
 	from := ""
 	if q := c.Query("from"); q != "" {

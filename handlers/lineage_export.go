@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,15 @@ const utf8BOM = "\ufeff"
 // (lineage.LineageExport: nodes, problems, totals, audit figures; kg as JSON integers). It
 // waits for the walk rather than answer with a progress page, for as long as the client does.
 func (s *server) lineageJSON(c *gin.Context) error {
+	var days dayParams
+	if strings.TrimSpace(c.Query("as_of")) != "" {
+		// ?since= alone is the page's (marks have no place in the export); with ?as_of= it is
+		// refused as the page refuses it.
+		var ok bool
+		if days, ok = s.readDaysJSON(c); !ok {
+			return nil
+		}
+	}
 	tree, job, err := s.walkedLineage(c, s.fragmentWait)
 	if err != nil {
 		return err
@@ -31,8 +41,8 @@ func (s *server) lineageJSON(c *gin.Context) error {
 		s.writePending(c, job.ID, job.Progress.Fetched(), job.Progress.Discovered(), job.Started)
 		return nil
 	}
-	if c.Query("as_of") != "" {
-		return s.lineageJSONAsOf(c, tree)
+	if days.asksAsOf() {
+		return s.lineageJSONAsOf(c, tree, days)
 	}
 	return s.serveCached(c, newRenderKey(tree, "json", "", ""), "application/json; charset=utf-8", func(_ context.Context, w io.Writer) error {
 		return json.NewEncoder(w).Encode(tree.Export())
@@ -40,9 +50,14 @@ func (s *server) lineageJSON(c *gin.Context) error {
 }
 
 // lineageCSV is GET /batches/{id}/lineage.csv: the lineage tree of a batch as a CSV download,
-// one row per batch, streamed as it is written. Failures before the first byte get the error
+// one row per batch, streamed as it is written; with ?as_of=YYYY-MM-DD, the tree as the
+// lineage page reconstructs it for that day. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
+	days, ok := s.readDays(c, true)
+	if !ok {
+		return nil
+	}
 	// A browser gets its progress page as soon as the lineage page would; a script waits
 	// as long as the JSON export does.
 	browser := accepts(c.GetHeader("Accept"), "text/html")
@@ -63,11 +78,14 @@ func (s *server) lineageCSV(c *gin.Context) error {
 		}
 		// A browser follows the download link: show the walk advancing, then come back here,
 		// where the file downloads (and the page, as browsers do, stays as it was).
-		csv := withWalk(views.LineageCSVURL(job.ID), job.Walk)
+		csv := withWalk(days.keep(views.LineageCSVURL(job.ID)), job.Walk)
 		p := walkProgress(job)
 		p.Base, p.Heading, p.URL, p.Download = s.base("Preparing the CSV of "+job.ID), "Preparing the CSV of the lineage of", csv, "CSV file"
 		s.showProgress(c, p)
 		return nil
+	}
+	if days.asksAsOf() {
+		return s.lineageCSVAsOf(c, tree, days)
 	}
 	// The retirements' purposes are records of their own (final, kept once fetched).
 	purposes, perr := s.explorer.RetirementPurposes(c.Request.Context(), tree.RetirementIDs())

@@ -35,7 +35,8 @@ type reportRoute[T any] struct {
 	title  func(id string) string
 
 	// since, when set, is page for a request with ?since=YYYY-MM-DD: what changed since that
-	// day marked (see issuanceSince); routes without it ignore the parameter.
+	// day marked (see issuanceSince); routes without it ignore the parameter. Every route
+	// refuses ?as_of= (refuseAsOf): none reconstructs a report.
 	since func(ctx context.Context, base views.Base, report T, d dayParams) templ.Component
 }
 
@@ -60,6 +61,9 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
 			return nil
 		}
+		if s.refuseAsOf(c, false, "the "+r.what+" page", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
+			return nil
+		}
 		var days dayParams
 		if r.since != nil {
 			var ok bool
@@ -67,7 +71,7 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 				return nil
 			}
 		}
-		if s.retried(c, func() { r.start(id, true) }, r.url(id)) {
+		if s.retried(c, func() { r.start(id, true) }, days.keep(r.url(id))) {
 			return nil
 		}
 		job := r.follow(id, walkParam(c))
@@ -76,11 +80,12 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		case err != nil:
 			return err
 		case !ready:
-			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(r.url(id), job.Walk),
+			// The reloads keep ?since=, so that the report ends on the marked page.
+			s.showProgress(c, views.ProgressPage{Base: s.base("Tracing " + id), ID: id, Heading: r.heading, URL: withWalk(days.keep(r.url(id)), job.Walk),
 				Fetched: job.Fetched(), Discovered: job.Discovered(), Elapsed: views.FormatDuration(time.Since(job.Started))})
 			return nil
 		}
-		if !days.since.IsZero() {
+		if days.asksSince() {
 			s.render(c, http.StatusOK, r.since(c.Request.Context(), s.base(r.title(id)), rep, days))
 			return nil
 		}
@@ -100,6 +105,9 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 		id, err := r.id(c)
 		if err != nil {
 			return err
+		}
+		if s.refuseAsOf(c, true, "the "+r.what, "", "") {
+			return nil
 		}
 		job := r.start(id, c.Query("retry") != "")
 		rep, ready, err := await(c, job.Done(), job.Result, s.fragmentWait, lookupError{what: r.what, value: id})
@@ -123,6 +131,9 @@ func (r reportRoute[T]) csv(s *server, file string, csvURL func(string) string, 
 		id, err := r.id(c)
 		if err != nil {
 			return err
+		}
+		if s.refuseAsOf(c, false, "the "+r.what+"’s CSV", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
+			return nil
 		}
 		browser := accepts(c.GetHeader("Accept"), "text/html")
 		wait := s.fragmentWait
@@ -162,12 +173,17 @@ func (s *server) issuanceRoute() reportRoute[*lineage.IssuanceReport] {
 		start: s.explorer.StartIssuanceReport, follow: s.explorer.FollowIssuanceReport, url: views.IssuanceURL, retryURL: views.IssuanceRetryURL,
 		title: func(id string) string { return "Issuance " + id },
 		page: func(b views.Base, rep *lineage.IssuanceReport) templ.Component {
-			p := views.NewIssuancePage(b, rep)
-			p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchIssuance, Target: rep.Issuance.ID, Label: "Watch this issuance"})
-			return views.Issuance(p)
+			return views.Issuance(s.issuancePage(b, rep))
 		},
 		since: s.issuanceSince,
 	}
+}
+
+// issuancePage is the issuance page of rep with its Watch button, marked or not.
+func (s *server) issuancePage(b views.Base, rep *lineage.IssuanceReport) views.IssuancePage {
+	p := views.NewIssuancePage(b, rep)
+	p.Watch = s.watchButtons(views.WatchButton{Kind: history.WatchIssuance, Target: rep.Issuance.ID, Label: "Watch this issuance"})
+	return p
 }
 
 // retirementRoute is /retirements/{id} and /api/v1/retirements/{id}: what a retirement

@@ -116,7 +116,13 @@ type BatchHeader struct {
 	// Unread lists the record's other fields whose values could not be read (the dates above
 	// carry their own mark), each shown as sent.
 	Unread []UnreadView
+	// DayParam and Day, when set ("as_of", "2026-10-01"), are kept by the links to other
+	// lineage pages, so that a reader stays on the view of the day asked.
+	DayParam, Day string
 }
+
+// BatchURL is the lineage page of id as the header links it (keeping the day asked).
+func (h BatchHeader) BatchURL(id string) string { return WithDay(BatchURL(id), h.DayParam, h.Day) }
 
 // unreadViews are a record's unreadable fields as a page lists them, but for those the page
 // already shows marked where the value goes (shownMarked).

@@ -20,6 +20,9 @@ type ErrorPage struct {
 	Detail string
 	// RetryURL, when set, is offered as a retry link.
 	RetryURL string
+	// LinkURL, when set, is a page that answers what was asked where this one cannot;
+	// LinkText says what it is.
+	LinkURL, LinkText string
 }
 
 // StatusText is the status line shown on the page ("404 Not Found").

@@ -55,6 +55,15 @@ type SinceView struct {
 	FirstObserved string
 	// LiveURL is the page without ?since=.
 	LiveURL string
+	// WalkedAt is when the tree shown was walked ("2006-01-02 15:04 UTC"; of several trees,
+	// the last): only what the journal observed up to then is counted. "" when not known.
+	WalkedAt string
+	// Several: the page shows several trees (an issuance's), whose walks WalkedAt ends.
+	Several bool
+	// Later counts the changes observed since the day that the tree shown does not have yet
+	// (observed after its walk): not counted above. AgainURL walks the tree again, to see them.
+	Later    int
+	AgainURL string
 }
 
 // Summary is the one line said above the totals: "since 2026-10-01: 3 splits, 2 retirements,
@@ -75,6 +84,37 @@ func (v SinceView) Summary() string {
 	return "since " + v.Day + ": " + strings.Join(parts, ", ") + ", " + FormatKg(v.RetiredKg) + " kg retired"
 }
 
+// ObservedUpTo says what the summary rests on: "as observed by this explorer up to when this
+// tree was walked (2026-11-30 19:21 UTC)".
+func (v SinceView) ObservedUpTo() string {
+	switch {
+	case v.WalkedAt == "":
+		return "as observed by this explorer"
+	case v.Several:
+		return "as observed by this explorer up to when the trees shown were walked (by " + v.WalkedAt + ")"
+	}
+	return "as observed by this explorer up to when this tree was walked (" + v.WalkedAt + ")"
+}
+
+// LaterNote says that Later changes are left out: "2 changes observed after this tree was
+// walked are not counted: the tree shown does not have them yet."
+func (v SinceView) LaterNote() string {
+	what, has := "this tree was", "the tree shown does"
+	if v.Several {
+		what, has = "these trees were", "the trees shown do"
+	}
+	return FormatCount(v.Later) + " " + plural(v.Later, "change", "changes") + " observed after " + what + " walked " +
+		plural(v.Later, "is", "are") + " not counted: " + has + " not have " + plural(v.Later, "it", "them") + " yet."
+}
+
+// AgainText is the words of the link that walks the trees again.
+func (v SinceView) AgainText() string {
+	if v.Several {
+		return "Walk them again"
+	}
+	return "Walk it again"
+}
+
 // WithDay adds ?name=day to the page link u (keeping a fragment after it); "" stays "".
 func WithDay(u, name, day string) string {
 	if u == "" || day == "" {
@@ -91,10 +131,11 @@ func WithDay(u, name, day string) string {
 	return u + sep + name + "=" + url.QueryEscape(day) + frag
 }
 
-// MarkSince marks the rows and bars of the batches in marks, and makes the tree's and chart's
-// links to other lineage pages keep ?since=.
+// MarkSince marks the rows and bars of the batches in marks, and makes the tree's, chart's
+// and header's links to other lineage pages keep ?since=.
 func (p *BatchPage) MarkSince(v SinceView, marks map[string]SinceMark) {
 	p.Since = &v
+	p.Header.DayParam, p.Header.Day = "since", v.Day
 	markItems(p.Tree.Items, func(r *NodeRow) {
 		r.Since = marks[r.ID]
 		r.URL = WithDay(r.URL, "since", v.Day)
@@ -128,8 +169,17 @@ func (c *IcicleView) MarkSince(day string, marks map[string]SinceMark) {
 }
 
 // KeepAsOf makes the tree's links to other lineage pages keep ?as_of=day, so that a reader
-// moving through the reconstruction stays in it.
+// moving through the reconstruction stays in it, and the downloads be of the reconstruction.
 func (p *BatchPage) KeepAsOf(day string) {
+	p.JSONURL, p.CSVURL = WithDay(p.JSONURL, "as_of", day), WithDay(p.CSVURL, "as_of", day)
+	p.Header.DayParam, p.Header.Day = "as_of", day
+	for i := range p.Chart.Bars {
+		if b := &p.Chart.Bars[i]; strings.HasPrefix(b.Href, "/batches/") {
+			b.Href = WithDay(b.Href, "as_of", day)
+		}
+	}
+	// The chart's own page makes no reconstruction (it refuses ?as_of=): not offered here.
+	p.ChartURL = ""
 	markItems(p.Tree.Items, func(r *NodeRow) { r.URL = WithDay(r.URL, "as_of", day) })
 	for _, rows := range [][]NodeRow{p.Path.Head, p.Path.Middle, p.Path.Tail} {
 		for i := range rows {
@@ -148,6 +198,8 @@ func markItems(items []TreeItem, f func(*NodeRow)) {
 // AsOfView is the banner of a tree reconstructed from the journal (?as_of=).
 type AsOfView struct {
 	Day string // YYYY-MM-DD, UTC, as asked
+	// Today: Day is today (UTC), not over: the tree is as last observed so far today.
+	Today bool
 	// From and To are the earliest and latest observations the reconstruction rests on,
 	// "2006-01-02 15:04 UTC".
 	From, To string

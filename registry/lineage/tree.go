@@ -102,6 +102,9 @@ type Tree struct {
 	// (MissingFetchFailed): the registry stayed unreachable. See Partial.
 	FetchFailed int
 	Duration    time.Duration
+	// Walked is when the walk ended: the tree shows what the registry (or the cache) said up
+	// to then, so that what was observed later is not counted against it.
+	Walked time.Time
 
 	problemsAt map[string][]int
 }

@@ -133,7 +133,8 @@ func (w *Walker) Lineage(ctx context.Context, id string, progress *Progress) (*T
 	}
 
 	t := wk.finish(root)
-	t.Duration = time.Since(start)
+	t.Walked = time.Now()
+	t.Duration = t.Walked.Sub(start)
 	return t, nil
 }
 
