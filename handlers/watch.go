@@ -324,7 +324,7 @@ func (s *server) watchWebhook(c *gin.Context) error {
 	var msg string
 	switch {
 	case n == nil:
-		msg = "This explorer sends no webhooks."
+		msg = "This explorer sends no webhooks: whoever runs it has not said where they may go (WEBHOOK_ALLOW)."
 	case url == "":
 		msg = "Give the webhook's URL."
 	case len(secret) < minWebhookSecret:

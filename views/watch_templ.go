@@ -713,7 +713,7 @@ func webhookSection(p WatchPage) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if !p.Webhook.Enabled {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<p class=\"muted\">This explorer sends no webhooks.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<p class=\"muted\">This explorer sends no webhooks: whoever runs it has not said where they may go (<code>WEBHOOK_ALLOW</code>).</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
