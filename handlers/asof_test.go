@@ -82,3 +82,45 @@ func TestAsOfRebuildsTheTreeOfTheFirstWalk(t *testing.T) {
 		t.Errorf("JSON as of a day before any observation: %d %s", r.status, head(r.body, 200))
 	}
 }
+
+// A branch opened on a reconstruction loads from the reconstruction: a batch split after the
+// day shows no halves there, though today's tree has them, and the rows it does show link and
+// load as of the day too.
+func TestAsOfBranchesLoadFromTheReconstruction(t *testing.T) {
+	d := newChangingDemo(t, appOptions{})
+	before, after := states(d.walk1), states(d.walk2)
+	var splitSince string
+	for id, w := range before {
+		if w.status == "active" && after[id].status == "split" {
+			splitSince = id
+			break
+		}
+	}
+	if splitSince == "" {
+		t.Fatal("the step split no batch of the tree: nothing to open")
+	}
+	rowsOf := func(path string) *goquery.Selection {
+		t.Helper()
+		doc, _ := d.a.page(t, path, http.StatusOK)
+		return doc.Find("li[id]")
+	}
+	if n := rowsOf(views.SubtreeURL(d.root, splitSince)).Length(); n < 2 {
+		t.Fatalf("today's branch of %s has %d rows, want its halves at least", splitSince, n)
+	}
+	if n := rowsOf(views.SubtreeURL(d.root, splitSince) + "?as_of=2026-10-01").Length(); n != 0 {
+		t.Errorf("as of 2026-10-01 the branch of %s shows %d rows: today's halves inside a reconstruction", splitSince, n)
+	}
+	rows := rowsOf(views.SubtreeURL(d.root, d.root) + "?as_of=2026-10-01")
+	if rows.Length() == 0 {
+		t.Fatal("the root's branch as of 2026-10-01 is empty")
+	}
+	rows.Each(func(_ int, li *goquery.Selection) {
+		id := strings.TrimPrefix(li.AttrOr("id", ""), "n-")
+		if before[id] == (nodeState{}) {
+			t.Errorf("row %s of the reconstruction's branch was first seen after the day", id)
+		}
+		if href := li.Find("a[href*='/batches/']").First().AttrOr("href", ""); href != "" && !strings.Contains(href, "as_of=2026-10-01") {
+			t.Errorf("row %s links to %q, out of the reconstruction", id, href)
+		}
+	})
+}

@@ -114,6 +114,26 @@ func (s *server) subtree(c *gin.Context) error {
 			Fetched: job.Progress.Fetched(), Discovered: job.Progress.Discovered()}))
 		return nil
 	}
+	if d, asked := c.GetQuery("as_of"); asked {
+		// A branch opened on a reconstruction is of the reconstruction, never today's rows.
+		days, ok := s.readDays(c, true)
+		if !ok {
+			return nil
+		}
+		r, err := s.reconstructed(c, tree, days)
+		if err != nil || r.tree == nil {
+			return err
+		}
+		if _, ok := r.tree.Nodes[node]; !ok {
+			return &notInTreeError{node: node, tree: id + " as of " + d}
+		}
+		c.Header("X-Robots-Tag", "noindex")
+		c.Header("Cache-Control", "no-store")
+		tv, _ := views.NewSubtree(r.tree, id, node, s.lineage)
+		views.KeepAsOfRows(tv.Items, days.asOfText)
+		s.render(c, http.StatusOK, views.Subtree(tv))
+		return nil
+	}
 	if _, ok := tree.Nodes[node]; !ok {
 		return &notInTreeError{node: node, tree: id}
 	}

@@ -180,11 +180,29 @@ func (p *BatchPage) KeepAsOf(day string) {
 	}
 	// The chart's own page makes no reconstruction (it refuses ?as_of=): not offered here.
 	p.ChartURL = ""
-	markItems(p.Tree.Items, func(r *NodeRow) { r.URL = WithDay(r.URL, "as_of", day) })
+	KeepAsOfRows(p.Tree.Items, day)
 	for _, rows := range [][]NodeRow{p.Path.Head, p.Path.Middle, p.Path.Tail} {
 		for i := range rows {
 			rows[i].URL = WithDay(rows[i].URL, "as_of", day)
 		}
+	}
+}
+
+// KeepAsOfRows makes the rows of a fragment of a reconstruction (and the branches below them)
+// link and load as of day, as KeepAsOf does for a page.
+func KeepAsOfRows(items []TreeItem, day string) {
+	markItems(items, func(r *NodeRow) { r.URL = WithDay(r.URL, "as_of", day) })
+	keepLazyDay(items, day)
+}
+
+// keepLazyDay makes the collapsed branches of a reconstruction load from it, not from today's
+// tree: their fragment URLs carry ?as_of=.
+func keepLazyDay(items []TreeItem, day string) {
+	for i := range items {
+		if items[i].LazyURL != "" {
+			items[i].LazyURL = WithDay(items[i].LazyURL, "as_of", day)
+		}
+		keepLazyDay(items[i].Children, day)
 	}
 }
 
