@@ -124,6 +124,18 @@ func TestAsOfAndSinceTogetherAreRefusedAlike(t *testing.T) {
 	}
 }
 
+// ?since= on the lineage export, which has no place for marks, is refused with where to find
+// what changed, rather than the whole tree answered as if it were the changes.
+func TestLineageExportRefusesSinceAndSaysWhereToLook(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	id := a.fx.WideLeafDeep
+	r := a.get(t, views.LineageJSONURL(strings.ToLower(id))+"?since=2026-10-01")
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, views.HistoryJSONURL(id)+"?since=2026-10-01") ||
+		!strings.Contains(r.body, views.BatchURL(id)+"?since=2026-10-01") {
+		t.Errorf("lineage JSON with ?since=: %d %s", r.status, head(r.body, 400))
+	}
+}
+
 // The as-of page's downloads are of the reconstruction it shows, not of today's tree.
 func TestAsOfPageDownloadsTheReconstruction(t *testing.T) {
 	d := newChangingDemo(t, appOptions{})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -26,12 +27,23 @@ const utf8BOM = "\ufeff"
 func (s *server) lineageJSON(c *gin.Context) error {
 	var days dayParams
 	if strings.TrimSpace(c.Query("as_of")) != "" {
-		// ?since= alone is the page's (marks have no place in the export); with ?as_of= it is
-		// refused as the page refuses it.
+		// With ?as_of= a ?since= is refused as the page refuses it.
 		var ok bool
 		if days, ok = s.readDaysJSON(c); !ok {
 			return nil
 		}
+	} else if v := strings.TrimSpace(c.Query("since")); v != "" {
+		// The export has no place for the page's marks: said, rather than the whole tree
+		// answered as if it were what changed since.
+		id := c.Param("id")
+		if canonical, err := registry.CanonicalID(registry.PrefixCreditBatch, id); err == nil {
+			id = canonical
+		}
+		q := "?since=" + url.QueryEscape(v)
+		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid", What: "since", Value: v,
+			Error: "the lineage export takes no ?since=: what changed since a day is in each batch's history, " +
+				s.url(views.HistoryJSONURL(id)) + q + ", and marked on the lineage page, " + s.url(views.BatchURL(id)) + q})
+		return nil
 	}
 	tree, job, err := s.walkedLineage(c, s.fragmentWait)
 	if err != nil {
