@@ -242,4 +242,11 @@ func TestProgressPageWhileClimbing(t *testing.T) {
 	if c := text(part.Find("[data-testid=partial-count]")); !strings.Contains(c, "1 batch found so far") || strings.Contains(c, "not shown") {
 		t.Errorf("the count while climbing reads %q", c)
 	}
+	// The batch is not the root: no depth counted from it, no share of it as if it were.
+	if steps := part.Find("nav .depth"); steps.Length() == 0 || steps.Length() != part.Find("[data-testid=depth-unknown]").Length() {
+		t.Errorf("path depths while climbing: %q", text(steps))
+	}
+	if sh := part.Find("ul.tree .sh"); sh.Length() != 0 {
+		t.Errorf("shares of the root while it is not reached: %q", text(sh))
+	}
 }

@@ -174,6 +174,10 @@ type NodeRow struct {
 	Err        string        // why its fetch failed, when it did
 	Problems   []ProblemView // problems marked at this batch
 	Since      SinceMark     // what changed here since the day of ?since= (zero: nothing, or not asked)
+	// DepthUnknown: the climb to the root is still under way, so the row's depth (and its share
+	// of the root) cannot be said yet; shown as such, not as a depth below the highest batch
+	// found so far.
+	DepthUnknown bool
 	// Walk marks a row while its tree is still being walked ("not yet walked", "still
 	// walking"); "" on a finished tree's page.
 	Walk string

@@ -60,6 +60,15 @@ func NewPartialLineage(s *lineage.Snapshot, active, retired, other, root int64, 
 	if !p.RootReached && p.Climbing {
 		p.Path.Incomplete = false // not a failure yet: the climb goes on
 	}
+	if !p.RootReached {
+		// Depths and shares would be counted from the highest batch found, not the root.
+		for _, rows := range [][]NodeRow{p.Path.Head, p.Path.Middle, p.Path.Tail} {
+			for i := range rows {
+				rows[i].DepthUnknown = true
+			}
+		}
+		markItems(p.Tree.Items, func(r *NodeRow) { r.Share = "" })
+	}
 	marks := map[string]string{}
 	t.Each(func(n *lineage.Node) bool {
 		if t.Nodes[n.ID] != n {
