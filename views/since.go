@@ -81,7 +81,10 @@ func (v SinceView) Summary() string {
 	if len(parts) == 0 {
 		return "since " + v.Day + ": no change observed"
 	}
-	return "since " + v.Day + ": " + strings.Join(parts, ", ") + ", " + FormatKg(v.RetiredKg) + " kg retired"
+	if v.RetiredKg > 0 {
+		parts = append(parts, FormatKg(v.RetiredKg)+" kg retired")
+	}
+	return "since " + v.Day + ": " + strings.Join(parts, ", ")
 }
 
 // ObservedUpTo says what the summary rests on: "as observed by this explorer up to when this
