@@ -52,7 +52,7 @@ func TestTheFirstDayIsADayAsked(t *testing.T) {
 	want.Day = "0001-01-01"
 	doc, _ = d.a.page(t, views.BatchURL(d.root)+"?since=0001-01-01", http.StatusOK)
 	s := text(doc.Find("[data-testid=since-summary]"))
-	if !strings.Contains(s, want.Summary()) || !strings.Contains(s, "first observed on 2026-10-01") {
+	if !strings.Contains(s, want.Summary()) || !strings.Contains(s, "first observed these batches on 2026-10-01") {
 		t.Errorf("since 0001-01-01: %q; want %q and the day of the first observation", s, want.Summary())
 	}
 }
