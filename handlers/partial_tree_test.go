@@ -230,6 +230,9 @@ func TestProgressPageWhileClimbing(t *testing.T) {
 	if !strings.Contains(text(part.Find("#batch-h")), f.WideLeafDeep) {
 		t.Fatalf("no header of the batch while climbing: %q", text(part))
 	}
+	if n := doc.Find("h1").Length(); n != 1 {
+		t.Errorf("the progress page has %d h1 headings, want one", n)
+	}
 	if c := text(part.Find("[data-testid=path-climbing]")); !strings.Contains(c, "Still climbing") {
 		t.Errorf("path while climbing: %q", c)
 	}

@@ -90,6 +90,9 @@ type BatchPage struct {
 // BatchHeader is the header of a lineage page: every field of the batch, display-ready.
 // Empty strings mean the registry has no value.
 type BatchHeader struct {
+	// Sub: the header is part of another page (a long walk's progress page), under that
+	// page's h1, so its heading is an h2: a page has one h1.
+	Sub         bool
 	ID          string       // credit batch id
 	Serial      string       // serial number, as the registry spells it
 	Status      StatusView   // active, split, retired (or why the batch is missing)

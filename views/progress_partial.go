@@ -52,7 +52,9 @@ func NewPartialLineage(s *lineage.Snapshot, active, retired, other, root int64, 
 	opt.MaxRows = s.Shown + 1 // the snapshot is the bound: render all of it
 	t := s.Tree
 	l := newLayout(t, t.Target.ID, opt)
-	p := &PartialLineage{Header: newHeader(t.Target), Tree: l.page(), Path: l.path(),
+	h := newHeader(t.Target)
+	h.Sub = true
+	p := &PartialLineage{Header: h, Tree: l.page(), Path: l.path(),
 		Shown: s.Shown, Known: s.Known, NotShown: max(s.Known-s.Shown, 0), Limit: limit, Climbing: !s.Climbed}
 	if top := t.Root; top != nil && top.Batch != nil && top.Batch.ParentID == "" {
 		p.RootReached = true
