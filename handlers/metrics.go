@@ -146,6 +146,7 @@ func (m *Metrics) attachHistory(j *history.Journal) {
 	}
 	read("lineage_history_batches_recorded_total", "Batches compared with the history journal's last record of them.", func(s history.Stats) int64 { return s.Recorded })
 	read("lineage_history_events_total", "Changes appended to the history journal by this replica.", func(s history.Stats) int64 { return s.Events })
+	read("lineage_history_stale_total", "Copies of batches not recorded in the history because they were older than the recorded state (a split or retired batch seen with another status).", func(s history.Stats) int64 { return s.Stale })
 	read("lineage_history_dropped_total", "Batches not recorded in the history because its queue was full (the database slower than the walks).", func(s history.Stats) int64 { return s.Dropped })
 	read("lineage_history_failed_total", "Batches not recorded in the history because its database failed.", func(s history.Stats) int64 { return s.Failed })
 }

@@ -120,6 +120,10 @@ type Stats struct {
 	Dropped  int64 // batches not recorded because the queue was full
 	Failed   int64 // batches not recorded because the database failed
 	Groups   int64 // transactions that recorded queued batches (each holds one or more)
+	// Stale counts copies not recorded because they are older than what was recorded: a
+	// split or retired batch seen with another status (another replica's, or a cache's, older
+	// copy arriving after the newer one).
+	Stale int64
 }
 
 // Journal records batches as they are observed and answers what changed.
@@ -133,8 +137,8 @@ type Journal struct {
 	done    chan struct{}
 	now     func() time.Time
 
-	recorded, events, dropped, failed, groups atomic.Int64
-	generation                                atomic.Uint64
+	recorded, events, dropped, failed, groups, stale atomic.Int64
+	generation                                       atomic.Uint64
 
 	mu      sync.Mutex
 	lastErr error // the last failure, nil once a write succeeds after it
@@ -610,6 +614,10 @@ func (j *Journal) write(ctx context.Context, items []item, gaps map[string]gap) 
 				return nil, err
 			}
 		}
+		if known && stale(p.snap.Status, s.Status) {
+			j.stale.Add(1)
+			continue // never "split → active": the record only moves forward
+		}
 		evs := diff(p.snap, s, known, time.UnixMilli(p.at), at)
 		if len(evs) == 0 {
 			continue // unchanged: nothing to write
@@ -699,6 +707,13 @@ func closeRows(rows *sql.Rows) error {
 		return err
 	}
 	return rows.Err()
+}
+
+// stale reports whether a copy with status now is older than a recorded one with status was:
+// split and retired are final, so a final batch seen with any other status is an old copy
+// (another replica's registry answer, or one recorded late), not a change.
+func stale(was, now string) bool {
+	return was != now && registry.Status(was).Final()
 }
 
 // diff is the events that turn prev, observed at prevAt, into s, observed at at (known false:
@@ -844,7 +859,7 @@ func (j *Journal) Generation() uint64 { return j.generation.Load() }
 // Stats returns the journal's counters.
 func (j *Journal) Stats() Stats {
 	return Stats{Recorded: j.recorded.Load(), Events: j.events.Load(), Dropped: j.dropped.Load(), Failed: j.failed.Load(),
-		Groups: j.groups.Load()}
+		Groups: j.groups.Load(), Stale: j.stale.Load()}
 }
 
 // Close stops recording (what is still queued is not recorded) and closes the database.

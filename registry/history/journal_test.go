@@ -251,3 +251,48 @@ func openRO(path string) (*sql.DB, error) {
 func openDB(path string) (*sql.DB, error) {
 	return sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(5000)")
 }
+
+// Split and retired are final: an older copy arriving after the newer one (another replica's
+// answer, a batch recorded late) is not a change back. Before, "split → active" and "lost its
+// children" were recorded and shown.
+func TestAFinalBatchIsNeverRecordedGoingBack(t *testing.T) {
+	eachDialect(t, func(t *testing.T, _ string, _ *sql.DB, open func() *Journal) {
+		j := open()
+		ctx := context.Background()
+		a := active("ctb_A", "org_1", 1000)
+		split := a
+		split.Status, split.Children = "split", "ctb_B ctb_C"
+		retired := active("ctb_R", "org_1", 10)
+		retiredNow := retired
+		retiredNow.Status, retiredNow.Retirement = "retired", "ret_1"
+		for _, s := range []Snapshot{a, split, retired, retiredNow} {
+			if _, err := j.Record(ctx, s, day0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, old := range []Snapshot{a, retired} {
+			evs, err := j.Record(ctx, old, day0.Add(time.Second))
+			if err != nil || len(evs) != 0 {
+				t.Errorf("an older copy of %s recorded %+v, %v", old.ID, evs, err)
+			}
+		}
+		if st := j.Stats(); st.Stale != 2 {
+			t.Errorf("%d stale copies counted, want 2", st.Stale)
+		}
+		evs, err := j.Events(ctx, []string{"ctb_A", "ctb_R"}, time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Kind == KindStatus && e.To == "active" || e.Kind == KindChildren && e.To == "" {
+				t.Errorf("recorded going back: %+v", e)
+			}
+		}
+		// The recorded state is still the newer one: the next true change is said from it.
+		done := split
+		done.Owner = "org_2"
+		if evs, _ := j.Record(ctx, done, day0.Add(2*time.Second)); len(evs) != 1 || evs[0].Kind != KindOwner {
+			t.Errorf("a change after the stale copy: %+v", evs)
+		}
+	})
+}
