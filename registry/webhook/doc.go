@@ -32,6 +32,7 @@
 //     the environment are not used. Each attempt has a short timeout, and the whole delivery
 //     a bound; at most a few KB of a response are read.
 //
-// Secrets never appear in a Delivery's error: neither the signing secret nor the URL's query
-// string, which often holds a token, and which is written "?[redacted]".
+// Secrets never appear in a Delivery's error: neither the signing secret nor the URL's path
+// and query, which often hold a token; the URL is shown cut after its host ("https://host/…"),
+// and anything of them a receiver echoes is written "[redacted]".
 package webhook

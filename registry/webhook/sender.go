@@ -500,17 +500,14 @@ func quote(b []byte) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// redactedURL is the URL as errors show it: no query (it often holds the receiver's token) and
-// no fragment.
+// redactedURL is the URL as errors show it: cut after its host, as /watch shows it, since
+// receivers keep their token in the path (Slack-style hooks) as often as in the query.
 func redactedURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.Fragment, c.RawFragment = "", ""
-	if c.RawQuery != "" || c.ForceQuery {
-		c.RawQuery, c.ForceQuery = "", false
-		return c.String() + "?[redacted]"
+	shown := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery {
+		shown += "/…"
 	}
-	return c.String()
+	return shown
 }
 
 // redact removes from an error what must never be in one, should a receiver or a library have
@@ -523,6 +520,9 @@ func redact(msg, rawURL string, secret []byte) string {
 	if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil {
 		if u.RawQuery != "" {
 			secrets = append(secrets, u.RawQuery)
+		}
+		if len(u.Path) >= 4 {
+			secrets = append(secrets, u.EscapedPath(), u.Path)
 		}
 		for _, vs := range u.Query() {
 			for _, v := range vs {
