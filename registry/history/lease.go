@@ -24,3 +24,11 @@ func (j *Journal) HoldLease(ctx context.Context, name, holder string, ttl time.D
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// ReleaseLease gives up the lease name if holder has it, so that another replica can take it
+// at its next try rather than after the lease lapses (a graceful stop). The errors are the
+// database's.
+func (j *Journal) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := j.db.ExecContext(ctx, j.rebind(`DELETE FROM leases WHERE name = ? AND holder = ?`), name, holder)
+	return err
+}

@@ -236,7 +236,16 @@ func (p *Poller) Start(ctx context.Context) (stop func()) {
 			}
 		}
 	}()
-	return func() { cancel(); <-done }
+	return func() {
+		cancel()
+		<-done
+		// A replica stopped on purpose hands the polling over at once, not a lease later.
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		if err := p.journal.ReleaseLease(rctx, pollerLease, p.id); err != nil {
+			p.log.Warn("watch: polling lease not released", "err", err)
+		}
+	}
 }
 
 // Kick asks for a poll now (a watch was added), without waiting for it.

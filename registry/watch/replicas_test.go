@@ -63,4 +63,12 @@ func TestOneReplicaPollsAndSends(t *testing.T) {
 	if err := a.PollOnce(ctx); err != nil || !a.Standby() {
 		t.Errorf("the first replica, back, polls beside the second: %v, standby %v", err, a.Standby())
 	}
+	// A replica stopped on purpose hands over at once: the other polls at its next try, with
+	// no time passing.
+	stop := b.Start(ctx)
+	waitFor(t, "the second replica's first poll", func() bool { return b.Stats().Polls >= 2 })
+	stop()
+	if err := a.PollOnce(ctx); err != nil || a.Standby() {
+		t.Errorf("after the holder stopped, the other replica still stands by: %v, standby %v", err, a.Standby())
+	}
 }
