@@ -58,6 +58,12 @@ func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParam
 	}
 	ctx, cancel := context.WithTimeout(ctx, historyWait)
 	defer cancel()
+	// The walk's batches reach the journal in the background, up to a second later: read
+	// before they are recorded, a tree just walked would look half unseen (its halves "first
+	// seen later", links dangling) as of today.
+	if err := s.history.Flush(ctx); err != nil {
+		return asOf{}, err
+	}
 	at := d.endOfAsOf()
 	states, err := s.history.AsOf(ctx, ids, at)
 	if err != nil {

@@ -205,3 +205,24 @@ func TestAsOfPageLinksStayInTheReconstruction(t *testing.T) {
 		})
 	}
 }
+
+// A tree walked a moment ago is reconstructed whole as of today: its batches reach the journal
+// in the background, and the reconstruction waits for them rather than call them "first seen
+// later" and their links dangling.
+func TestAsOfTodayRightAfterTheWalkIsTheWholeTree(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	id := a.fx.WideLeafDeep
+	today := time.Now().UTC().Format("2006-01-02")
+	doc, _ := a.page(t, views.BatchURL(id)+"?as_of="+today, http.StatusOK) // walks, then reconstructs at once
+	live, _ := a.page(t, views.BatchURL(id), http.StatusOK)
+	rows := live.Find("[data-testid=tree] li[id]").Length()
+	if s := text(doc.Find("[data-testid=asof-banner]")); !strings.Contains(s, "; 0 batches first seen later") {
+		t.Errorf("as of today, right after the walk: %q", s)
+	}
+	if doc.Find("[data-testid=no-problems]").Length() != 1 {
+		t.Errorf("the reconstruction has problems the tree has not: %q", text(doc.Find("[data-testid=audit]")))
+	}
+	if n := doc.Find("[data-testid=tree] li[id]").Length(); n != rows {
+		t.Errorf("as of today the page shows %d rows, the live page %d", n, rows)
+	}
+}
