@@ -107,7 +107,9 @@ func TestFailedDeliveryIsRecordedAndSentAgain(t *testing.T) {
 	_ = r.journal.SetWebhook(ctx, "", "https://hooks.example.org/lineage", []byte("a-secret-of-the-list"), time.Now())
 	fake := newFakeNotifier()
 	fake.fail = true
-	p := watch.New(r.ex, r.journal, watch.Config{Notifier: fake})
+	var ahead atomic.Int64 // the poller's clock runs ahead of the journal's by this
+	p := watch.New(r.ex, r.journal, watch.Config{Notifier: fake, Interval: time.Minute,
+		Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	poll := func() {
 		t.Helper()
 		if err := p.PollOnce(ctx); err != nil {
@@ -124,6 +126,12 @@ func TestFailedDeliveryIsRecordedAndSentAgain(t *testing.T) {
 	fake.mu.Lock()
 	fake.fail = false
 	fake.mu.Unlock()
+	// Within the backoff (one interval after a first failure) the receiver is left alone.
+	poll()
+	if d, _ := r.journal.Deliveries(ctx, "", 5); len(d) != 1 {
+		t.Fatalf("a delivery was made within the backoff after a failure: %+v", d)
+	}
+	ahead.Add(int64(time.Minute + time.Second))
 	poll()
 	poll()
 	d, _ = r.journal.Deliveries(ctx, "", 5)

@@ -40,7 +40,28 @@ type WatchChanges struct {
 	WatchID string              `json:"watch_id"`
 	Kind    string              `json:"kind"`   // batch, issuance or serial
 	Target  string              `json:"target"` // the id or serial number watched
-	Events  []history.EventJSON `json:"events"` // newest first
+	Events  []history.EventJSON `json:"events"` // newest first, at most MaxPayloadEvents
+	// Omitted counts the older changes left out of Events to keep the body bounded; the
+	// history of each batch (/api/v1/batches/{id}/history) has them.
+	Omitted int `json:"omitted,omitempty"`
+}
+
+// MaxPayloadEvents bounds the changes of one watch in one delivery, so that a tree with many
+// changes, or a receiver that failed for a while, never makes a body without bound.
+const MaxPayloadEvents = 500
+
+// maxDeliveryBackoff bounds the wait between deliveries to a receiver that keeps failing.
+const maxDeliveryBackoff = time.Hour
+
+// deliveryBackoff is how long after its failures-th failure in a row a list's webhook is left
+// alone: one interval, doubling to at most maxDeliveryBackoff, so that a receiver that is down
+// is not sent a delivery (of five attempts) at every poll.
+func deliveryBackoff(interval time.Duration, failures int) time.Duration {
+	d := interval
+	for i := 1; i < failures && d < maxDeliveryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxDeliveryBackoff)
 }
 
 // Changes returns the changes of batches ids the journal observed on or after since and before
@@ -112,11 +133,22 @@ func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []histor
 		}
 		sent = append(sent, w.ID)
 		if len(evs) > 0 {
-			payload.Changes = append(payload.Changes, WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target, Events: history.EventsJSON(evs)})
+			wc := WatchChanges{WatchID: w.ID, Kind: w.Kind, Target: w.Target}
+			if len(evs) > MaxPayloadEvents {
+				evs, wc.Omitted = evs[:MaxPayloadEvents], len(evs)-MaxPayloadEvents
+			}
+			wc.Events = history.EventsJSON(evs)
+			payload.Changes = append(payload.Changes, wc)
 			n += len(evs)
 		}
 	}
 	if hasHook && p.cfg.Notifier != nil && n > 0 {
+		p.backoffMu.Lock()
+		wait := p.backoff[owner]
+		p.backoffMu.Unlock()
+		if p.cfg.Now().Before(wait.until) {
+			return // the receiver failed lately: its changes wait for a later poll
+		}
 		body, err := json.Marshal(payload)
 		if err != nil {
 			return
@@ -132,9 +164,17 @@ func (p *Poller) notifyOwner(ctx context.Context, owner string, watches []histor
 				p.log.Warn("watch: delivery not recorded", "err", err)
 			}
 		})
+		p.backoffMu.Lock()
+		if d.OK {
+			delete(p.backoff, owner)
+		} else {
+			f := p.backoff[owner].failures + 1
+			p.backoff[owner] = backoffState{failures: f, until: p.cfg.Now().Add(deliveryBackoff(p.cfg.Interval, f))}
+		}
+		p.backoffMu.Unlock()
 		if !d.OK {
 			p.undelivered.Add(1)
-			return // sent again with the next poll's changes
+			return // sent again, with the changes since, once the backoff has passed
 		}
 		p.delivered.Add(1)
 	}

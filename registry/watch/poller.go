@@ -142,8 +142,18 @@ type Poller struct {
 
 	polls, requests, changes, skipped, failed, behind, delivered, undelivered atomic.Int64
 
+	backoffMu sync.Mutex
+	backoff   map[string]backoffState // by owner: webhooks that failed lately
+
 	id      string      // this poller's name in the database's lease
 	standby atomic.Bool // another replica held the lease at the last poll
+}
+
+// backoffState is a list's webhook failing: how many deliveries in a row, and until when it
+// is left alone.
+type backoffState struct {
+	failures int
+	until    time.Time
 }
 
 // pollerLease is the lease (history.Journal.HoldLease) that makes one replica of those sharing
@@ -170,7 +180,7 @@ func New(ex Explorer, journal *history.Journal, cfg Config) *Poller {
 		log = slog.Default()
 	}
 	p := &Poller{ex: ex, journal: journal, cfg: cfg, log: log, kick: make(chan struct{}, 1),
-		trees: map[string]*tree{}, watches: map[string]*watchRoot{}, id: rand.Text()}
+		trees: map[string]*tree{}, watches: map[string]*watchRoot{}, id: rand.Text(), backoff: map[string]backoffState{}}
 	p.tokens, p.refilled = p.perPoll(), cfg.Now()
 	return p
 }
