@@ -160,6 +160,18 @@ func (s *server) treeHistory(ctx context.Context, tree *lineage.Tree) views.Hist
 		evs, v.More = evs[:historyPageLimit], true
 	}
 	v.Events = historyEvents(evs)
+	if !tree.Walked.IsZero() {
+		// The section lists what the journal holds now; the tree above is as walked. Said
+		// where they differ, so that the page does not contradict itself unexplained.
+		for _, e := range evs {
+			if e.ObservedAt.After(tree.Walked) {
+				v.AfterWalk++
+			}
+		}
+		if v.AfterWalk > 0 {
+			v.Walked, v.AgainURL = views.FormatTime(tree.Walked), views.RetryURL(tree.Target.ID)
+		}
+	}
 	return v
 }
 

@@ -134,3 +134,42 @@ func sinceOfTheTreeShown(t *testing.T, seed uint64) {
 		t.Errorf("rows marked %v, in a tree that does not have those changes", m)
 	}
 }
+
+// The History section lists what the journal holds now, the tree what its walk saw: changes
+// observed after the walk (another replica's, say) are said to be newer than the tree, with a
+// way to walk it again, rather than contradict it unexplained.
+func TestHistoryNewerThanTheTreeIsSaidSo(t *testing.T) {
+	j := openJournal(t)
+	a := newApp(t, appOptions{history: j, noPlanner: true})
+	probe := demo.New(demo.Options{})
+	probe.SetChangeSeed(changeSeed)
+	planned := probe.Step(stepAt)
+	root := planned[0].Root
+
+	doc, _ := a.page(t, views.BatchURL(root), http.StatusOK)
+	if doc.Find("[data-testid=history-after-walk]").Length() != 0 {
+		t.Fatalf("a tree just walked is said to be older than its history: %q", text(doc.Find("[data-testid=history-after-walk]")))
+	}
+	flushJournal(t, j)
+	a.reg.SetChangeSeed(changeSeed)
+	a.reg.Step(stepAt)
+	for _, c := range planned {
+		if c.Root != root {
+			continue
+		}
+		for _, id := range []string{c.Batch, c.Left, c.Right} {
+			if b, ok := a.reg.Batch(id); ok {
+				j.Observe(&b) // as the other replica's cache stores it
+			}
+		}
+	}
+	flushJournal(t, j)
+	doc, _ = a.page(t, views.BatchURL(root), http.StatusOK)
+	note := doc.Find("[data-testid=history-after-walk]")
+	if !strings.Contains(text(note), "observed after the tree above was walked") {
+		t.Errorf("the history lists changes the tree does not show, unexplained: %q", text(doc.Find("[data-testid=history]")))
+	}
+	if href := note.Find("[data-testid=history-again]").AttrOr("href", ""); href != views.RetryURL(root) {
+		t.Errorf("walk-again link %q, want %q", href, views.RetryURL(root))
+	}
+}

@@ -31,6 +31,11 @@ type HistoryView struct {
 	// Gaps count the tree's batches the journal holds no record of, or may lack a change of,
 	// by reason: without them an empty or short history would read as "nothing happened".
 	Gaps []HistoryGap
+	// AfterWalk counts the listed events observed after the tree above was walked (Walked):
+	// the tree does not show them yet; AgainURL walks it again.
+	AfterWalk int
+	Walked    string
+	AgainURL  string
 }
 
 // HistoryGap is how many batches of a tree the journal lacks, or may lack a change of, for
