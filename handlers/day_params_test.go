@@ -205,3 +205,44 @@ func TestAsOfPageLinksStayInTheReconstruction(t *testing.T) {
 		})
 	}
 }
+
+// A redirect to an id's own address keeps the day asked, and so do the redirects of a serial
+// number and of a search to the page they find: the reader lands on the view asked for.
+func TestRedirectsKeepTheDayAsked(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	serial := a.serialOf(t, a.fx.WideLeafDeep).String()
+	for _, c := range []struct{ path, want string }{
+		{"/batches/" + strings.ToLower(a.fx.WideLeafDeep), views.BatchURL(a.fx.WideLeafDeep)},
+		{"/issuances/" + strings.ToUpper(a.fx.Issuance), views.IssuanceURL(a.fx.Issuance)},
+		{"/retirements/" + strings.ToUpper(a.fx.HostileRetirement), views.RetirementURL(a.fx.HostileRetirement)},
+		{"/projects/" + strings.ToUpper(a.fx.Project), views.ProjectURL(a.fx.Project)},
+		{"/organisations/" + strings.ToUpper(a.fx.Organisation), views.OrganisationURL(a.fx.Organisation)},
+		{views.SerialURL(serial), views.BatchURL(a.fx.WideLeafDeep)},
+		{"/search?q=" + a.fx.Issuance, views.IssuanceURL(a.fx.Issuance)},
+	} {
+		for _, q := range []string{"since=2026-10-01", "as_of=2026-10-01"} {
+			path := c.path + "&" + q
+			if !strings.Contains(c.path, "?") {
+				path = c.path + "?" + q
+			}
+			r := a.get(t, path)
+			if r.status != http.StatusMovedPermanently && r.status != http.StatusSeeOther {
+				t.Errorf("GET %s: %d, want a redirect", path, r.status)
+				continue
+			}
+			if loc := r.header.Get("Location"); loc != c.want+"?"+q {
+				t.Errorf("GET %s: to %q, want %q", path, loc, c.want+"?"+q)
+			}
+		}
+	}
+	// Only the days are carried to the page found, and only days that can be answered.
+	r := a.get(t, views.SerialURL(serial)+"?since=2026-10-01&q=x")
+	if loc := r.header.Get("Location"); loc != views.BatchURL(a.fx.WideLeafDeep)+"?since=2026-10-01" {
+		t.Errorf("serial with ?since= and ?q=: to %q", loc)
+	}
+	for _, path := range []string{views.SerialURL(serial) + "?since=garbage", "/search?q=" + a.fx.Issuance + "&as_of=2099-01-01"} {
+		if r := a.get(t, path); r.status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d to %q, want 400", path, r.status, r.header.Get("Location"))
+		}
+	}
+}

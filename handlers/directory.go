@@ -29,11 +29,7 @@ func (s *server) project(c *gin.Context) error {
 	}
 	if id != strings.TrimSpace(c.Param("id")) {
 		// Typed in lower case or full-width forms: the same id, at its page's own address.
-		to := s.url(views.ProjectURL(id))
-		if q := c.Request.URL.RawQuery; q != "" {
-			to += "?" + q
-		}
-		c.Redirect(http.StatusMovedPermanently, to)
+		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.ProjectURL(id)))
 		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
@@ -68,11 +64,7 @@ func (s *server) organisation(c *gin.Context) error {
 	}
 	if id != strings.TrimSpace(c.Param("id")) {
 		// Typed in lower case or full-width forms: the same id, at its page's own address.
-		to := s.url(views.OrganisationURL(id))
-		if q := c.Request.URL.RawQuery; q != "" {
-			to += "?" + q
-		}
-		c.Redirect(http.StatusMovedPermanently, to)
+		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.OrganisationURL(id)))
 		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)

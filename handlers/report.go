@@ -58,7 +58,7 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		}
 		if id != strings.TrimSpace(c.Param("id")) {
 			// Typed in full-width forms: the same id, at its page's own address.
-			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
+			c.Redirect(http.StatusMovedPermanently, s.canonical(c, r.url(id)))
 			return nil
 		}
 		if s.refuseAsOf(c, false, "the "+r.what+" page", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {

@@ -104,6 +104,25 @@ func (s *server) readDays(c *gin.Context, asOf bool) (dayParams, bool) {
 	return d, false
 }
 
+// canonical is the id's own address to, on this app, with the request's query as asked: a
+// redirect from another spelling of the id leads to the same view of the page (?since=,
+// ?as_of=, ?sort=, ?serial=), which the page then checks as it would have.
+func (s *server) canonical(c *gin.Context, to string) string {
+	to = s.url(to)
+	if q := c.Request.URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	return to
+}
+
+// keepDays is the page found by a serial number or a search, to, with the days asked (only
+// ?since= and ?as_of=: the other parameters were the lookup's); a day that cannot be answered
+// gets readDays' 400 page rather than a redirect that drops it, and false.
+func (s *server) keepDays(c *gin.Context, to string) (string, bool) {
+	d, ok := s.readDays(c, true)
+	return s.url(d.keep(to)), ok
+}
+
 // readDaysJSON is parseDays for the API: a day that cannot be answered gets a JSON 400 with
 // the same reason as the page's, and false.
 func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
