@@ -32,6 +32,9 @@ func (s *server) project(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.ProjectURL(id)))
 		return nil
 	}
+	if s.refuseDay(c, "as_of", false, "the project page", views.ProjectURL(id), "The project’s page as it is now, from which the lineage page of each batch opens") {
+		return nil
+	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
 	if err != nil {
 		return &lookupError{what: "project", value: id, retry: views.ProjectURL(id), err: err}
@@ -45,6 +48,9 @@ func (s *server) projectJSON(c *gin.Context) error {
 	id, err := directoryID(c, "project", registry.PrefixProject)
 	if err != nil {
 		return err
+	}
+	if s.refuseDay(c, "as_of", true, "the project", "", "") {
+		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
 	if err != nil {
@@ -67,6 +73,9 @@ func (s *server) organisation(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.OrganisationURL(id)))
 		return nil
 	}
+	if s.refuseDay(c, "as_of", false, "the organisation page", views.OrganisationURL(id), "The organisation’s page as it is now, from which the lineage page of each batch opens") {
+		return nil
+	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
 	if err != nil {
 		return &lookupError{what: "organisation", value: id, retry: views.OrganisationURL(id), err: err}
@@ -80,6 +89,9 @@ func (s *server) organisationJSON(c *gin.Context) error {
 	id, err := directoryID(c, "organisation", registry.PrefixOrganisation)
 	if err != nil {
 		return err
+	}
+	if s.refuseDay(c, "as_of", true, "the organisation", "", "") {
+		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
 	if err != nil {

@@ -66,6 +66,18 @@ func (s *server) lineageJSON(c *gin.Context) error {
 // lineage page reconstructs it for that day. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
+	id := c.Param("id")
+	if canonical, err := registry.CanonicalID(registry.PrefixCreditBatch, id); err == nil {
+		id = canonical
+	}
+	lineagePage := views.BatchURL(id)
+	if d, e := parseDays(c, false, time.Now()); e == nil {
+		lineagePage = d.keep(lineagePage)
+	}
+	// The CSV has no place for the page's marks, as the JSON has not.
+	if s.refuseDay(c, "since", false, "the lineage CSV", lineagePage, "The lineage page of "+id+", which marks what changed since the day asked") {
+		return nil
+	}
 	days, ok := s.readDays(c, true)
 	if !ok {
 		return nil
