@@ -283,3 +283,16 @@ func TestDaysWhereTheyAreNotShownAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// A batch's history refuses a day after today as the pages do: nothing has been observed on
+// it, and an empty list would say nothing changed.
+func TestHistoryRefusesAFutureDay(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	path := views.HistoryJSONURL(a.fx.WideLeafDeep) + "?since=2099-01-01"
+	if r := a.get(t, path); r.status != http.StatusBadRequest || !strings.Contains(r.body, "after today") {
+		t.Errorf("GET %s: %d %s", path, r.status, head(r.body, 300))
+	}
+	if r := a.get(t, views.HistoryJSONURL(a.fx.WideLeafDeep)+"?since=2026-10-01"); r.status != http.StatusOK {
+		t.Errorf("history since 2026-10-01: %d %s", r.status, head(r.body, 300))
+	}
+}

@@ -29,7 +29,7 @@ func (s *server) lineageJSON(c *gin.Context) error {
 	if strings.TrimSpace(c.Query("as_of")) != "" {
 		// With ?as_of= a ?since= is refused as the page refuses it.
 		var ok bool
-		if days, ok = s.readDaysJSON(c); !ok {
+		if days, ok = s.readDaysJSON(c, true); !ok {
 			return nil
 		}
 	} else if v := strings.TrimSpace(c.Query("since")); v != "" {

@@ -123,10 +123,10 @@ func (s *server) keepDays(c *gin.Context, to string) (string, bool) {
 	return s.url(d.keep(to)), ok
 }
 
-// readDaysJSON is parseDays for the API: a day that cannot be answered gets a JSON 400 with
-// the same reason as the page's, and false.
-func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
-	d, e := parseDays(c, true, time.Now())
+// readDaysJSON is parseDays for the API (?as_of= read when asOf is set): a day that cannot be
+// answered gets a JSON 400 with the same reason as the page's, and false.
+func (s *server) readDaysJSON(c *gin.Context, asOf bool) (dayParams, bool) {
+	d, e := parseDays(c, asOf, time.Now())
 	if e == nil {
 		return d, true
 	}
