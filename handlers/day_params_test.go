@@ -296,3 +296,32 @@ func TestHistoryRefusesAFutureDay(t *testing.T) {
 		t.Errorf("history since 2026-10-01: %d %s", r.status, head(r.body, 300))
 	}
 }
+
+// A day asked twice is refused, page and JSON alike, rather than the first one answered as
+// if it were the only one.
+func TestADayAskedTwiceIsRefused(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	id := a.fx.WideLeafDeep
+	for _, name := range []string{"as_of", "since"} {
+		q := "?" + name + "=2026-10-02&" + name + "=2026-10-01"
+		for _, path := range []string{views.BatchURL(id), views.SerialURL(a.serialOf(t, id).String()), views.IssuanceURL(a.fx.Issuance)} {
+			if name == "as_of" && path == views.IssuanceURL(a.fx.Issuance) {
+				continue // refused whatever its value
+			}
+			doc, _ := a.page(t, path+q, http.StatusBadRequest)
+			if msg := text(doc.Find("main")); !strings.Contains(msg, "give one "+name) {
+				t.Errorf("GET %s%s: %q", path, q, head(msg, 300))
+			}
+		}
+		// The lineage JSON refuses ?since= whatever its value, the history takes no ?as_of=.
+		path := views.LineageJSONURL(id)
+		if name == "since" {
+			path = views.HistoryJSONURL(id)
+		}
+		{
+			if r := a.get(t, path+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "give one "+name) {
+				t.Errorf("GET %s%s: %d %s", path, q, r.status, head(r.body, 300))
+			}
+		}
+	}
+}

@@ -55,6 +55,10 @@ func parseDays(c *gin.Context, asOf bool, now time.Time) (dayParams, *dayError) 
 	var d dayParams
 	today := now.UTC().Truncate(24 * time.Hour)
 	read := func(name, what string) (time.Time, string, *dayError) {
+		if vs := c.QueryArray(name); len(vs) > 1 {
+			// Which one was meant cannot be told: not the first silently.
+			return time.Time{}, "", &dayError{name, strings.Join(vs, " and "), "asks for " + name + " more than once: give one " + name + "."}
+		}
 		v := strings.TrimSpace(c.Query(name))
 		if v == "" {
 			return time.Time{}, "", nil
