@@ -325,3 +325,22 @@ func TestADayAskedTwiceIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A JSON error echoes what was asked cut short: a value of any length is not sent back in full
+// (twice: in the value and in the sentence), whichever route answers.
+func TestJSONErrorsCutTheValueEchoed(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	long := strings.Repeat("9", 20000)
+	for _, path := range []string{views.LineageJSONURL(a.fx.WideLeafDeep) + "?as_of=" + long, "/api/v1/issuances/iss_" + long,
+		views.HistoryJSONURL(a.fx.WideLeafDeep) + "?since=" + long} {
+		r := a.get(t, path)
+		var e apiError
+		if err := json.Unmarshal([]byte(r.body), &e); err != nil || r.status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %v %s", head(path, 80), r.status, err, head(r.body, 300))
+			continue
+		}
+		if len(r.body) > 4000 || len([]rune(e.Value)) > 201 || !strings.HasSuffix(e.Value, "…") || !strings.HasPrefix(long, strings.TrimPrefix(strings.TrimSuffix(e.Value, "…"), "iss_")) {
+			t.Errorf("GET %s: %d bytes, value %q", head(path, 80), len(r.body), head(e.Value, 300))
+		}
+	}
+}
