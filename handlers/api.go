@@ -46,6 +46,34 @@ type apiError struct {
 	DidYouMean *apiSuggestion `json:"did_you_mean,omitempty"`
 }
 
+// echoLimit is how many characters of a value asked an error echoes: enough to recognise it,
+// while a value of any length does not make an answer of any length.
+const echoLimit = 200
+
+// cut is e with the value asked cut to echoLimit characters and "…", in Value and where the
+// sentence in Error repeats it; an Error still longer than it can be is cut as well.
+func (e apiError) cut() apiError {
+	short := cutText(e.Value, echoLimit)
+	if short != e.Value {
+		e.Error = strings.ReplaceAll(e.Error, e.Value, short)
+		e.Value = short
+	}
+	e.Error = cutText(e.Error, 5*echoLimit)
+	return e
+}
+
+// cutText is s cut to n characters, with "…" when anything was left out.
+func cutText(s string, n int) string {
+	i := 0
+	for at := range s {
+		if i == n {
+			return s[:at] + "…"
+		}
+		i++
+	}
+	return s
+}
+
 // apiSuggestion is the batch an unknown serial number most likely meant.
 type apiSuggestion struct {
 	BatchID      string `json:"batch_id"`
@@ -189,6 +217,9 @@ func methodWords(allow string) string {
 // Markup in upstream text is escaped (\u003c), so that a body opened in a browser runs
 // nothing.
 func (s *server) writeJSON(c *gin.Context, status int, v any) {
+	if e, ok := v.(apiError); ok {
+		v = e.cut()
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

@@ -28,11 +28,7 @@ func (s *server) batch(c *gin.Context) error {
 	if canon := restoreCase(id); canon != strings.TrimSpace(c.Param("id")) {
 		// A link whose id went through LOWER(), or that was typed in full-width forms, names
 		// the same batch: send it to the page.
-		to := s.url(views.BatchURL(canon))
-		if q := c.Request.URL.RawQuery; q != "" {
-			to += "?" + q
-		}
-		c.Redirect(http.StatusMovedPermanently, to)
+		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.BatchURL(canon)))
 		return nil
 	}
 	days, ok := s.readDays(c, true)

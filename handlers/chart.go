@@ -24,7 +24,8 @@ func (s *server) chart(c *gin.Context) error {
 	if d, e := parseDays(c, true, time.Now()); e == nil {
 		lineagePage = d.keep(lineagePage) // the day asked, where the lineage page can show it
 	}
-	if s.refuseAsOf(c, false, "the chart", lineagePage, "The lineage page of "+id+", whose chart and tree show the day asked") {
+	if s.refuseDay(c, "as_of", false, "the chart", lineagePage, "The lineage page of "+id+", whose chart and tree show the day asked") ||
+		s.refuseDay(c, "since", false, "the chart", lineagePage, "The lineage page of "+id+", whose chart and tree mark what changed since the day asked") {
 		return nil
 	}
 	from := ""

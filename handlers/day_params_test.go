@@ -226,3 +226,142 @@ func TestAsOfTodayRightAfterTheWalkIsTheWholeTree(t *testing.T) {
 		t.Errorf("as of today the page shows %d rows, the live page %d", n, rows)
 	}
 }
+
+// A redirect to an id's own address keeps the day asked, and so do the redirects of a serial
+// number and of a search to the page they find: the reader lands on the view asked for.
+func TestRedirectsKeepTheDayAsked(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	serial := a.serialOf(t, a.fx.WideLeafDeep).String()
+	for _, c := range []struct{ path, want string }{
+		{"/batches/" + strings.ToLower(a.fx.WideLeafDeep), views.BatchURL(a.fx.WideLeafDeep)},
+		{"/issuances/" + strings.ToUpper(a.fx.Issuance), views.IssuanceURL(a.fx.Issuance)},
+		{"/retirements/" + strings.ToUpper(a.fx.HostileRetirement), views.RetirementURL(a.fx.HostileRetirement)},
+		{"/projects/" + strings.ToUpper(a.fx.Project), views.ProjectURL(a.fx.Project)},
+		{"/organisations/" + strings.ToUpper(a.fx.Organisation), views.OrganisationURL(a.fx.Organisation)},
+		{views.SerialURL(serial), views.BatchURL(a.fx.WideLeafDeep)},
+		{"/search?q=" + a.fx.Issuance, views.IssuanceURL(a.fx.Issuance)},
+	} {
+		for _, q := range []string{"since=2026-10-01", "as_of=2026-10-01"} {
+			path := c.path + "&" + q
+			if !strings.Contains(c.path, "?") {
+				path = c.path + "?" + q
+			}
+			r := a.get(t, path)
+			if r.status != http.StatusMovedPermanently && r.status != http.StatusSeeOther {
+				t.Errorf("GET %s: %d, want a redirect", path, r.status)
+				continue
+			}
+			if loc := r.header.Get("Location"); loc != c.want+"?"+q {
+				t.Errorf("GET %s: to %q, want %q", path, loc, c.want+"?"+q)
+			}
+		}
+	}
+	// Only the days are carried to the page found, and only days that can be answered.
+	r := a.get(t, views.SerialURL(serial)+"?since=2026-10-01&q=x")
+	if loc := r.header.Get("Location"); loc != views.BatchURL(a.fx.WideLeafDeep)+"?since=2026-10-01" {
+		t.Errorf("serial with ?since= and ?q=: to %q", loc)
+	}
+	for _, path := range []string{views.SerialURL(serial) + "?since=garbage", "/search?q=" + a.fx.Issuance + "&as_of=2099-01-01"} {
+		if r := a.get(t, path); r.status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d to %q, want 400", path, r.status, r.header.Get("Location"))
+		}
+	}
+}
+
+// ?since= where no changes are marked (the exports but the lineage JSON's, the retirement's
+// page and JSON, the chart) is refused with where they are, rather than ignored, whether the
+// day is good, malformed or in the future; ?as_of= on a project's or an organisation's page
+// and JSON is refused as on an issuance's.
+func TestDaysWhereTheyAreNotShownAreRefused(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	iss, ret, id := a.fx.Issuance, a.fx.HostileRetirement, a.fx.WideLeafDeep
+	for _, q := range []string{"since=garbage", "since=2099-01-01", "since=2026-10-01"} {
+		for _, path := range []string{views.LineageCSVURL(id), views.IssuanceCSVURL(iss), views.RetirementURL(ret), views.RetirementCSVURL(ret), views.ChartURL(id, "")} {
+			doc, _ := a.page(t, path+"?"+q, http.StatusBadRequest)
+			main := doc.Find("main")
+			if !strings.Contains(text(main), "?since=") || !strings.Contains(text(main), "lineage page") || main.Find("a[data-testid=error-link]").Length() == 0 {
+				t.Errorf("GET %s?%s: %q; want it to say where changes are marked, with a link", path, q, head(text(main), 300))
+			}
+		}
+		for _, path := range []string{"/api/v1/issuances/" + iss, "/api/v1/retirements/" + ret} {
+			if r := a.get(t, path+"?"+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "history") {
+				t.Errorf("GET %s?%s: %d %s", path, q, r.status, head(r.body, 300))
+			}
+		}
+	}
+	for _, q := range []string{"as_of=garbage", "as_of=2026-10-01"} {
+		for _, path := range []string{views.ProjectURL(a.fx.Project), views.OrganisationURL(a.fx.Organisation)} {
+			doc, _ := a.page(t, path+"?"+q, http.StatusBadRequest)
+			main := doc.Find("main")
+			if !strings.Contains(text(main), "lineage page") || main.Find("a[data-testid=error-link]").Length() == 0 {
+				t.Errorf("GET %s?%s: %q; want it to say as_of is for a lineage page, with a link", path, q, head(text(main), 300))
+			}
+		}
+		for _, path := range []string{"/api/v1/projects/" + a.fx.Project, "/api/v1/organisations/" + a.fx.Organisation} {
+			if r := a.get(t, path+"?"+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "lineage") {
+				t.Errorf("GET %s?%s: %d %s", path, q, r.status, head(r.body, 300))
+			}
+		}
+	}
+}
+
+// A batch's history refuses a day after today as the pages do: nothing has been observed on
+// it, and an empty list would say nothing changed.
+func TestHistoryRefusesAFutureDay(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	path := views.HistoryJSONURL(a.fx.WideLeafDeep) + "?since=2099-01-01"
+	if r := a.get(t, path); r.status != http.StatusBadRequest || !strings.Contains(r.body, "after today") {
+		t.Errorf("GET %s: %d %s", path, r.status, head(r.body, 300))
+	}
+	if r := a.get(t, views.HistoryJSONURL(a.fx.WideLeafDeep)+"?since=2026-10-01"); r.status != http.StatusOK {
+		t.Errorf("history since 2026-10-01: %d %s", r.status, head(r.body, 300))
+	}
+}
+
+// A day asked twice is refused, page and JSON alike, rather than the first one answered as
+// if it were the only one.
+func TestADayAskedTwiceIsRefused(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	id := a.fx.WideLeafDeep
+	for _, name := range []string{"as_of", "since"} {
+		q := "?" + name + "=2026-10-02&" + name + "=2026-10-01"
+		for _, path := range []string{views.BatchURL(id), views.SerialURL(a.serialOf(t, id).String()), views.IssuanceURL(a.fx.Issuance)} {
+			if name == "as_of" && path == views.IssuanceURL(a.fx.Issuance) {
+				continue // refused whatever its value
+			}
+			doc, _ := a.page(t, path+q, http.StatusBadRequest)
+			if msg := text(doc.Find("main")); !strings.Contains(msg, "give one "+name) {
+				t.Errorf("GET %s%s: %q", path, q, head(msg, 300))
+			}
+		}
+		// The lineage JSON refuses ?since= whatever its value, the history takes no ?as_of=.
+		path := views.LineageJSONURL(id)
+		if name == "since" {
+			path = views.HistoryJSONURL(id)
+		}
+		{
+			if r := a.get(t, path+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "give one "+name) {
+				t.Errorf("GET %s%s: %d %s", path, q, r.status, head(r.body, 300))
+			}
+		}
+	}
+}
+
+// A JSON error echoes what was asked cut short: a value of any length is not sent back in full
+// (twice: in the value and in the sentence), whichever route answers.
+func TestJSONErrorsCutTheValueEchoed(t *testing.T) {
+	a := newApp(t, appOptions{history: openJournal(t)})
+	long := strings.Repeat("9", 20000)
+	for _, path := range []string{views.LineageJSONURL(a.fx.WideLeafDeep) + "?as_of=" + long, "/api/v1/issuances/iss_" + long,
+		views.HistoryJSONURL(a.fx.WideLeafDeep) + "?since=" + long} {
+		r := a.get(t, path)
+		var e apiError
+		if err := json.Unmarshal([]byte(r.body), &e); err != nil || r.status != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %v %s", head(path, 80), r.status, err, head(r.body, 300))
+			continue
+		}
+		if len(r.body) > 4000 || len([]rune(e.Value)) > 201 || !strings.HasSuffix(e.Value, "…") || !strings.HasPrefix(long, strings.TrimPrefix(strings.TrimSuffix(e.Value, "…"), "iss_")) {
+			t.Errorf("GET %s: %d bytes, value %q", head(path, 80), len(r.body), head(e.Value, 300))
+		}
+	}
+}

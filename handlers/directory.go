@@ -29,11 +29,10 @@ func (s *server) project(c *gin.Context) error {
 	}
 	if id != strings.TrimSpace(c.Param("id")) {
 		// Typed in lower case or full-width forms: the same id, at its page's own address.
-		to := s.url(views.ProjectURL(id))
-		if q := c.Request.URL.RawQuery; q != "" {
-			to += "?" + q
-		}
-		c.Redirect(http.StatusMovedPermanently, to)
+		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.ProjectURL(id)))
+		return nil
+	}
+	if s.refuseDay(c, "as_of", false, "the project page", views.ProjectURL(id), "The project’s page as it is now, from which the lineage page of each batch opens") {
 		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
@@ -49,6 +48,9 @@ func (s *server) projectJSON(c *gin.Context) error {
 	id, err := directoryID(c, "project", registry.PrefixProject)
 	if err != nil {
 		return err
+	}
+	if s.refuseDay(c, "as_of", true, "the project", "", "") {
+		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
 	if err != nil {
@@ -68,11 +70,10 @@ func (s *server) organisation(c *gin.Context) error {
 	}
 	if id != strings.TrimSpace(c.Param("id")) {
 		// Typed in lower case or full-width forms: the same id, at its page's own address.
-		to := s.url(views.OrganisationURL(id))
-		if q := c.Request.URL.RawQuery; q != "" {
-			to += "?" + q
-		}
-		c.Redirect(http.StatusMovedPermanently, to)
+		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.OrganisationURL(id)))
+		return nil
+	}
+	if s.refuseDay(c, "as_of", false, "the organisation page", views.OrganisationURL(id), "The organisation’s page as it is now, from which the lineage page of each batch opens") {
 		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
@@ -88,6 +89,9 @@ func (s *server) organisationJSON(c *gin.Context) error {
 	id, err := directoryID(c, "organisation", registry.PrefixOrganisation)
 	if err != nil {
 		return err
+	}
+	if s.refuseDay(c, "as_of", true, "the organisation", "", "") {
+		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
 	if err != nil {

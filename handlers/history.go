@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -76,15 +75,13 @@ func (s *server) batchHistoryJSON(c *gin.Context) error {
 	if err != nil {
 		return &lookupError{what: "credit batch", value: c.Param("id"), err: err}
 	}
-	var since time.Time
-	sinceText := strings.TrimSpace(c.Query("since"))
-	if sinceText != "" {
-		if since, err = time.Parse("2006-01-02", sinceText); err != nil {
-			s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid",
-				Error: "since must be a date such as 2026-10-01", What: "since", Value: sinceText, Hint: "YYYY-MM-DD"})
-			return nil
-		}
+	// A day after today is refused as the pages refuse it: an empty list would say that
+	// nothing changed.
+	days, ok := s.readDaysJSON(c, false)
+	if !ok {
+		return nil
 	}
+	since, sinceText := days.since, days.sinceText
 	if s.history == nil {
 		s.writeJSON(c, http.StatusNotFound, apiError{Status: http.StatusNotFound, Code: "not_found",
 			Error: "this explorer keeps no history", What: "history", Value: id})

@@ -29,7 +29,7 @@ func (s *server) lineageJSON(c *gin.Context) error {
 	if strings.TrimSpace(c.Query("as_of")) != "" {
 		// With ?as_of= a ?since= is refused as the page refuses it.
 		var ok bool
-		if days, ok = s.readDaysJSON(c); !ok {
+		if days, ok = s.readDaysJSON(c, true); !ok {
 			return nil
 		}
 	} else if v := strings.TrimSpace(c.Query("since")); v != "" {
@@ -66,6 +66,18 @@ func (s *server) lineageJSON(c *gin.Context) error {
 // lineage page reconstructs it for that day. Failures before the first byte get the error
 // page, as the lineage page would.
 func (s *server) lineageCSV(c *gin.Context) error {
+	id := c.Param("id")
+	if canonical, err := registry.CanonicalID(registry.PrefixCreditBatch, id); err == nil {
+		id = canonical
+	}
+	lineagePage := views.BatchURL(id)
+	if d, e := parseDays(c, false, time.Now()); e == nil {
+		lineagePage = d.keep(lineagePage)
+	}
+	// The CSV has no place for the page's marks, as the JSON has not.
+	if s.refuseDay(c, "since", false, "the lineage CSV", lineagePage, "The lineage page of "+id+", which marks what changed since the day asked") {
+		return nil
+	}
 	days, ok := s.readDays(c, true)
 	if !ok {
 		return nil

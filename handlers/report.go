@@ -35,8 +35,9 @@ type reportRoute[T any] struct {
 	title  func(id string) string
 
 	// since, when set, is page for a request with ?since=YYYY-MM-DD: what changed since that
-	// day marked (see issuanceSince); routes without it ignore the parameter. Every route
-	// refuses ?as_of= (refuseAsOf): none reconstructs a report.
+	// day marked (see issuanceSince); the page of a route without it, and every route's JSON
+	// and CSV, refuse the parameter (refuseDay). Every route refuses ?as_of=: none
+	// reconstructs a report.
 	since func(ctx context.Context, base views.Base, report T, d dayParams) templ.Component
 }
 
@@ -49,6 +50,15 @@ func (r reportRoute[T]) id(c *gin.Context) (string, error) {
 	return id, nil
 }
 
+// sinceURL is where what changed since the day asked is marked for the report id: its page
+// with ?since= when the route marks changes and the day can be answered, else its page.
+func (r reportRoute[T]) sinceURL(c *gin.Context, id string) string {
+	if d, e := parseDays(c, false, time.Now()); e == nil && r.since != nil {
+		return d.keep(r.url(id))
+	}
+	return r.url(id)
+}
+
 // html is the page route.
 func (r reportRoute[T]) html(s *server) pageHandler {
 	return func(c *gin.Context) error {
@@ -58,10 +68,12 @@ func (r reportRoute[T]) html(s *server) pageHandler {
 		}
 		if id != strings.TrimSpace(c.Param("id")) {
 			// Typed in full-width forms: the same id, at its page's own address.
-			c.Redirect(http.StatusMovedPermanently, s.url(r.url(id)))
+			c.Redirect(http.StatusMovedPermanently, s.canonical(c, r.url(id)))
 			return nil
 		}
-		if s.refuseAsOf(c, false, "the "+r.what+" page", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
+		now := "The " + r.what + "’s page as it is now, from which the lineage page of each batch opens"
+		if s.refuseDay(c, "as_of", false, "the "+r.what+" page", r.url(id), now) ||
+			(r.since == nil && s.refuseDay(c, "since", false, "the "+r.what+" page", r.url(id), now)) {
 			return nil
 		}
 		var days dayParams
@@ -106,7 +118,7 @@ func (r reportRoute[T]) json(s *server) apiHandler {
 		if err != nil {
 			return err
 		}
-		if s.refuseAsOf(c, true, "the "+r.what, "", "") {
+		if s.refuseDay(c, "as_of", true, "the "+r.what, "", "") || s.refuseDay(c, "since", true, "the "+r.what, "", "") {
 			return nil
 		}
 		job := r.start(id, c.Query("retry") != "")
@@ -132,7 +144,8 @@ func (r reportRoute[T]) csv(s *server, file string, csvURL func(string) string, 
 		if err != nil {
 			return err
 		}
-		if s.refuseAsOf(c, false, "the "+r.what+"’s CSV", r.url(id), "The "+r.what+"’s page as it is now, from which the lineage page of each batch opens") {
+		now := "The " + r.what + "’s page as it is now, from which the lineage page of each batch opens"
+		if s.refuseDay(c, "as_of", false, "the "+r.what+"’s CSV", r.url(id), now) || s.refuseDay(c, "since", false, "the "+r.what+"’s CSV", r.sinceURL(c, id), now) {
 			return nil
 		}
 		browser := accepts(c.GetHeader("Accept"), "text/html")

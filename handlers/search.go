@@ -75,7 +75,9 @@ func (s *server) search(c *gin.Context) error {
 	q := c.Query("q")
 	a := decideSearch(trimQuery(q))
 	if a.redirect != "" {
-		c.Redirect(http.StatusSeeOther, s.url(a.redirect))
+		if to, ok := s.keepDays(c, a.redirect); ok {
+			c.Redirect(http.StatusSeeOther, to)
+		}
 		return nil
 	}
 	p := views.SearchPage{Base: s.base("Search"), Outcome: a.outcome, Choices: a.choices, Dropped: a.dropped,

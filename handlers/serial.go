@@ -27,7 +27,9 @@ func (s *server) serial(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Redirect(http.StatusSeeOther, s.url(serialTarget(res)))
+	if to, ok := s.keepDays(c, serialTarget(res)); ok {
+		c.Redirect(http.StatusSeeOther, to)
+	}
 	return nil
 }
 

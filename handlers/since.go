@@ -55,6 +55,10 @@ func parseDays(c *gin.Context, asOf bool, now time.Time) (dayParams, *dayError) 
 	var d dayParams
 	today := now.UTC().Truncate(24 * time.Hour)
 	read := func(name, what string) (time.Time, string, *dayError) {
+		if vs := c.QueryArray(name); len(vs) > 1 {
+			// Which one was meant cannot be told: not the first silently.
+			return time.Time{}, "", &dayError{name, strings.Join(vs, " and "), "asks for " + name + " more than once: give one " + name + "."}
+		}
 		v := strings.TrimSpace(c.Query(name))
 		if v == "" {
 			return time.Time{}, "", nil
@@ -104,10 +108,29 @@ func (s *server) readDays(c *gin.Context, asOf bool) (dayParams, bool) {
 	return d, false
 }
 
-// readDaysJSON is parseDays for the API: a day that cannot be answered gets a JSON 400 with
-// the same reason as the page's, and false.
-func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
-	d, e := parseDays(c, true, time.Now())
+// canonical is the id's own address to, on this app, with the request's query as asked: a
+// redirect from another spelling of the id leads to the same view of the page (?since=,
+// ?as_of=, ?sort=, ?serial=), which the page then checks as it would have.
+func (s *server) canonical(c *gin.Context, to string) string {
+	to = s.url(to)
+	if q := c.Request.URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	return to
+}
+
+// keepDays is the page found by a serial number or a search, to, with the days asked (only
+// ?since= and ?as_of=: the other parameters were the lookup's); a day that cannot be answered
+// gets readDays' 400 page rather than a redirect that drops it, and false.
+func (s *server) keepDays(c *gin.Context, to string) (string, bool) {
+	d, ok := s.readDays(c, true)
+	return s.url(d.keep(to)), ok
+}
+
+// readDaysJSON is parseDays for the API (?as_of= read when asOf is set): a day that cannot be
+// answered gets a JSON 400 with the same reason as the page's, and false.
+func (s *server) readDaysJSON(c *gin.Context, asOf bool) (dayParams, bool) {
+	d, e := parseDays(c, asOf, time.Now())
 	if e == nil {
 		return d, true
 	}
@@ -116,24 +139,33 @@ func (s *server) readDaysJSON(c *gin.Context) (dayParams, bool) {
 	return d, false
 }
 
-// refuseAsOf answers 400 to ?as_of= on a route that makes no reconstruction (an issuance's or
-// a retirement's page, JSON or CSV, the chart), rather than serve today's figures as if they
-// were of that day. lineage is where the reader can go instead: a lineage page, or a page from
-// which the trees' lineage pages open. It reports whether it answered.
-func (s *server) refuseAsOf(c *gin.Context, json bool, what, lineage, lineageText string) bool {
-	v := strings.TrimSpace(c.Query("as_of"))
+// refuseDay answers 400 to a day the route cannot honour, rather than serve what it serves as
+// if it were of that day: name "as_of" on a route that makes no reconstruction (an issuance's
+// or a retirement's page, JSON or CSV, a project's or an organisation's, the chart), name
+// "since" on one that marks no changes (the exports, a retirement's page and JSON, the chart).
+// Any value is refused, well formed or not. what names what the route shows ("the chart");
+// link is where the reader can go instead (a lineage page, or a page from which the trees'
+// lineage pages open), said by linkText; the JSON, with no link, says the routes. It reports
+// whether it answered.
+func (s *server) refuseDay(c *gin.Context, name string, json bool, what, link, linkText string) bool {
+	v := strings.TrimSpace(c.Query(name))
 	if v == "" {
 		return false
 	}
-	const where = "?as_of= is available on a lineage page only"
+	where := "?as_of= is available on a lineage page only"
 	msg := "“" + shown(v) + "”: " + what + " is shown as it is now. Only the lineage page of a credit batch (/batches/{id}?as_of=YYYY-MM-DD) shows a tree as this explorer observed it on a day."
+	jsonMsg := "as_of is available on the lineage of a batch only (/api/v1/batches/{id}/lineage?as_of=YYYY-MM-DD): " + what + " is given as it is now"
+	if name == "since" {
+		where = "?since= is marked on a lineage page or an issuance’s page only"
+		msg = "“" + shown(v) + "”: " + what + " marks no changes. What changed since a day is marked on the lineage page of a credit batch (/batches/{id}?since=YYYY-MM-DD) and on an issuance’s page (/issuances/{id}?since=YYYY-MM-DD), and listed in a batch’s history (/api/v1/batches/{id}/history?since=YYYY-MM-DD)."
+		jsonMsg = what + " takes no ?since=: what changed since a day is in each batch's history (/api/v1/batches/{id}/history?since=YYYY-MM-DD), and marked on the lineage page of a batch (/batches/{id}?since=YYYY-MM-DD) and on an issuance's page (/issuances/{id}?since=YYYY-MM-DD)"
+	}
 	if json {
-		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid", What: "as_of", Value: v,
-			Error: "as_of is available on the lineage of a batch only (/api/v1/batches/{id}/lineage?as_of=YYYY-MM-DD): " + what + " is given as it is now"})
+		s.writeJSON(c, http.StatusBadRequest, apiError{Status: http.StatusBadRequest, Code: "invalid", What: name, Value: v, Error: jsonMsg})
 		return true
 	}
 	s.render(c, http.StatusBadRequest, views.Error(views.ErrorPage{Base: s.base("Bad Request"), Status: http.StatusBadRequest,
-		Heading: where, Message: msg, LinkURL: lineage, LinkText: lineageText}))
+		Heading: where, Message: msg, LinkURL: link, LinkText: linkText}))
 	return true
 }
 
