@@ -9,7 +9,6 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -152,14 +151,4 @@ func (j *Journal) asOfChunk(ctx context.Context, ids []string, atMs int64, out m
 		out[id] = *s
 	}
 	return nil
-}
-
-func placeholders(n int) string { return "?" + strings.Repeat(",?", n-1) }
-
-func anyIDs(ids []string) []any {
-	args := make([]any, 0, len(ids)+1)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	return args
 }

@@ -3,7 +3,6 @@ package history
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 )
 
@@ -29,11 +28,7 @@ func (j *Journal) Coverage(ctx context.Context, ids []string) (map[string]Covera
 	out := make(map[string]Coverage, len(ids))
 	for start := 0; start < len(ids); start += maxIDsPerQuery {
 		chunk := ids[start:min(start+maxIDsPerQuery, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		args, in := anyIDs(chunk), "("+placeholders(len(chunk))+")"
 		err := j.scan(ctx, `SELECT id, observed_at FROM batches WHERE id IN `+in, args, func(rows *sql.Rows) error {
 			var id string
 			var at int64

@@ -660,11 +660,7 @@ func (j *Journal) loadStates(ctx context.Context, tx *sql.Tx, ids []string) (map
 	gapped := map[string]bool{}
 	for start := 0; start < len(ids); start += maxIDsPerQuery {
 		chunk := ids[start:min(start+maxIDsPerQuery, len(ids))]
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		in := "(?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		args, in := anyIDs(chunk), "("+placeholders(len(chunk))+")"
 		rows, err := tx.QueryContext(ctx, j.rebind(`SELECT id, status, owner, owner_name, beneficiary, beneficiary_name, retirement, children, kg, observed_at
 			FROM batches WHERE id IN `+in), args...)
 		if err != nil {
@@ -763,22 +759,15 @@ func diff(prev, s Snapshot, known bool, prevAt, at time.Time) []Event {
 	return out
 }
 
-// maxIDsPerQuery keeps each query's parameters well under SQLite's limit.
-const maxIDsPerQuery = 500
-
 // Events returns the events of the batches ids observed on or after since (zero: all),
 // newest first, at most limit of them (limit <= 0: all).
 func (j *Journal) Events(ctx context.Context, ids []string, since time.Time, limit int) ([]Event, error) {
 	var out []Event
 	for start := 0; start < len(ids); start += maxIDsPerQuery {
 		chunk := ids[start:min(start+maxIDsPerQuery, len(ids))]
-		args := make([]any, 0, len(chunk)+1)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
-		args = append(args, since.UnixMilli())
+		args := append(anyIDs(chunk), since.UnixMilli())
 		q := `SELECT batch_id, kind, from_value, to_value, from_label, to_label, kg, observed_at, registry_time
-			FROM events WHERE batch_id IN (?` + strings.Repeat(",?", len(chunk)-1) + `) AND observed_at >= ?
+			FROM events WHERE batch_id IN (` + placeholders(len(chunk)) + `) AND observed_at >= ?
 			ORDER BY observed_at DESC, seq`
 		if since.IsZero() {
 			args[len(args)-1] = int64(0)
