@@ -276,14 +276,15 @@ func TestDaysWhereTheyAreNotShownAreRefused(t *testing.T) {
 	a := newApp(t, appOptions{history: openJournal(t)})
 	iss, ret, id := a.fx.Issuance, a.fx.HostileRetirement, a.fx.WideLeafDeep
 	for _, q := range []string{"since=garbage", "since=2099-01-01", "since=2026-10-01"} {
-		for _, path := range []string{views.LineageCSVURL(id), views.IssuanceCSVURL(iss), views.RetirementURL(ret), views.RetirementCSVURL(ret), views.ChartURL(id, "")} {
+		for _, path := range []string{views.LineageCSVURL(id), views.IssuanceCSVURL(iss), views.RetirementURL(ret), views.RetirementCSVURL(ret), views.ChartURL(id, ""),
+			views.ProjectURL(a.fx.Project), views.OrganisationURL(a.fx.Organisation)} {
 			doc, _ := a.page(t, path+"?"+q, http.StatusBadRequest)
 			main := doc.Find("main")
 			if !strings.Contains(text(main), "?since=") || !strings.Contains(text(main), "lineage page") || main.Find("a[data-testid=error-link]").Length() == 0 {
 				t.Errorf("GET %s?%s: %q; want it to say where changes are marked, with a link", path, q, head(text(main), 300))
 			}
 		}
-		for _, path := range []string{"/api/v1/issuances/" + iss, "/api/v1/retirements/" + ret} {
+		for _, path := range []string{"/api/v1/issuances/" + iss, "/api/v1/retirements/" + ret, "/api/v1/projects/" + a.fx.Project, "/api/v1/organisations/" + a.fx.Organisation} {
 			if r := a.get(t, path+"?"+q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "history") {
 				t.Errorf("GET %s?%s: %d %s", path, q, r.status, head(r.body, 300))
 			}

@@ -32,7 +32,8 @@ func (s *server) project(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.ProjectURL(id)))
 		return nil
 	}
-	if s.refuseDay(c, "as_of", false, "the project page", views.ProjectURL(id), "The project’s page as it is now, from which the lineage page of each batch opens") {
+	if link := "The project’s page as it is now, from which the lineage page of each batch opens"; s.refuseDay(c, "as_of", false, "the project page", views.ProjectURL(id), link) ||
+		s.refuseDay(c, "since", false, "the project page", views.ProjectURL(id), link) {
 		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
@@ -49,7 +50,7 @@ func (s *server) projectJSON(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.refuseDay(c, "as_of", true, "the project", "", "") {
+	if s.refuseDay(c, "as_of", true, "the project", "", "") || s.refuseDay(c, "since", true, "the project", "", "") {
 		return nil
 	}
 	r, err := s.explorer.ProjectReport(c.Request.Context(), id)
@@ -73,7 +74,8 @@ func (s *server) organisation(c *gin.Context) error {
 		c.Redirect(http.StatusMovedPermanently, s.canonical(c, views.OrganisationURL(id)))
 		return nil
 	}
-	if s.refuseDay(c, "as_of", false, "the organisation page", views.OrganisationURL(id), "The organisation’s page as it is now, from which the lineage page of each batch opens") {
+	if link := "The organisation’s page as it is now, from which the lineage page of each batch opens"; s.refuseDay(c, "as_of", false, "the organisation page", views.OrganisationURL(id), link) ||
+		s.refuseDay(c, "since", false, "the organisation page", views.OrganisationURL(id), link) {
 		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
@@ -90,7 +92,7 @@ func (s *server) organisationJSON(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.refuseDay(c, "as_of", true, "the organisation", "", "") {
+	if s.refuseDay(c, "as_of", true, "the organisation", "", "") || s.refuseDay(c, "since", true, "the organisation", "", "") {
 		return nil
 	}
 	r, err := s.explorer.OrganisationReport(c.Request.Context(), id)
