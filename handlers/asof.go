@@ -6,29 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/lineage-explorer/explorer/registry"
-	"github.com/lineage-explorer/explorer/registry/history"
 	"github.com/lineage-explorer/explorer/registry/lineage"
 	"github.com/lineage-explorer/explorer/views"
 )
-
-// asOfSource serves the batches of a reconstruction to a walker, so that the tree as of a day
-// is built, checked and audited by the same code as a live one. A batch it lacks was not
-// observed on or before the day.
-type asOfSource map[string]*registry.CreditBatch
-
-// CreditBatch returns the reconstructed batch id, or an error wrapping registry.ErrNotFound.
-func (m asOfSource) CreditBatch(_ context.Context, id string) (*registry.CreditBatch, error) {
-	if b, ok := m[id]; ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("%s was not observed on or before the day asked: %w", id, registry.ErrNotFound)
-}
 
 // errNoHistory is ?as_of= on an explorer that keeps no journal.
 var errNoHistory = errors.New("this explorer keeps no history")
@@ -75,10 +60,10 @@ func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParam
 		out.first, err = s.history.FirstObserved(ctx, ids)
 		return out, err
 	}
-	src := asOfSource{}
+	batches := make(map[string]*registry.CreditBatch, len(states))
 	from, to := &out.from, &out.to
 	for id, st := range states {
-		src[id] = stateBatch(live.Nodes[id].Batch, st, at)
+		batches[id] = st.Apply(live.Nodes[id].Batch, at)
 		if from.IsZero() || st.ObservedAt.Before(*from) {
 			*from = st.ObservedAt
 		}
@@ -91,49 +76,13 @@ func (s *server) reconstruct(ctx context.Context, live *lineage.Tree, d dayParam
 	}
 	out.banner.Absent = len(ids) - len(states)
 	out.banner.From, out.banner.To = out.from.UTC().Format("2006-01-02 15:04 UTC"), out.to.UTC().Format("2006-01-02 15:04 UTC")
-	w := lineage.NewWalker(src, lineage.WalkerConfig{MaxNodes: len(live.Nodes) + 1, RetryWait: time.Millisecond})
-	tree, err := w.Lineage(ctx, live.Root.ID, nil)
+	tree, found, err := lineage.Rebuild(ctx, live.Root.ID, target, batches)
 	if err != nil {
 		return asOf{}, err
 	}
-	if n := tree.Nodes[target]; n != nil && n.Batch != nil {
-		tree = tree.WithTarget(n)
-	} else {
-		out.banner.TargetAbsent = true
-	}
+	out.banner.TargetAbsent = !found
 	out.tree = tree
 	return out, nil
-}
-
-// stateBatch is live's record with what the journal keeps set as st says, and the registry's
-// dates of what had not happened by at cleared.
-func stateBatch(live *registry.CreditBatch, st history.State, at time.Time) *registry.CreditBatch {
-	b := *live
-	b.Status = registry.Status(st.Status)
-	b.Owner = registry.Organisation{ID: st.Owner, Name: st.OwnerName}
-	b.RetirementID = st.Retirement
-	b.Beneficiary = nil
-	if st.Beneficiary != "" {
-		b.Beneficiary = &registry.Organisation{ID: st.Beneficiary, Name: st.BeneficiaryName}
-	}
-	b.LeftChildID, b.RightChildID = "", ""
-	if kids := strings.Fields(st.Children); len(kids) > 0 {
-		b.LeftChildID = kids[0]
-		if len(kids) > 1 {
-			b.RightChildID = kids[1]
-		}
-	}
-	if st.Kg != b.Size.CreditKgs {
-		b.Size = registry.Quantity{CreditKgs: st.Kg} // the credits sent were of the other size
-	}
-	if b.Status != registry.StatusRetired || b.RetiredAt.Time.After(at) {
-		b.RetiredAt = registry.Timestamp{}
-	}
-	if b.DeliveredAt.Time.After(at) {
-		// Delivered after the day: the delivery the batch had then, if any, is not known.
-		b.DeliveredAt, b.DeliveryID = registry.Timestamp{}, ""
-	}
-	return &b
 }
 
 // reconstructed is reconstruct for the lineage page or its CSV as of d: when there is nothing

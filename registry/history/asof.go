@@ -9,7 +9,10 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/lineage-explorer/explorer/registry"
 )
 
 // State is a batch as the journal last observed it on or before a time.
@@ -151,4 +154,36 @@ func (j *Journal) asOfChunk(ctx context.Context, ids []string, atMs int64, out m
 		out[id] = *s
 	}
 	return nil
+}
+
+// Apply is live (the batch as fetched today) with what the journal keeps set as st says, and
+// the registry's dates of what had not happened by at cleared: the batch as it was at at, as
+// far as the journal knows. live is not changed.
+func (st State) Apply(live *registry.CreditBatch, at time.Time) *registry.CreditBatch {
+	b := *live
+	b.Status = registry.Status(st.Status)
+	b.Owner = registry.Organisation{ID: st.Owner, Name: st.OwnerName}
+	b.RetirementID = st.Retirement
+	b.Beneficiary = nil
+	if st.Beneficiary != "" {
+		b.Beneficiary = &registry.Organisation{ID: st.Beneficiary, Name: st.BeneficiaryName}
+	}
+	b.LeftChildID, b.RightChildID = "", ""
+	if kids := strings.Fields(st.Children); len(kids) > 0 {
+		b.LeftChildID = kids[0]
+		if len(kids) > 1 {
+			b.RightChildID = kids[1]
+		}
+	}
+	if st.Kg != b.Size.CreditKgs {
+		b.Size = registry.Quantity{CreditKgs: st.Kg} // the credits sent were of the other size
+	}
+	if b.Status != registry.StatusRetired || b.RetiredAt.Time.After(at) {
+		b.RetiredAt = registry.Timestamp{}
+	}
+	if b.DeliveredAt.Time.After(at) {
+		// Delivered after the day: the delivery the batch had then, if any, is not known.
+		b.DeliveredAt, b.DeliveryID = registry.Timestamp{}, ""
+	}
+	return &b
 }
