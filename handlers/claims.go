@@ -330,14 +330,21 @@ func (s *server) waitClaims(c *gin.Context, j *claimJob, d time.Duration) bool {
 	}
 }
 
+// claimsDownload is the checked list a download asks for (the user's own) and the verdict it
+// is filtered on.
+func (s *server) claimsDownload(c *gin.Context) (*claimJob, claims.Code, error) {
+	j, err := s.claims.job(c, c.Param("id"))
+	if err != nil {
+		return nil, "", err
+	}
+	verdict, err := verdictFilter(c)
+	return j, verdict, err
+}
+
 // claimsCSV is GET /claims/{id}/results.csv: the input columns, then the verdict's, every
 // cell formula-guarded.
 func (s *server) claimsCSV(c *gin.Context) error {
-	j, err := s.claims.job(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	verdict, err := verdictFilter(c)
+	j, verdict, err := s.claimsDownload(c)
 	if err != nil {
 		return err
 	}
@@ -402,11 +409,7 @@ func (s *server) claimsJSONAnswer(c *gin.Context, j *claimJob, wait time.Duratio
 // claimsJSON is GET /claims/{id}/results.json and GET /api/v1/claims/{id}: the verdicts, or
 // 202 with the progress while the list is checked.
 func (s *server) claimsJSON(c *gin.Context) error {
-	j, err := s.claims.job(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	verdict, err := verdictFilter(c)
+	j, verdict, err := s.claimsDownload(c)
 	if err != nil {
 		return err
 	}
